@@ -1,0 +1,62 @@
+"""The `gongkai` command. Subcommands load lazily so that `gongkai extract` never imports Prefect.
+
+Each area owns one module of commands; this file only maps names to them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from gongkai import __version__
+
+# command name -> "module:attribute" (a click.Command)
+COMMANDS: dict[str, str] = {
+    "extract": "gongkai.entrypoints.cli_extract:extract",
+    "db": "gongkai.entrypoints.cli_archive:db",
+    "find": "gongkai.entrypoints.cli_archive:find",
+    "get": "gongkai.entrypoints.cli_archive:get",
+    "show": "gongkai.entrypoints.cli_archive:show",
+    "verify": "gongkai.entrypoints.cli_archive:verify",
+    "ingest": "gongkai.entrypoints.cli_lifecycle:ingest",
+    "submit": "gongkai.entrypoints.cli_lifecycle:submit",
+    "review": "gongkai.entrypoints.cli_lifecycle:review",
+    "redact": "gongkai.entrypoints.cli_lifecycle:redact",
+    "exceptions": "gongkai.entrypoints.cli_lifecycle:exceptions",
+    "resolve": "gongkai.entrypoints.cli_lifecycle:resolve",
+    "status": "gongkai.entrypoints.cli_lifecycle:status",
+    "public": "gongkai.entrypoints.cli_lifecycle:public",
+    "fixity": "gongkai.entrypoints.cli_lifecycle:fixity",
+    "serve": "gongkai.entrypoints.cli_lifecycle:serve",
+    "watch": "gongkai.entrypoints.cli_lifecycle:watch",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None  # that area is not built yet
+        command = getattr(module, attribute, None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gongkai")
+def main() -> None:
+    """gongkai (公开): read, route, publish, review and archive official documents."""
+
+
+if __name__ == "__main__":
+    main()
