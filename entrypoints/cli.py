@@ -28,8 +28,9 @@ COMMANDS: dict[str, str] = {
     "status": "gongkai.entrypoints.cli_lifecycle:status",
     "public": "gongkai.entrypoints.cli_lifecycle:public",
     "fixity": "gongkai.entrypoints.cli_lifecycle:fixity",
-    "serve": "gongkai.entrypoints.cli_lifecycle:serve",
-    "watch": "gongkai.entrypoints.cli_lifecycle:watch",
+    "serve": "gongkai.entrypoints.cli_service:serve",
+    "api": "gongkai.entrypoints.cli_service:api",
+    "watch": "gongkai.entrypoints.cli_service:watch",
 }
 
 
