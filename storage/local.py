@@ -1,0 +1,285 @@
+"""The local-folder object store: the embedded default under GONGKAI_HOME.
+
+Layout under `root`:
+    {bucket}/{key}                       the object's bytes, exactly as given
+    .gongkai-meta/{bucket}/{key}         JSON sidecar: sha256, size, content type, metadata
+    .gongkai-locks/{bucket}              lock file serialising commits (fcntl.flock)
+
+The sidecar tree mirrors the data tree path for path, so it never shows up in the key space and
+two keys collide in it exactly when they collide as files. An object exists once its sidecar
+exists: the sidecar is written last, so a crash mid-write leaves no half object visible.
+
+Writes: bytes go to a temporary file in the destination directory (hashed while written,
+fsynced), then under the bucket's exclusive lock the key is checked (write-once), the temporary
+file is renamed over the key, the sidecar is written the same way, and the directories are
+fsynced. Readers take the shared lock only for the instant they open the data file and read the
+sidecar, so a reader never pairs new bytes with an old sidecar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from gongkai.storage.common import (
+    CHUNK_SIZE,
+    RESERVED_SEGMENT_PREFIX,
+    HashingReader,
+    VerifyingReader,
+    check_bucket,
+    check_content_type,
+    check_key,
+    check_metadata,
+    check_prefix,
+    check_sha256,
+)
+from gongkai.storage.objects import (
+    ObjectExists,
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStore,
+    StorageError,
+    UnsafeKey,
+)
+
+META_DIR = ".gongkai-meta"
+LOCK_DIR = ".gongkai-locks"
+SIDECAR_VERSION = 1
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalStore(ObjectStore):
+    def __init__(self, root: Path, bucket: str, *, write_once: bool) -> None:
+        self.root = Path(root)
+        # S3 naming rules also keep bucket names clear of the two dot-directories.
+        self.bucket = check_bucket(bucket)
+        self.write_once = write_once
+        self.data_dir = self.root / bucket
+        self.meta_dir = self.root / META_DIR / bucket
+        lock_dir = self.root / LOCK_DIR
+        for directory in (self.data_dir, self.meta_dir, lock_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        self._lock_path = lock_dir / bucket
+        self._lock_path.touch(exist_ok=True)
+        # Resolved once: every key's final path must stay under these.
+        self._data_real = self.data_dir.resolve()
+        self._meta_real = self.meta_dir.resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r}, {self.bucket!r}, write_once={self.write_once})"
+
+    # -- paths and locking ---------------------------------------------------------------
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        check_key(key)
+        data_path = self.data_dir / key
+        meta_path = self.meta_dir / key
+        # Resolve-and-check: a symlink planted inside the tree must not lead outside it.
+        for path, base in ((data_path, self._data_real), (meta_path, self._meta_real)):
+            if not path.resolve().is_relative_to(base):
+                raise UnsafeKey(f"key {key!r} resolves outside the store")
+        return data_path, meta_path
+
+    @contextlib.contextmanager
+    def _locked(self, exclusive: bool) -> Iterator[None]:
+        # A new descriptor per use: flock locks belong to the open file description, so this
+        # serialises threads of one process as well as separate processes.
+        fd = os.open(self._lock_path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _read_sidecar(self, key: str, meta_path: Path) -> dict[str, Any]:
+        try:
+            raw = meta_path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ObjectNotFound(f"{self.bucket}/{key}") from None
+        try:
+            sidecar = json.loads(raw)
+        except ValueError as exc:
+            raise StorageError(f"{self.bucket}/{key}: damaged metadata sidecar: {exc}") from exc
+        if not isinstance(sidecar, dict) or {"sha256", "size", "content_type"} - sidecar.keys():
+            raise StorageError(f"{self.bucket}/{key}: metadata sidecar lacks required fields")
+        return sidecar
+
+    def _info(self, key: str, sidecar: Mapping[str, Any]) -> ObjectInfo:
+        return ObjectInfo(
+            key=key,
+            size=int(sidecar["size"]),
+            sha256=str(sidecar["sha256"]),
+            content_type=str(sidecar["content_type"]),
+            metadata=dict(sidecar.get("metadata") or {}),
+            last_modified=datetime.fromisoformat(sidecar["last_modified"])
+            if sidecar.get("last_modified")
+            else None,
+        )
+
+    @staticmethod
+    def _temp_path(directory: Path) -> Path:
+        return directory / f"{RESERVED_SEGMENT_PREFIX}{uuid.uuid4().hex}.tmp"
+
+    @staticmethod
+    def _make_dirs(directory: Path, key: str) -> None:
+        """Create the key's folders; fsync the parent of each new one so that the folder
+        entries survive a crash as well as the files in them."""
+        missing: list[Path] = []
+        probe = directory
+        while not probe.is_dir():
+            if probe.exists() or probe.is_symlink():
+                # Key "a/b" while an object "a" exists: a folder cannot also be a file.
+                raise ObjectExists(
+                    f"key {key!r} needs a folder where an object of a shorter key is stored"
+                )
+            missing.append(probe)
+            probe = probe.parent
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                if not folder.is_dir():
+                    raise ObjectExists(
+                        f"key {key!r} needs a folder where an object of a shorter key is stored"
+                    ) from None
+                continue  # a concurrent writer made it
+            _fsync_dir(folder.parent)
+
+    # -- the interface -------------------------------------------------------------------
+
+    def put(
+        self,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+        sha256: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        length: int | None = None,
+    ) -> ObjectInfo:
+        data_path, meta_path = self._paths(key)
+        content_type = check_content_type(content_type)
+        user_metadata = check_metadata(metadata)
+        expected = check_sha256(sha256)
+        if self.write_once and meta_path.exists():
+            raise ObjectExists(f"{self.bucket}/{key} exists and this store is write-once")
+        if isinstance(data, bytes | bytearray | memoryview):
+            data = bytes(data)
+            if length is not None and length != len(data):
+                raise StorageError(f"{key}: length {length} given for {len(data)} bytes")
+            length = len(data)
+
+        self._make_dirs(data_path.parent, key)
+        self._make_dirs(meta_path.parent, key)
+        temp_data = self._temp_path(data_path.parent)
+        temp_meta = self._temp_path(meta_path.parent)
+        try:
+            size, digest = self._write_temp(temp_data, key, data, expected, length)
+            now = datetime.now(UTC)
+            sidecar = {
+                "version": SIDECAR_VERSION,
+                "key": key,
+                "sha256": digest,
+                "size": size,
+                "content_type": content_type,
+                "metadata": user_metadata,
+                "last_modified": now.isoformat(),
+            }
+            with open(temp_meta, "xb") as meta_file:
+                meta_file.write(json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode())
+                meta_file.flush()
+                os.fsync(meta_file.fileno())
+            with self._locked(exclusive=True):
+                if self.write_once and meta_path.exists():
+                    raise ObjectExists(f"{self.bucket}/{key} exists and this store is write-once")
+                if data_path.is_dir() or meta_path.is_dir():
+                    raise ObjectExists(f"key {key!r} is a folder of other objects")
+                # Bytes first, sidecar last: the sidecar's appearance is the commit.
+                os.replace(temp_data, data_path)
+                os.replace(temp_meta, meta_path)
+            _fsync_dir(data_path.parent)
+            _fsync_dir(meta_path.parent)
+        finally:
+            for temp in (temp_data, temp_meta):
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+        return self._info(key, sidecar)
+
+    def _write_temp(
+        self,
+        temp: Path,
+        key: str,
+        data: bytes | BinaryIO,
+        expected: str | None,
+        length: int | None,
+    ) -> tuple[int, str]:
+        """Write the bytes to `temp`, hashing as they pass; ChecksumMismatch before anything
+        becomes visible."""
+        source: BinaryIO
+        source = io.BytesIO(data) if isinstance(data, bytes) else data
+        reader = HashingReader(source, key=key, sha256=expected, length=length)
+        with open(temp, "xb") as out:
+            while chunk := reader.read(CHUNK_SIZE):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        return reader.size, reader.hexdigest()
+
+    def open(self, key: str) -> BinaryIO:
+        data_path, meta_path = self._paths(key)
+        with self._locked(exclusive=False):
+            sidecar = self._read_sidecar(key, meta_path)
+            try:
+                source = open(data_path, "rb")  # noqa: SIM115 -- closed by the reader
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                raise StorageError(
+                    f"{self.bucket}/{key}: metadata present but the bytes are missing"
+                ) from None
+        return VerifyingReader(  # type: ignore[return-value]
+            source, key=key, sha256=sidecar["sha256"], size=int(sidecar["size"])
+        )
+
+    def head(self, key: str) -> ObjectInfo:
+        _, meta_path = self._paths(key)
+        return self._info(key, self._read_sidecar(key, meta_path))
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        check_prefix(prefix)
+        # Walk only the folder the prefix names; the rest of the prefix filters names.
+        folder = prefix.rpartition("/")[0]
+        start = self.meta_dir / folder if folder else self.meta_dir
+        if not start.resolve().is_relative_to(self._meta_real):
+            raise UnsafeKey(f"prefix {prefix!r} resolves outside the store")
+        keys: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            relative_dir = Path(dirpath).relative_to(self.meta_dir).as_posix()
+            base = "" if relative_dir == "." else relative_dir + "/"
+            dirnames[:] = [d for d in dirnames if (base + d + "/").startswith(prefix)
+                           or prefix.startswith(base + d + "/")]
+            for name in filenames:
+                if name.startswith(RESERVED_SEGMENT_PREFIX):
+                    continue
+                key = base + name
+                if key.startswith(prefix):
+                    keys.append(key)
+        # Code-point order of str is UTF-8 byte order, the order S3 lists in.
+        for key in sorted(keys):
+            try:
+                yield self.head(key)
+            except ObjectNotFound:
+                continue  # deleted behind our back between the walk and now
