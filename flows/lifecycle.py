@@ -1,0 +1,129 @@
+"""The document lifecycle as data: its states, the moves allowed between them, and event names.
+
+Pure: no Prefect, no database. The flows ask `check_transition` before every state change and
+name their events with `event_name` / `resource_id`, so every part of the system agrees on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class State(StrEnum):
+    RECEIVED = "received"  # taken in, stored, not yet routed
+    PUBLISHED = "published"  # on the public portal (terminal)
+    NEEDS_REDACTION = "needs_redaction"  # 删减后公开: waits for a person's redacted version
+    ON_REQUEST = "on_request"  # 依申请公开: in the register, given out on request
+    WITHHELD = "withheld"  # 不予公开: in the periodic review queue
+    QUARANTINED = "quarantined"  # carries a security marking: never published (terminal)
+    EXCEPTION = "exception"  # unreadable, no attribute or a conflict: a person decides
+
+
+STATES: tuple[str, ...] = tuple(s.value for s in State)
+
+# The states a routing decision can send a document to (everything but `received`).
+ROUTED_STATES: frozenset[State] = frozenset(State) - {State.RECEIVED}
+
+TERMINAL_STATES: frozenset[State] = frozenset({State.PUBLISHED, State.QUARANTINED})
+
+# from -> the states it may move to. Anything not listed is an error.
+TRANSITIONS: Mapping[State, frozenset[State]] = {
+    State.RECEIVED: ROUTED_STATES,
+    # a reviewer releases it, keeps it (a new review date) or sends it to redaction
+    State.WITHHELD: frozenset({State.PUBLISHED, State.WITHHELD, State.NEEDS_REDACTION}),
+    # only the redacted version is ever published
+    State.NEEDS_REDACTION: frozenset({State.PUBLISHED}),
+    # a person states the attribute; the document is routed again (never back to received)
+    State.EXCEPTION: ROUTED_STATES,
+    # a later decision on a request: disclose it to everyone, or withhold it
+    State.ON_REQUEST: frozenset({State.PUBLISHED, State.WITHHELD}),
+    State.PUBLISHED: frozenset(),
+    State.QUARANTINED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A state change the lifecycle does not allow. `message` says which and what is allowed."""
+
+    def __init__(self, from_state: str, to_state: str, message: str) -> None:
+        super().__init__(message)
+        self.from_state = from_state
+        self.to_state = to_state
+        self.message = message
+
+
+def as_state(value: str | State) -> State:
+    """The State for a value, or ValueError naming the known states."""
+    try:
+        return State(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown document state {value!r}; states are {', '.join(STATES)}"
+        ) from None
+
+
+def allowed_from(state: str | State) -> frozenset[State]:
+    return TRANSITIONS[as_state(state)]
+
+
+def can_transition(from_state: str | State, to_state: str | State) -> bool:
+    return as_state(to_state) in allowed_from(from_state)
+
+
+def check_transition(from_state: str | State, to_state: str | State) -> None:
+    """Return quietly if the move is allowed; raise IllegalTransition (or ValueError for an
+    unknown state name) otherwise."""
+    source, target = as_state(from_state), as_state(to_state)
+    allowed = TRANSITIONS[source]
+    if target in allowed:
+        return
+    if not allowed:
+        message = f"a {source} document cannot change state ({source} is final)"
+    else:
+        options = ", ".join(s.value for s in State if s in allowed)
+        message = (
+            f"a {source} document cannot move to {target}; from {source} it may go to: {options}"
+        )
+    raise IllegalTransition(source.value, target.value, message)
+
+
+EVENT_PREFIX = "gongkai.document"
+
+
+def event_name(state: str | State) -> str:
+    """`gongkai.document.<state>`, the event emitted when a document enters `state`."""
+    return f"{EVENT_PREFIX}.{as_state(state).value}"
+
+
+def resource_id(doc_id: int | str) -> str:
+    """`gongkai.document.<id>`, the Prefect event resource of one document."""
+    text = str(doc_id).strip()
+    if not text:
+        raise ValueError("a document id is needed for its resource id")
+    return f"{EVENT_PREFIX}.{text}"
+
+
+def event_payload(
+    *,
+    file_number: str | None,
+    issuer: str | None,
+    disclosure: str | None,
+    state: str | State,
+    title: str | None = None,
+    rule: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The payload every document event carries: who issued what, under which attribute, and
+    (where a routing rule decided the move) which rule. `extra` adds event-specific keys."""
+    payload: dict[str, Any] = {
+        "file_number": file_number,
+        "issuer": issuer,
+        "disclosure": disclosure,
+        "title": title,
+        "state": as_state(state).value,
+        "rule": rule,
+    }
+    payload.update(extra)
+    return payload

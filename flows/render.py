@@ -1,0 +1,286 @@
+"""The public record of a published document, rendered like the portal page of a 政府信息公开
+专栏 (see shared/domain/hongshan-2020-53-work-plan.txt): 索引号, 发布机构, 公文生成日期, 标题,
+备注/文号, 发布日期, then the title, 来源/时间, the text and the attachments.
+
+Pure: records in, text out. Every value from a document is escaped (HTML and XML); the pages
+carry a Content-Security-Policy that allows no script at all, as a second wall.
+
+Site layout the links assume: `index.html`, `index.json`, `feed.atom` at the root of the public
+site, each document at `documents/<id>.html` and `documents/<id>.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from html import escape as _html_escape
+from typing import Any
+from urllib.parse import quote, urljoin
+from xml.sax.saxutils import escape as xml_escape
+
+# Government dates and times are China Standard Time (UTC+8, no daylight saving).
+CHINA = timezone(timedelta(hours=8), "CST")
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DEFAULT_FEED_ID = "urn:gongkai:public-index"
+DEFAULT_FEED_TITLE = "政府信息公开 主动公开目录"
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"
+_STYLE = (
+    "body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;max-width:60em;"
+    "margin:2em auto;padding:0 1em;line-height:1.8}"
+    "table.meta{border-collapse:collapse;width:100%;margin-bottom:1.5em}"
+    "table.meta th,table.meta td{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
+    "table.meta th{background:#f4f4f4;white-space:nowrap;width:8em}"
+    "h1{text-align:center;font-size:1.4em}.source{text-align:center;color:#666}"
+    ".text p{text-indent:2em;margin:.4em 0}"
+)
+# Characters XML 1.0 cannot carry at all (control characters other than tab, LF, CR).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    """HTML-escaped text (quotes too), with characters HTML forbids replaced by U+FFFD."""
+    return _html_escape(_XML_INVALID.sub("\ufffd", text), quote=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicRecord:
+    """What the public sees of one published document."""
+
+    id: int | str  # the catalog id: documents/<id>.html
+    index_number: str  # 索引号
+    publisher: str | None  # 发布机构
+    title: str  # 标题
+    file_number: str | None  # 备注/文号
+    date: date | None  # 公文生成日期 (成文日期)
+    published_at: datetime  # 发布日期 and the 时间 of the source line
+    text: str = ""  # the public text (the redacted version where there is one)
+    attachments: tuple[str, ...] = field(default_factory=tuple)  # 附件 names
+    issuer: str | None = None  # 发文机关
+    source: str | None = None  # 来源; the publisher (or issuer) when not given
+
+    @property
+    def source_name(self) -> str:
+        return self.source or self.publisher or self.issuer or ""
+
+
+def format_index_number(org_code: str, info_class: str, year: int, serial: int) -> str:
+    """A 索引号 in the local form `{org}-{class}-{year}-{serial:05d}`: QZ05908-3000-2020-00010."""
+    for name, value in (("org code", org_code), ("information class", info_class)):
+        if not value or not re.fullmatch(r"[0-9A-Za-z]+", value):
+            raise ValueError(f"the {name} of a 索引号 must be letters and digits, not {value!r}")
+    if not 1000 <= year <= 9999:
+        raise ValueError(f"the year of a 索引号 must have four digits, not {year}")
+    if not 1 <= serial <= 99999:
+        raise ValueError(f"the serial of a 索引号 must be 1..99999, not {serial}")
+    return f"{org_code}-{info_class}-{year}-{serial:05d}"
+
+
+# --------------------------------------------------------------------------------------------
+# shared formatting
+
+
+def _local(moment: datetime) -> datetime:
+    """A moment in China Standard Time (a naive datetime is taken as already local)."""
+    return moment.astimezone(CHINA) if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _published_day(record: PublicRecord) -> str:
+    return _local(record.published_at).date().isoformat()
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _page_path(record: PublicRecord) -> str:
+    return f"documents/{quote(str(record.id), safe='')}.html"
+
+
+def _metadata_rows(record: PublicRecord) -> list[tuple[str, str]]:
+    # The portal's order.
+    return [
+        ("索引号", record.index_number),
+        ("发布机构", record.publisher or ""),
+        ("公文生成日期", _day(record.date)),
+        ("标题", record.title),
+        ("备注/文号", record.file_number or ""),
+        ("发布日期", _published_day(record)),
+    ]
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n{body}</body>\n</html>\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# one document
+
+
+def render_record_html(record: PublicRecord) -> str:
+    """The public page of one document, like the portal's: metadata table, title, source line,
+    text as paragraphs, attachments."""
+    rows = "".join(
+        f'<tr><th scope="row">{escape(label)}</th><td>{escape(value)}</td></tr>\n'
+        for label, value in _metadata_rows(record)
+    )
+    time = _local(record.published_at).strftime("%Y-%m-%d %H:%M")
+    paragraphs = "".join(f"<p>{escape(p)}</p>\n" for p in _paragraphs(record.text))
+    attachments = ""
+    if record.attachments:
+        items = "".join(f"<li>{escape(a)}</li>\n" for a in record.attachments)
+        attachments = (
+            f'<section class="attachments">\n<h2>附件</h2>\n<ol>\n{items}</ol>\n</section>\n'
+        )
+    body = (
+        '<nav><a href="../index.html">返回目录</a></nav>\n'
+        f'<table class="meta">\n<tbody>\n{rows}</tbody>\n</table>\n'
+        f"<article>\n<h1>{escape(record.title)}</h1>\n"
+        f'<p class="source">来源：{escape(record.source_name)} 时间：{escape(time)}</p>\n'
+        f'<div class="text">\n{paragraphs}</div>\n{attachments}</article>\n'
+    )
+    return _page(record.title, body)
+
+
+def record_to_dict(record: PublicRecord, *, with_text: bool = True) -> dict[str, Any]:
+    """The public record as plain JSON values (dates ISO, published_at with its +08:00)."""
+    data: dict[str, Any] = {
+        "id": record.id,
+        "index_number": record.index_number,
+        "publisher": record.publisher,
+        "issuer": record.issuer,
+        "date": _day(record.date) or None,
+        "title": record.title,
+        "file_number": record.file_number,
+        "published_at": _local(record.published_at).isoformat(timespec="seconds"),
+        "published": _published_day(record),
+        "source": record.source_name or None,
+        "attachments": list(record.attachments),
+        "url": _page_path(record),
+    }
+    if with_text:
+        data["text"] = record.text
+    return data
+
+
+def render_record_json(record: PublicRecord) -> str:
+    """`record_to_dict` as UTF-8-ready JSON text (Chinese kept readable)."""
+    return json.dumps(record_to_dict(record), ensure_ascii=False, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# the index
+
+
+def index_to_dict(records: Iterable[PublicRecord]) -> dict[str, Any]:
+    entries = [record_to_dict(r, with_text=False) for r in records]
+    return {"count": len(entries), "documents": entries}
+
+
+def render_index_json(records: Iterable[PublicRecord]) -> str:
+    """Every published document (without its text), in the order given."""
+    return json.dumps(index_to_dict(records), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_index_html(records: Sequence[PublicRecord], *, title: str = DEFAULT_FEED_TITLE) -> str:
+    """The public list: 索引号, 标题 (linked), 文号, 发布机构, 公文生成日期, 发布日期."""
+    rows = "".join(
+        "<tr>"
+        f"<td>{escape(r.index_number)}</td>"
+        f'<td><a href="{escape(_page_path(r))}">{escape(r.title)}</a></td>'
+        f"<td>{escape(r.file_number or '')}</td>"
+        f"<td>{escape(r.publisher or '')}</td>"
+        f"<td>{escape(_day(r.date))}</td>"
+        f"<td>{escape(_published_day(r))}</td>"
+        "</tr>\n"
+        for r in records
+    )
+    body = (
+        f"<h1>{escape(title)}</h1>\n"
+        f'<p>共 {len(records)} 件 · <a href="feed.atom">Atom</a> · '
+        '<a href="index.json">JSON</a></p>\n'
+        '<table class="meta">\n<thead><tr><th>索引号</th><th>标题</th><th>文号</th>'
+        "<th>发布机构</th><th>公文生成日期</th><th>发布日期</th></tr></thead>\n"
+        f"<tbody>\n{rows}</tbody>\n</table>\n"
+    )
+    return _page(title, body)
+
+
+def _xml(text: str) -> str:
+    return xml_escape(_XML_INVALID.sub("\ufffd", text), {'"': "&quot;"})
+
+
+def _entry_id(feed_id: str, record: PublicRecord) -> str:
+    token = quote(str(record.id), safe="")
+    if feed_id.startswith(("http://", "https://")):
+        return f"{feed_id.rstrip('/')}/documents/{token}"
+    return f"{feed_id}:document:{token}"
+
+
+def render_index_atom(
+    records: Sequence[PublicRecord],
+    *,
+    updated: datetime,
+    feed_id: str = DEFAULT_FEED_ID,
+    title: str = DEFAULT_FEED_TITLE,
+    base_url: str = "",
+) -> str:
+    """An Atom 1.0 feed (RFC 4287) of the published documents. `feed_id` is the feed's
+    permanent IRI; entry ids derive from it and the document id. Links are relative to the
+    site root unless `base_url` is given."""
+    if not feed_id or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", feed_id):
+        raise ValueError(f"an Atom feed id must be an absolute IRI, not {feed_id!r}")
+
+    def stamp(moment: datetime) -> str:
+        return _local(moment).isoformat(timespec="seconds")
+
+    def href(path: str) -> str:
+        return urljoin(base_url, path) if base_url else path
+
+    entries = []
+    for r in records:
+        summary = " ".join(
+            part
+            for part in (
+                f"索引号：{r.index_number}" if r.index_number else "",
+                f"文号：{r.file_number}" if r.file_number else "",
+                f"公文生成日期：{_day(r.date)}" if r.date else "",
+            )
+            if part
+        )
+        author = r.publisher or r.issuer or title
+        entries.append(
+            "<entry>\n"
+            f"<id>{_xml(_entry_id(feed_id, r))}</id>\n"
+            f"<title>{_xml(r.title)}</title>\n"
+            f"<updated>{stamp(r.published_at)}</updated>\n"
+            f"<published>{stamp(r.published_at)}</published>\n"
+            f"<author><name>{_xml(author)}</name></author>\n"
+            f'<link rel="alternate" type="text/html" href="{_xml(href(_page_path(r)))}"/>\n'
+            f"<summary>{_xml(summary)}</summary>\n"
+            "</entry>\n"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<feed xmlns="{ATOM_NS}" xml:lang="zh-CN">\n'
+        f"<id>{_xml(feed_id)}</id>\n"
+        f"<title>{_xml(title)}</title>\n"
+        f"<updated>{stamp(updated)}</updated>\n"
+        f'<link rel="self" type="application/atom+xml" href="{_xml(href("feed.atom"))}"/>\n'
+        f'<link rel="alternate" type="text/html" href="{_xml(href("index.html"))}"/>\n'
+        f"{''.join(entries)}</feed>\n"
+    )
