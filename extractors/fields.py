@@ -1,0 +1,1192 @@
+"""Reading an official document's metadata from the lines a reader found (GB/T 9704-2012).
+
+`read_fields(ParsedDocument) -> DocumentMetadata` is the brain of extraction. It knows three
+shapes of file: a document (版头 / 主体 / 版记), a drafting cover sheet (发文稿纸: a table of labels
+and values) possibly followed by the document, and a portal export (`• 索 引 号:…` lines, then the
+document). Every value says where it was found (`provenance`); doubts go to `warnings`, and
+contradictions that must stop publication go to `conflicts`.
+
+Publishing is decided on these fields, so a value is only taken from the place the standard puts
+it: the 文号 from the 版头 (never a number cited in the body), the 公开属性 from the 附注 / 版记 /
+cover sheet / portal (never from body prose), the 密级 from the 版头 or cover sheet. Missing is
+better than wrong. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from gongkai.extractors.dates import date_only, find_dates, is_date_shaped, parse_date
+from gongkai.extractors.model import (
+    DocumentMetadata,
+    Line,
+    ParsedDocument,
+)
+from gongkai.extractors.numbers import (
+    find_file_numbers,
+    fold,
+    iter_file_numbers,
+    normalize_file_number,
+)
+
+__all__ = [
+    "disclosure_values",
+    "find_file_numbers",
+    "normalize_disclosure",
+    "normalize_file_number",
+    "parse_date",
+    "read_fields",
+]
+
+# ---------------------------------------------------------------------------------------------
+# 公开属性 phrases
+# ---------------------------------------------------------------------------------------------
+
+# Alternation order matters: at one position the longer, negated phrase wins (不予公开 before 公开).
+_DISCLOSURE_RE = re.compile(
+    r"不予主动公开|不主动公开|依[ \t]*申[ \t]*请[ \t]*公[ \t]*开|删[ \t]*减[ \t]*后[ \t]*公[ \t]*开"
+    r"|部[ \t]*分[ \t]*公[ \t]*开|不[ \t]*予[ \t]*公[ \t]*开|免[ \t]*[予于][ \t]*公[ \t]*开"
+    r"|非[ \t]*公[ \t]*开|不[ \t]*公[ \t]*开|主[ \t]*动[ \t]*公[ \t]*开|公[ \t]*开[ \t]*发[ \t]*布"
+)
+_AMBIGUOUS = "ambiguous"  # 不主动公开: not active, but is it on request or withheld? A person says.
+
+
+def _phrase_value(phrase: str) -> str:
+    p = re.sub(r"\s", "", phrase)
+    if p in ("不予主动公开", "不主动公开"):
+        return _AMBIGUOUS
+    if p == "依申请公开":
+        return "on_request"
+    if p in ("删减后公开", "部分公开"):
+        return "partial"
+    if p in ("不予公开", "免予公开", "免于公开", "非公开", "不公开"):
+        return "withheld"
+    return "active"  # 主动公开, 公开发布
+
+
+_CHECKED = "☑☒■√✓✔▣●◉"
+_UNCHECKED = "□☐○◯"
+_BOX_ITEM = re.compile(f"([{_CHECKED}{_UNCHECKED}])\\s*([^{_CHECKED}{_UNCHECKED}]*)")
+
+
+def disclosure_values(text: str) -> list[str]:
+    """Every distinct disclosure value stated in `text`, in order (may hold `ambiguous`).
+
+    A cover sheet may print all three choices as check boxes (☑主动公开 □依申请公开 □不予公开):
+    then only the checked ones count.
+    """
+    folded = fold(text)
+    if any(c in folded for c in _CHECKED + _UNCHECKED):
+        chosen = " ".join(item for mark, item in _BOX_ITEM.findall(folded) if mark in _CHECKED)
+        folded = chosen
+    values: list[str] = []
+    for m in _DISCLOSURE_RE.finditer(folded):
+        value = _phrase_value(m.group(0))
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def normalize_disclosure(text: str) -> str | None:
+    """active / on_request / withheld / partial for a 公开属性 phrase; None if `text` states none,
+    states two different ones, or states one that does not say which (不主动公开)."""
+    values = disclosure_values(text)
+    if len(values) != 1 or values[0] == _AMBIGUOUS:
+        return None
+    return values[0]
+
+
+# Most restrictive first: when sources disagree the document is held back, never published.
+_RESTRICTIVENESS = ("withheld", "on_request", "partial", "active")
+
+# ---------------------------------------------------------------------------------------------
+# Line shapes
+# ---------------------------------------------------------------------------------------------
+
+_WS = re.compile(r"\s+")
+_TYPE_WORDS = (
+    "通知|决定|意见|方案|报告|请示|批复|复函|函|纪要|通报|公告|通告|办法|规定|规划|决议|命令|令|议案"
+    "|公报|细则|规则|要点|计划|总结|答复|说明|指引|指南|预案|标准|条例|章程|制度|清单|目录|安排|公示"
+)
+_TITLE_END = re.compile(f"(?:{_TYPE_WORDS})(?:\\([^()]{{1,12}}\\))?$")
+_ORG_END = re.compile(
+    r"(?:政府|办公室|办公厅|委员会|人大常委会|委|局|厅|部|院|署|办|会|中心|所|站|镇|乡|街道|处|科|队"
+    r"|公司|集团|小组|指挥部|法院|检察院|大学|学校)$"
+)
+_RULE_LINE = re.compile(r"^[\-—–_=━─―‐·•.★☆*\s]+$")
+_PAGE_NO = re.compile(
+    r"^[\-—–]?\s*[0-9]{1,3}\s*[\-—–]?$|^第\s*[0-9]{1,3}\s*页(?:\s*共\s*[0-9]+\s*页)?$"
+)
+_MARKS = re.compile(
+    r"^(?:份号:?)?(?P<copy>[0-9]{6})?"
+    r"(?:(?P<level>绝密|机密|秘密)[★☆*]?"
+    r"(?P<period>[0-9一二三四五六七八九十]+(?:年|个月)|启用前|长期|永久)?)?"
+    r"(?P<urgency>特急|加急)?$"
+)
+_SIGNER = re.compile(r"签[ \t]*发[ \t]*人[ \t]*[:]?[ \t]*(?P<name>.*)$")
+_CC = re.compile(r"^抄[ \t]*送(?:机关)?[ \t]*[:][ \t]*(?P<value>.*)$")
+_ATTACH = re.compile(r"^附[ \t]*件[ \t]*[:][ \t]*(?P<value>.*)$")
+_ITEM_NO = re.compile(r"^(?:[0-9]{1,2}[ \t]*[.、][ \t]*|\([0-9]{1,2}\)[ \t]*)")
+_BANJI_ATTR = re.compile(
+    r"^(?:公[ \t]*开[ \t]*(?:方[ \t]*式|属[ \t]*性))[ \t]*[:][ \t]*(?P<value>.+)$"
+)
+_INDEX = re.compile(r"(?:^|(?<=\s))索[ \t]*引[ \t]*号[ \t]*[:]?[ \t]*(?P<value>[^\s]+)")
+_PAREN_LINE = re.compile(r"^\(.*\)$")
+_CJK_PUNCT = "\u3400-\u9fff《》〔〕（）、，：；。"
+_CJK_SPACE = re.compile(f"(?<=[{_CJK_PUNCT}])\\s+|\\s+(?=[{_CJK_PUNCT}])")
+
+_NO_VALUE = frozenset({"", "无", "/", "-", "—", "——", "空", "否", "暂无"})
+
+
+def _tight(text: str) -> str:
+    return _WS.sub("", text)
+
+
+def _clean(text: str) -> str:
+    """A value as written, with stray spaces between Chinese characters removed."""
+    return _CJK_SPACE.sub("", text.strip()).strip()
+
+
+def _names(text: str) -> str:
+    """签发人 names: `张三 李四` stays two names; letter-spaced `王 明` is one."""
+    tokens = text.split()
+    if all(len(t) == 1 for t in tokens):
+        return "".join(tokens)
+    return " ".join(tokens)
+
+
+def _strip_colon(text: str) -> str:
+    return text.rstrip().rstrip(":：").rstrip()
+
+
+@dataclass(slots=True)
+class _Seg:
+    """One logical line: a Line, or a table row whose cells each hold one paragraph."""
+
+    raw: str  # stripped original text
+    key: str  # fold(raw): same length, full-width ASCII folded
+    tight: str  # key without whitespace
+    line: Line
+    first: int  # index of the first / last source Line
+    last: int
+    x1: float | None = None
+    cells: list[str] | None = None  # a table row's cell texts, in column order
+
+    @property
+    def region(self) -> str:
+        return self.line.region
+
+
+def _seg(text: str, line: Line, first: int, last: int, cells: list[str] | None = None) -> _Seg:
+    raw = text.strip()
+    key = fold(raw)
+    return _Seg(raw, key, _tight(key), line, first, last, line.x1, cells)
+
+
+def _segments(lines: Sequence[Line], *, join_cells: bool) -> list[_Seg]:
+    """Logical lines. A table row becomes one line (cells joined by a space) when `join_cells`
+    or when every cell of the row holds one paragraph; else each paragraph stays a line."""
+    segs: list[_Seg] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        if line.table is None:
+            segs.append(_seg(line.text, line, i, i))
+            i += 1
+            continue
+        j = i
+        row = line.table[:2]
+        while j < n and lines[j].table is not None and lines[j].table[:2] == row:  # type: ignore[index]
+            j += 1
+        cells: dict[int, list[str]] = {}
+        for k in range(i, j):
+            col = lines[k].table[2]  # type: ignore[index]
+            cells.setdefault(col, []).append(lines[k].text.strip())
+        if join_cells or all(len(paras) == 1 for paras in cells.values()):
+            texts = ["".join(cells[c]) for c in sorted(cells)]
+            text = " ".join(t for t in texts if t)
+            segs.append(_seg(text, line, i, j - 1, [t for t in texts if t]))
+        else:
+            segs.extend(_seg(lines[k].text, lines[k], k, k) for k in range(i, j))
+        i = j
+    return [s for s in segs if s.raw]
+
+
+def _where(base: str, seg: _Seg | None) -> str:
+    if seg is None:
+        return base
+    parts = [base]
+    if seg.line.region in ("table", "textbox", "header", "footer"):
+        parts.append(seg.line.region)
+    if seg.line.page is not None:
+        parts.append(f"pdf:p{seg.line.page}")
+    return "/".join(parts)
+
+
+def _centered(seg: _Seg) -> bool | None:
+    line = seg.line
+    if line.align is not None:
+        return line.align == "center"
+    if line.x0 is not None and line.x1 is not None and line.page_width:
+        middle = (line.x0 + line.x1) / 2
+        return abs(middle - line.page_width / 2) < 0.06 * line.page_width
+    return None
+
+
+def _is_body_like(seg: _Seg) -> bool:
+    """A sentence of the 正文 (a one-paragraph title may be long but ends in 通知, 方案 …)."""
+    return "。" in seg.raw or (len(seg.tight) > 45 and not _TITLE_END.search(seg.tight))
+
+
+def _is_recipients_like(seg: _Seg) -> bool:
+    t = seg.tight
+    if not t.endswith(":") or len(t) < 3 or "。" in t:
+        return False
+    return not re.match(r"^(?:签发人|附件|抄送|印发|索引号|联系人|电话|标题|文号)", t)
+
+
+def _title_like(seg: _Seg) -> bool:
+    return bool(_TITLE_END.search(seg.tight)) and (len(seg.tight) >= 6 or "关于" in seg.tight)
+
+
+# ---------------------------------------------------------------------------------------------
+# Label / value lines: cover sheets and portal exports
+# ---------------------------------------------------------------------------------------------
+
+# canonical label -> spellings
+_LABELS: dict[str, tuple[str, ...]] = {
+    "文号": ("备注/文号", "发文字号", "发文编号", "文号", "字号"),
+    "标题": ("文件标题", "公文标题", "标题", "题目", "名称"),
+    "公开属性": ("信息公开属性", "公开属性", "公开方式", "公开类型"),
+    "不公开理由": ("不予公开理由", "免予公开理由", "不公开理由", "不公开原因"),
+    "签发人": ("签发人", "签发"),
+    "密级": ("密级和保密期限", "密级"),
+    "保密期限": ("保密期限",),
+    "紧急程度": ("紧急程度", "缓急程度", "缓急"),
+    "主办单位": ("主办单位", "拟稿单位", "主办处室"),
+    "发文机关": ("发文机关", "发文单位"),
+    "成文日期": ("公文生成日期", "成文日期", "生成日期"),
+    "主送": ("主送机关", "主送"),
+    "抄送": ("抄送机关", "抄送"),
+    "索引号": ("索引号",),
+    "发布机构": ("发布机构",),
+    "发布日期": ("发布日期",),
+    "主题分类": ("主题分类",),
+    "其他": ("拟稿人", "拟稿", "核稿人", "核稿", "会签", "印发日期", "印发", "份数", "打印", "校对",
+             "附件", "主题词", "联系电话", "电话", "印数", "审核", "备注"),
+}
+_PORTAL_ONLY = frozenset({"索引号", "发布机构", "发布日期", "主题分类"})
+_COVER_KEY = frozenset({"文号", "标题", "公开属性"})
+_COVER_ONLY = frozenset({"公开属性", "不公开理由", "签发人", "密级", "紧急程度", "主办单位", "其他",
+                         "主送", "抄送"})
+_SPELLING_TO_LABEL = {s: canon for canon, spellings in _LABELS.items() for s in spellings}
+_LABEL_ALT = "|".join(
+    "[ \\t]*".join(re.escape(ch) for ch in s)
+    for s in sorted(_SPELLING_TO_LABEL, key=len, reverse=True)
+)
+_BULLET = "•·●▪◆◇■□※>"
+_LABEL_RE = re.compile(
+    f"(?:^|(?<=[\\s|{_BULLET}]))(?P<label>{_LABEL_ALT})[ \\t]*(?P<colon>:)?"
+)
+
+
+@dataclass(slots=True)
+class _Labelled:
+    label: str  # canonical
+    spelling: str
+    value: str
+    seg: _Seg
+    lead: str = ""  # text before the first label of its line (a value set a line higher)
+
+
+def _labelled_cells(seg: _Seg, cells: list[str]) -> list[_Labelled]:
+    """(label, value) pairs of a table row: a cell that is a label (`文  号`, `公开属性：`) starts
+    a value, the cells after it hold it; a cell `签发人：张三` is both."""
+    pairs: list[_Labelled] = []
+    for cell in cells:
+        folded = fold(cell).strip()
+        m = _LABEL_RE.match(folded)
+        label_only = m is not None and not folded[m.end():].strip()
+        if m is not None and (label_only or m.group("colon")):
+            spelling = _tight(m.group("label"))
+            value = cell.strip()[m.end():].strip() if not label_only else ""
+            pairs.append(_Labelled(_SPELLING_TO_LABEL[spelling], spelling, value, seg))
+        elif pairs:
+            pairs[-1].value = (pairs[-1].value + " " + cell.strip()).strip()
+    return pairs
+
+
+def _labelled(seg: _Seg, *, glued_ok: bool) -> list[_Labelled]:
+    """(label, value) pairs of a line such as `文  号 鸿政〔2020〕53号 签发人：张三` or
+    `• 索 引 号:QZ05908-3000-2020-00010`."""
+    if seg.cells is not None and len(seg.cells) > 1:
+        return _labelled_cells(seg, seg.cells)
+    key = seg.key.lstrip(_BULLET).lstrip()
+    offset = len(seg.key) - len(key)  # seg.key is already stripped on the right
+    hits: list[tuple[re.Match[str], str]] = []
+    for m in _LABEL_RE.finditer(key):
+        rest = key[m.end("label"):]
+        glued = not m.group("colon") and rest and not rest[0].isspace()
+        if glued and not (glued_ok and m.start() == 0):
+            continue
+        hits.append((m, _tight(m.group("label"))))
+    pairs: list[_Labelled] = []
+    for n, (m, spelling) in enumerate(hits):
+        end = hits[n + 1][0].start() if n + 1 < len(hits) else len(key)
+        value = seg.raw[offset + m.end(): offset + end]
+        pairs.append(_Labelled(_SPELLING_TO_LABEL[spelling], spelling, value.strip(), seg))
+    if pairs:
+        pairs[0].lead = seg.raw[offset: offset + hits[0][0].start()].strip()
+    return pairs
+
+
+@dataclass(slots=True)
+class _Block:
+    fields: dict[str, _Labelled]
+    end: int  # index of the last source Line in the block
+    agency: str | None = None  # 石狮市人民政府 of a heading `石狮市人民政府发文稿纸`
+
+
+def _first_values(pairs: Iterable[_Labelled]) -> dict[str, _Labelled]:
+    out: dict[str, _Labelled] = {}
+    for p in pairs:
+        if p.label not in out or (not out[p.label].value and p.value):
+            out[p.label] = p
+    return out
+
+
+def _read_portal(segs: list[_Seg]) -> _Block | None:
+    """A portal export starts with label lines (索引号, 发布机构, 标题, 备注/文号, 发布日期 …)."""
+    pairs: list[_Labelled] = []
+    end = -1
+    for i, seg in enumerate(segs[:40]):
+        found = _labelled(seg, glued_ok=False)
+        if not found:
+            if pairs or i >= 5:
+                break
+            continue
+        pairs.extend(found)
+        end = seg.last
+    labels = {p.label for p in pairs}
+    if len(labels & _PORTAL_ONLY) < 2 or not labels & {"标题", "文号"}:
+        return None
+    return _Block(_first_values(pairs), end)
+
+
+_COVER_HEADING = re.compile(r"稿纸|发文笺|发文单|处理笺|发文审批|拟文稿")
+_COVER_AGENCY = re.compile(r"^(.+?)(?:发文稿纸|发文处理笺|发文笺|发文审批单|发文单|拟文稿纸|稿纸)$")
+
+
+def _read_cover(segs: list[_Seg]) -> _Block | None:
+    """A drafting cover sheet (发文稿纸) at the start of the file: rows of labels and values."""
+    start = None
+    agency = None
+    for i, seg in enumerate(segs[:8]):
+        if _labelled(seg, glued_ok=True):
+            start = i
+            break
+        heading = _COVER_HEADING.search(seg.tight)
+        named = _COVER_AGENCY.match(_clean(seg.raw)) if heading else None
+        if named and agency is None:
+            agency = named.group(1)
+        if not (heading or seg.region == "header" or len(seg.tight) < 30):
+            return None
+    if start is None:
+        return None
+    rows: list[tuple[_Seg, list[_Labelled]]] = []
+    gap = 0
+    table = segs[start].line.table[0] if segs[start].line.table else None
+    last_labelled = start
+    for i in range(start, len(segs)):
+        seg = segs[i]
+        same_table = table is not None and seg.line.table is not None and seg.line.table[0] == table
+        if table is not None and not same_table:
+            break
+        if table is None and (seg.line.page != segs[start].line.page or seg.line.is_red
+                              or seg.tight.endswith("文件")):
+            break  # the document itself begins (its 版头 also has a 签发人)
+        found = _labelled(seg, glued_ok=True)
+        if found:
+            gap = 0
+            last_labelled = i
+        else:
+            gap += 1
+            if gap > 3 and table is None:
+                break
+        rows.append((seg, found))
+    rows = rows[: last_labelled - start + 1] if table is None else rows
+    # Lines with no label carry on a value set over several lines (a long 标题).
+    pairs: list[_Labelled] = []
+    carries_on = ("标题", "主送", "抄送", "不公开理由")
+    for n, (seg, found) in enumerate(rows):
+        if found:
+            # In a PDF a cell's value may sit a line above or below its label (a label that
+            # wraps, `签　发` / `人`, is centred on its row): a value with no label before it on
+            # its line belongs to the label above if that one is still empty.
+            if found[0].lead and pairs and (pairs[-1].value == "" or pairs[-1].label in
+                                            carries_on):
+                pairs[-1].value += found[0].lead
+            pairs.extend(found)
+            continue
+        text = seg.raw
+        nxt = next((f for _, f in rows[n + 1:] if f), None)
+        if pairs and (pairs[-1].value == "" or pairs[-1].label in carries_on):
+            pairs[-1].value += text
+        elif nxt and nxt[0].value == "":
+            nxt[0].value = text + nxt[0].value
+        elif pairs:
+            pairs[-1].value += text
+    labels = {p.label for p in pairs}
+    if len(labels) < 3 or not labels & _COVER_KEY or not labels & _COVER_ONLY:
+        return None
+    if len(labels & _PORTAL_ONLY) >= 2:
+        return None
+    return _Block(_first_values(pairs), rows[-1][0].last, agency)
+
+
+# ---------------------------------------------------------------------------------------------
+# The document itself
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Body:
+    own_number: str | None = None
+    own_seg: _Seg | None = None
+    flag: _Seg | None = None
+    copy_number: tuple[str, _Seg] | None = None
+    security: tuple[str, str | None, _Seg] | None = None
+    urgency: tuple[str, _Seg] | None = None
+    signer: tuple[str, _Seg] | None = None
+    title: tuple[str, _Seg] | None = None
+    title_end: int = 0
+    recipients: tuple[str, _Seg] | None = None
+    attachments: tuple[list[str], _Seg] | None = None
+    issuer_sig: tuple[str, _Seg] | None = None
+    date: tuple[str | None, _Seg] | None = None
+    notes: list[tuple[str, _Seg]] = field(default_factory=list)  # 附注 disclosure values
+    banji_attr: list[tuple[str, _Seg]] = field(default_factory=list)
+    cc: tuple[str, _Seg] | None = None
+    printed: tuple[str, str | None, _Seg] | None = None
+    index_number: tuple[str, _Seg] | None = None
+    cited: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _standalone_number(seg: _Seg) -> tuple[str, str | None] | None:
+    """(number, signer) if the line holds nothing but one file number, a 文号 label and perhaps
+    签发人 — the shape of the 版头's 发文字号 line. A number in parentheses is a citation."""
+    found = iter_file_numbers(seg.key)
+    if len(found) != 1:
+        return None
+    number, start, end = found[0]
+    rest = seg.key[:start] + " " + seg.key[end:]
+    signer = None
+    m = _SIGNER.search(rest)
+    if m:
+        signer = _names(m.group("name")) or None
+        rest = rest[: m.start()]
+    rest = re.sub(r"^\s*(?:发文字号|文号)\s*:?", "", rest)
+    if _tight(rest).strip("|"):
+        return None
+    return number, signer
+
+
+def _marks(seg: _Seg) -> re.Match[str] | None:
+    m = _MARKS.fullmatch(seg.tight)
+    if m is None or not (m.group("copy") or m.group("level") or m.group("urgency")):
+        return None
+    return m
+
+
+_PARAGRAPH_END = re.compile(r"[。:!?！？]$")
+_NUMBER_TAIL = re.compile(r"^(?:[〔【(\[﹝〖][0-9]{4}|[0-9]{1,5}号|号|第[0-9])")
+
+
+def _pdf_wraps(prev: _Seg, nxt: _Seg, right_edge: dict[int, float]) -> bool:
+    """True if the PDF line `nxt` carries on the paragraph of `prev` (a wrapped line).
+
+    `prev` must not end a sentence and `nxt` must start no further right (no first-line
+    indent) with no gap above. Then: `prev` reaches the right margin; or `nxt` starts with the
+    tail of a file number (`〔2008〕36号`), which never begins a line of its own; or `prev` stops
+    a few characters short (Chinese line breaking keeps `〔2008〕36号` together) and `nxt` does
+    not start with a whole file number."""
+    page = prev.line.page
+    if page is None or prev.x1 is None or nxt.line.page is None:
+        return False
+    if nxt.line.blank_before and nxt.line.page == page:  # over a page break the gap says nothing
+        return False
+    if prev.line.x0 is None or nxt.line.x0 is None or _PARAGRAPH_END.search(prev.tight):
+        return False
+    size = prev.line.font_size or 12.0
+    if nxt.line.x0 > prev.line.x0 + 0.75 * size:
+        return False
+    edge = right_edge.get(page, 0.0)
+    if prev.x1 >= edge - 1.5 * size or _NUMBER_TAIL.match(nxt.tight):
+        return True
+    if prev.x1 < edge - 8 * size:
+        return False
+    numbers = iter_file_numbers(nxt.key)
+    return not (numbers and numbers[0][1] == 0)
+
+
+def _right_edges(segs: list[_Seg]) -> dict[int, float]:
+    """Right margin of each PDF page: the furthest right a line of body text (the commonest
+    font size) reaches. Titles, flags and page headers do not count."""
+    sizes = Counter(round(s.line.font_size) for s in segs if s.line.font_size)
+    body_size = sizes.most_common(1)[0][0] if sizes else None
+    edges: dict[int, float] = {}
+    for s in segs:
+        page = s.line.page
+        if page is None or s.x1 is None:
+            continue
+        if body_size is not None and s.line.font_size and round(s.line.font_size) != body_size:
+            continue
+        edges[page] = max(edges.get(page, 0.0), s.x1)
+    return edges
+
+
+def _read_body(segs: list[_Seg], fmt: str) -> _Body:
+    body = _Body()
+    n = len(segs)
+    if n == 0:
+        return body
+    right_edge = _right_edges(segs)
+
+    # --- 版头: 份号, 密级, 紧急程度, 发文机关标志, 发文字号, 签发人 ---
+    head_limit = next(
+        (i for i, s in enumerate(segs) if _is_recipients_like(s) or _is_body_like(s)), n
+    )
+    i = 0
+    while i < min(head_limit, 20):
+        seg = segs[i]
+        marks = _marks(seg)
+        if marks is not None and body.title is None:
+            if marks.group("copy") and body.copy_number is None:
+                body.copy_number = (marks.group("copy"), seg)
+            if marks.group("level") and body.security is None:
+                period = (marks.group("period") or "").strip() or None
+                body.security = (marks.group("level"), period, seg)
+            if marks.group("urgency") and body.urgency is None:
+                body.urgency = (marks.group("urgency"), seg)
+            i += 1
+            continue
+        if _RULE_LINE.match(seg.raw) or _PAGE_NO.match(seg.tight):
+            i += 1
+            continue
+        if not _PAREN_LINE.match(seg.tight):
+            standalone = _standalone_number(seg)
+            if standalone is not None and body.own_number is not None:
+                if standalone[0] == body.own_number:  # the page header said it already
+                    i += 1
+                    continue
+                standalone = None
+            if standalone is not None:
+                body.own_number, body.own_seg = standalone[0], seg
+                if standalone[1]:
+                    body.signer = (standalone[1], seg)
+                i += 1
+                continue
+        m = _SIGNER.match(seg.tight)
+        if m and body.signer is None:
+            name = _SIGNER.match(seg.key.strip()).group("name")  # type: ignore[union-attr]
+            for number, s, e in reversed(iter_file_numbers(name)):
+                name = name[:s] + name[e:]
+                if body.own_number is None:
+                    body.own_number, body.own_seg = number, seg
+            name = _names(name)
+            body.signer = (name, seg) if name else None
+            i += 1
+            continue
+        if _looks_like_flag(segs, i, head_limit):
+            # A red / `…文件` / large line is a surer 标志 than one that merely stands over
+            # the number; the first of the surest wins.
+            if body.flag is None or (
+                _strong_flag(segs, i) and not _strong_flag(segs, segs.index(body.flag))
+            ):
+                body.flag = seg
+            i += 1
+            continue
+        if seg.region == "header":  # a running page header is not the title
+            i += 1
+            continue
+        break
+    title_start = i
+    if body.own_seg is not None:
+        # A page header repeats the 发文字号 on every page of a PDF: not a citation, and not
+        # text to join with the paragraph it interrupts.
+        segs = segs[:title_start] + [
+            s for s in segs[title_start:] if s.tight != body.own_seg.tight
+        ]
+        n = len(segs)
+
+    # --- 标题 ---
+    j = title_start
+    if j < n and not _is_recipients_like(segs[j]) and not _is_body_like(segs[j]) \
+            and not is_date_shaped(segs[j].raw):
+        parts = [segs[j]]
+        while len(parts) < 3 and j + 1 < n and _title_continues(parts, segs[j + 1]):
+            j += 1
+            parts.append(segs[j])
+        # A line break inside the title (typed or wrapped) is not part of it.
+        title = _clean("".join(p.raw.replace("\n", "") for p in parts))
+        body.title = (title, parts[0])
+        body.title_end = j + 1
+        if not _TITLE_END.search(_tight(fold(title))):
+            centred = _centered(parts[0])
+            body.warnings.append(
+                "title does not end with a document type word (通知, 决定, …)"
+                + ("" if centred else "; it is not set apart by layout either")
+            )
+    else:
+        body.title_end = title_start
+
+    # --- 主送机关 ---
+    k_end = min(n, body.title_end + 5)
+    for k in range(body.title_end, k_end):
+        seg = segs[k]
+        if _is_recipients_like(seg):
+            parts = [seg]
+            b = k - 1
+            while b >= body.title_end and not _is_body_like(segs[b]) and (
+                re.search(r"[,、]$", segs[b].tight)
+                or (fmt == "pdf" and _pdf_wraps(segs[b], segs[b + 1], right_edge))
+            ):
+                parts.insert(0, segs[b])
+                b -= 1
+            body.recipients = (_strip_colon(_clean("".join(p.raw for p in parts))), parts[0])
+            break
+        if _is_body_like(seg):
+            break
+    after_head = body.title_end
+
+    # --- 成文日期 and 署名 ---
+    date_idx = _find_date_line(segs, after_head)
+    if date_idx is not None:
+        seg = segs[date_idx]
+        body.date = (date_only(seg.raw), seg)
+        if body.date[0] is None:
+            body.warnings.append(f"成文日期 {seg.raw!r} is not a real calendar date")
+        prev = segs[date_idx - 1] if date_idx - 1 >= after_head else None
+        if prev is not None and _is_signature(prev):
+            body.issuer_sig = (_clean(prev.raw), prev)
+    else:
+        # 署名 and date on one line (`石狮市人民政府 2020年9月15日`), not the 版记's 印发 line.
+        for k in range(after_head, n):
+            seg = segs[k]
+            spans = find_dates(seg.key)
+            if len(spans) == 1 and spans[0][2] == len(seg.key) and spans[0][1] > 0 \
+                    and "印发" not in seg.tight and not _is_body_like(seg):
+                org = _clean(seg.raw[: spans[0][1]])
+                if org and _ORG_END.search(_tight(org)):
+                    date_idx = k
+                    body.date = (spans[0][0], seg)
+                    body.issuer_sig = (org, seg)
+                    break
+
+    # --- 附件说明 (between the 正文 and the 署名) ---
+    att_stop = date_idx if date_idx is not None else n
+    for k in range(after_head, att_stop):
+        m = _ATTACH.match(segs[k].key)
+        if m is None:
+            continue
+        items = [_without_item_no(segs[k].raw[m.start("value"):])]
+        q = k + 1
+        while q < att_stop:
+            nxt = segs[q]
+            if _ITEM_NO.match(nxt.key) and "。" not in nxt.raw:
+                items.append(_without_item_no(nxt.raw))
+            elif fmt == "pdf" and _pdf_wraps(segs[q - 1], nxt, right_edge) and q + 1 < att_stop:
+                items[-1] += nxt.raw
+            else:
+                break
+            q += 1
+        # As written (a cited number keeps its spelling), without closing punctuation.
+        items = [it.strip().rstrip("。；;，,").strip() for it in items if it.strip()]
+        if fmt == "pdf":
+            items = [_without_pdf_gaps(it) for it in items]
+        if items:
+            body.attachments = (items, segs[k])
+        break
+
+    # --- 附注 (directly after the 成文日期) ---
+    if date_idx is not None:
+        for k in range(date_idx + 1, min(n, date_idx + 4)):
+            seg = segs[k]
+            if _PAREN_LINE.match(seg.tight) or seg.tight.startswith("此件"):
+                for value in disclosure_values(seg.key):
+                    body.notes.append((value, seg))
+                continue
+            break
+    if date_idx is None:
+        # No 成文日期 found: a parenthesised line stating 此件…公开 after the title is still the
+        # 附注, but say so. (With a 成文日期, only what is right under it counts: a forwarded
+        # document further down carries its own 附注.)
+        for seg in segs[after_head:]:
+            if _PAREN_LINE.match(seg.tight) and "此件" in seg.tight:
+                values = disclosure_values(seg.key)
+                if values:
+                    body.notes.extend((v, seg) for v in values)
+                    body.warnings.append(f"附注 {seg.raw!r} is not directly under the 成文日期")
+                    break
+
+    # --- 版记: 公开方式, 抄送, 印发机关和日期 ---
+    for k in range(date_idx if date_idx is not None else after_head, n):
+        seg = segs[k]
+        key = seg.key.strip()
+        m = _BANJI_ATTR.match(key)
+        if m:
+            for value in disclosure_values(m.group("value")):
+                body.banji_attr.append((value, seg))
+            if not disclosure_values(m.group("value")):
+                body.warnings.append(f"版记 {seg.raw!r} states no known 公开属性")
+            continue
+        m = _CC.match(key)
+        if m and body.cc is None:
+            value = seg.raw[m.start("value"):]
+            q = k + 1
+            while q < n and re.search(r"[,、]$", _tight(fold(value))) \
+                    and _issue_line(segs[q]) is None:
+                value += segs[q].raw
+                q += 1
+            body.cc = (_strip_colon(_clean(value)).rstrip("。."), seg)
+            continue
+        printed = _issue_line(seg)
+        if printed is None and fmt == "pdf" and k + 1 < n and _pdf_wraps(seg, segs[k + 1],
+                                                                          right_edge):
+            printed = _issue_line(_seg(seg.raw + segs[k + 1].raw, seg.line, seg.first,
+                                       segs[k + 1].last))
+        if printed is not None and body.printed is None:
+            body.printed = (printed[0], printed[1], seg)
+
+    # --- 索引号 anywhere (some templates print it at the top) ---
+    for seg in segs:
+        m = _INDEX.search(seg.key)
+        if m:
+            body.index_number = (seg.raw[m.start("value"): m.end("value")], seg)
+            break
+
+    body.cited = _cited_numbers(segs, body.own_seg, fmt, right_edge)
+    return body
+
+
+_PRINTED_SUFFIX = re.compile(r"[ \t]*印[ \t]*发[ \t]*$")
+
+
+def _issue_line(seg: _Seg) -> tuple[str, str | None] | None:
+    """(印发机关, 印发日期) from the 版记 line `石狮市人民政府办公室 2020年9月17日印发`."""
+    m = _PRINTED_SUFFIX.search(seg.key)
+    if m is None:
+        return None
+    spans = find_dates(seg.key[: m.start()])
+    if not spans or seg.key[spans[-1][2]: m.start()].strip():
+        return None
+    when, start, _ = spans[-1]
+    return _clean(seg.raw[:start]), when
+
+
+_DIGIT_CJK_GAP = re.compile(
+    r"(?<=[0-9])[ \t]+(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])[ \t]+(?=[0-9])"
+)
+_SPACED_BRACKET = re.compile(r"\s[〔【(\[（［﹝〖]|[〕】)\]）］﹞〗]\s")
+
+
+def _without_pdf_gaps(text: str) -> str:
+    """PDF text shows a gap where the font changes between digits and Chinese (`2022 年度`,
+    `88 号`): not the drafter's. A file number typed with spaces (`闽财 〔2006〕 88 号`) keeps
+    them; one typed without loses the gaps."""
+    out: list[str] = []
+    pos = 0
+    for _, start, end in iter_file_numbers(text):
+        out.append(_DIGIT_CJK_GAP.sub("", text[pos:start]))
+        number = text[start:end]
+        out.append(number if _SPACED_BRACKET.search(number) else _WS.sub("", number))
+        pos = end
+    out.append(_DIGIT_CJK_GAP.sub("", text[pos:]))
+    return "".join(out)
+
+
+def _without_item_no(raw: str) -> str:
+    m = _ITEM_NO.match(fold(raw))
+    return raw[m.end():].strip() if m else raw.strip()
+
+
+def _strong_flag(segs: list[_Seg], i: int) -> bool:
+    seg = segs[i]
+    if seg.line.is_red or seg.tight.endswith("文件"):
+        return True
+    nxt = segs[i + 1] if i + 1 < len(segs) else None
+    size, next_size = seg.line.font_size, nxt.line.font_size if nxt else None
+    return bool(size and next_size and next_size >= 18 and size >= 1.25 * next_size)
+
+
+def _looks_like_flag(segs: list[_Seg], i: int, head_limit: int) -> bool:
+    """The 发文机关标志: red, or `…文件`, or a short non-title line over the 发文字号, or printed
+    much larger than the title under it."""
+    seg = segs[i]
+    if len(seg.tight) > 40:
+        return False
+    if _strong_flag(segs, i) and (seg.line.is_red or not _title_like(seg)):
+        return True
+    if _title_like(seg) or "关于" in seg.tight:
+        return False
+    for k in range(i + 1, min(head_limit, i + 4)):
+        if _standalone_number(segs[k]) is not None and not _PAREN_LINE.match(segs[k].tight):
+            return True
+    return False
+
+
+def _title_continues(parts: list[_Seg], nxt: _Seg) -> bool:
+    cur = parts[-1]
+    joined = "".join(p.tight for p in parts)
+    # A complete title stops here, unless the next line is its tail (…实施方案 / 的通知).
+    tail = (
+        joined.count("《") > joined.count("》")  # an open 《 is not the end of a title
+        or (nxt.tight[:1] in ("的", "》", "〉", ")", "”") and _TITLE_END.search(nxt.tight))
+    )
+    if _TITLE_END.search(joined) and not tail:
+        return False
+    if _is_recipients_like(nxt) or _is_body_like(nxt) or is_date_shaped(nxt.raw):
+        return False
+    if _PAREN_LINE.match(nxt.tight) or nxt.tight.startswith("附件") or iter_file_numbers(nxt.key):
+        return False
+    if nxt.line.blank_before:
+        return False
+    centred = (_centered(cur), _centered(nxt))
+    if centred == (True, True):  # both centred: a size read off one odd glyph does not matter
+        return True
+    sizes = (cur.line.font_size, nxt.line.font_size)
+    if sizes[0] and sizes[1] and abs(sizes[0] - sizes[1]) > 1:
+        return False
+    return centred != (True, False)
+
+
+def _is_signature(seg: _Seg) -> bool:
+    t = seg.tight
+    return (
+        0 < len(t) <= 40
+        and "。" not in t
+        and not t.endswith(":")
+        and not iter_file_numbers(seg.key)
+        and not _PAREN_LINE.match(t)
+        and not _ITEM_NO.match(seg.key.strip())
+        and not t.startswith("附件")
+        and not is_date_shaped(seg.raw)
+    )
+
+
+def _find_date_line(segs: list[_Seg], start: int) -> int | None:
+    """The 成文日期: a line that is only a date, after the title; the one closing the 正文 (under
+    a 署名, above a 附注 or the 版记) is preferred, and table cells only if nothing else."""
+    candidates = [k for k in range(start, len(segs)) if is_date_shaped(segs[k].raw)]
+    if not candidates:
+        return None
+    plain = [k for k in candidates if segs[k].line.table is None] or candidates
+    for k in plain:
+        prev = segs[k - 1] if k - 1 >= start else None
+        nxt = segs[k + 1] if k + 1 < len(segs) else None
+        closes = (
+            nxt is None
+            or _PAREN_LINE.match(nxt.tight)
+            or nxt.tight.startswith(("此件", "抄送"))
+            or _issue_line(nxt) is not None
+            or _BANJI_ATTR.match(nxt.key.strip())
+        )
+        signed = prev is not None and _is_signature(prev) and _ORG_END.search(prev.tight)
+        if closes or signed:
+            return k
+    return plain[0]
+
+
+def _cited_numbers(
+    segs: list[_Seg], own_seg: _Seg | None, fmt: str, right_edge: dict[int, float]
+) -> list[str]:
+    """Numbers the text cites, canonical, first appearance order. PDF lines that run to the
+    margin are joined first, so a number broken over two lines is still found."""
+    chunks: list[str] = []
+    current = ""
+    own_line = own_seg.tight if own_seg is not None else None
+    for k, seg in enumerate(segs):
+        if seg.tight == own_line:  # the 版头 line, or the page header repeating it
+            if current:
+                chunks.append(current)
+            current = ""
+            continue
+        current += seg.raw
+        nxt = segs[k + 1] if k + 1 < len(segs) else None
+        if not (fmt == "pdf" and nxt is not None and nxt.tight != own_line
+                and _pdf_wraps(seg, nxt, right_edge)):
+            chunks.append(current)
+            current = ""
+    if current:
+        chunks.append(current)
+    cited: list[str] = []
+    for chunk in chunks:
+        for number, _, _ in iter_file_numbers(chunk):
+            if number not in cited:
+                cited.append(number)
+    return cited
+
+
+# ---------------------------------------------------------------------------------------------
+# Putting it together
+# ---------------------------------------------------------------------------------------------
+
+
+def _security_from_text(text: str) -> tuple[str | None, str | None] | None:
+    """(level, period) from a cover sheet's 密级 value; (None, None) for an explicit 无/非密;
+    None when it says something else."""
+    t = _tight(fold(text))
+    if t in _NO_VALUE or t in ("非密", "普通", "公开", "内部", "一般"):
+        return (None, None)
+    m = _MARKS.fullmatch(t)
+    if m and m.group("level"):
+        return m.group("level"), (m.group("period") or "").strip() or None
+    return None
+
+
+def _comparable(text: str) -> str:
+    return re.sub(r"[\s\"“”《》〈〉<>()（）,，、.。:：]", "", fold(text))
+
+
+def read_fields(doc: ParsedDocument) -> DocumentMetadata:
+    """All metadata fields of a parsed document, with provenance, warnings and conflicts."""
+    meta = DocumentMetadata(
+        format=doc.format,
+        page_count=doc.page_count,
+        text_layer=doc.text_layer,
+        text="\n".join(line.text for line in doc.lines),
+        warnings=list(doc.warnings),  # the reader's doubts come first
+    )
+    if not doc.text_layer:
+        meta.warnings.append("no text layer (scanned image?): nothing can be read without OCR")
+        return meta
+    lines = [ln for ln in doc.lines if ln.region != "footer"]
+    if not any(ln.text.strip() for ln in lines):
+        meta.warnings.append("the document has no text")
+        return meta
+
+    cover_view = _segments(lines, join_cells=True)
+    portal = _read_portal(cover_view)
+    cover = None if portal else _read_cover(cover_view)
+    block = portal or cover
+    body_lines = lines[block.end + 1:] if block else lines
+    if portal:
+        meta.source_kind = "portal_export"
+    elif cover:
+        meta.source_kind = "cover_sheet"
+    segs = [s for s in _segments(body_lines, join_cells=False) if not _PAGE_NO.match(s.tight)]
+    body = _read_body(segs, doc.format)
+    meta.warnings.extend(body.warnings)
+
+    prefix = "portal" if portal else "cover_sheet"
+    labelled = block.fields if block else {}
+
+    def from_block(label: str) -> tuple[str, str] | None:
+        item = labelled.get(label)
+        if item is None or _tight(item.value) in _NO_VALUE:
+            return None
+        return item.value.strip(), f"{prefix}:{item.spelling}"
+
+    def put(name: str, value: object, where: str) -> None:
+        setattr(meta, name, value)
+        meta.provenance[name] = where
+
+    # 发文字号 ---------------------------------------------------------------------------------
+    numbers: list[tuple[str, str]] = []
+    if body.own_number:
+        numbers.append((body.own_number, _where("版头", body.own_seg)))
+    given = from_block("文号")
+    if given:
+        canonical = normalize_file_number(given[0])
+        if canonical:
+            numbers.append((canonical, given[1]))
+        else:
+            meta.warnings.append(f"{given[1]} {given[0]!r} is not a file number")
+    if numbers:
+        put("file_number", numbers[0][0], numbers[0][1])
+        for number, where in numbers[1:]:
+            if number != numbers[0][0]:
+                meta.conflicts.append(
+                    f"file_number: {numbers[0][1]} says {numbers[0][0]}, {where} says {number}"
+                )
+    meta.cited_file_numbers = body.cited
+
+    # 公开属性 ---------------------------------------------------------------------------------
+    stated: list[tuple[str, str]] = []
+    stated += [(v, _where("附注", s)) for v, s in body.notes]
+    stated += [(v, _where("版记", s)) for v, s in body.banji_attr]
+    attr = from_block("公开属性")
+    if attr:
+        values = disclosure_values(attr[0])
+        stated += [(v, attr[1]) for v in values]
+        if not values:
+            meta.warnings.append(f"{attr[1]} {attr[0]!r} states no known 公开属性")
+    decided = [(v, w) for v, w in stated if v != _AMBIGUOUS]
+    for v, w in stated:
+        if v == _AMBIGUOUS:
+            meta.warnings.append(f"{w}: 不主动公开 does not say 依申请公开 or 不予公开")
+    distinct = sorted({v for v, _ in decided}, key=_RESTRICTIVENESS.index)
+    if distinct:
+        chosen = distinct[0]
+        put("disclosure", chosen, next(w for v, w in decided if v == chosen))
+        if len(distinct) > 1:
+            said = "; ".join(f"{w} says {v}" for v, w in decided)
+            meta.conflicts.append(f"disclosure: sources disagree ({said})")
+    elif any(v == _AMBIGUOUS for v, _ in stated):
+        meta.conflicts.append("disclosure: stated only as 不主动公开, which is not an attribute")
+    else:
+        meta.warnings.append("no 公开属性 stated (附注, 版记, cover sheet or portal)")
+    reason = from_block("不公开理由")
+    if reason:
+        put("disclosure_reason", reason[0], reason[1])
+
+    # 标题 -------------------------------------------------------------------------------------
+    titles: list[tuple[str, str]] = []
+    given = from_block("标题")
+    if given:
+        titles.append((_clean(given[0]), given[1]))
+    if body.title:
+        titles.append((body.title[0], _where("标题", body.title[1])))
+    if titles:
+        put("title", titles[0][0], titles[0][1])
+        for title, where in titles[1:]:
+            if _comparable(title) != _comparable(titles[0][0]):
+                meta.conflicts.append(
+                    f"title: {titles[0][1]} says {titles[0][0]!r}, {where} says {title!r}"
+                )
+
+    # 发文机关 ---------------------------------------------------------------------------------
+    issuers: list[tuple[str, str]] = []
+    if body.issuer_sig:
+        issuers.append((body.issuer_sig[0], _where("署名", body.issuer_sig[1])))
+    if body.flag:
+        flag = _clean(body.flag.raw)
+        flag = re.sub(r"\s*文件$", "", flag)
+        if flag:
+            issuers.append((flag, _where("发文机关标志", body.flag)))
+    given = from_block("发文机关")
+    if given:
+        issuers.append((_clean(given[0]), given[1]))
+    if cover and cover.agency:
+        issuers.append((cover.agency, "cover_sheet:发文稿纸"))
+    if meta.title:
+        m = re.match(r"^(.{2,40}?)关于", _tight(meta.title))
+        if m and _ORG_END.search(m.group(1)) and "《" not in m.group(1):
+            issuers.append((m.group(1), "标题"))
+    given = from_block("发布机构")
+    if given:
+        issuers.append((_clean(given[0]), given[1]))
+    if issuers:
+        put("issuer", issuers[0][0], issuers[0][1])
+
+    # 成文日期 ---------------------------------------------------------------------------------
+    dates: list[tuple[str, str]] = []
+    if body.date and body.date[0]:
+        dates.append((body.date[0], _where("成文日期", body.date[1])))
+    given = from_block("成文日期")
+    if given:
+        iso = parse_date(given[0])
+        if iso:
+            dates.append((iso, given[1]))
+        else:
+            meta.warnings.append(f"{given[1]} {given[0]!r} is not a date")
+    if dates:
+        put("date", dates[0][0], dates[0][1])
+        for iso, where in dates[1:]:
+            if iso != dates[0][0]:
+                meta.conflicts.append(f"date: {dates[0][1]} says {dates[0][0]}, {where} says {iso}")
+
+    # 密级, 紧急程度, 份号, 签发人 -------------------------------------------------------
+    levels: list[tuple[str | None, str | None, str]] = []
+    if body.security:
+        levels.append((body.security[0], body.security[1], _where("版头", body.security[2])))
+    cover_level = labelled.get("密级")  # an explicit 无 counts: it can contradict the 版头
+    if cover_level is not None and cover_level.value.strip():
+        where = f"{prefix}:{cover_level.spelling}"
+        parsed = _security_from_text(cover_level.value)
+        if parsed is None:
+            meta.warnings.append(f"{where} {cover_level.value!r} is not a 密级")
+        else:
+            levels.append((parsed[0], parsed[1], where))
+    period_given = from_block("保密期限")
+    marked = [lv for lv in levels if lv[0]]
+    if marked:
+        order = ("绝密", "机密", "秘密")
+        top = min(marked, key=lambda lv: order.index(lv[0]))  # type: ignore[arg-type]
+        put("security_level", top[0], top[2])
+        period = top[1] or next((lv[1] for lv in marked if lv[1]), None)
+        if period is None and period_given:
+            period = period_given[0]
+        if period:
+            meta.security_period = period
+            meta.provenance["security_period"] = top[2]
+    if len({lv[0] for lv in levels}) > 1:
+        said = "; ".join(f"{lv[2]} says {lv[0] or 'none'}" for lv in levels)
+        meta.conflicts.append(f"security_level: sources disagree ({said})")
+
+    if body.urgency:
+        put("urgency", body.urgency[0], _where("版头", body.urgency[1]))
+    else:
+        given = from_block("紧急程度")
+        if given:
+            m = re.search(r"特急|加急", given[0])
+            if m:
+                put("urgency", m.group(0), given[1])
+    if body.copy_number:
+        put("copy_number", body.copy_number[0], _where("版头", body.copy_number[1]))
+
+    if body.signer:
+        put("signer", body.signer[0], _where("版头", body.signer[1]))
+    else:
+        given = from_block("签发人")
+        if given:
+            name = given[0]
+            for _, s, e in reversed(find_dates(name)):
+                name = name[:s] + name[e:]
+            name = _names(name)
+            if name:
+                put("signer", name, given[1])
+
+    # 主送, 附件, 抄送, 印发 ----------------------------------------------------------------
+    if body.recipients:
+        put("recipients", body.recipients[0], _where("主送机关", body.recipients[1]))
+    else:
+        given = from_block("主送")
+        if given:
+            put("recipients", _strip_colon(_clean(given[0])), given[1])
+    if body.attachments:
+        put("attachments", body.attachments[0], _where("附件说明", body.attachments[1]))
+    if body.cc:
+        put("cc", body.cc[0], _where("版记", body.cc[1]))
+    else:
+        given = from_block("抄送")
+        if given:
+            put("cc", _clean(given[0]), given[1])
+    if body.printed:
+        org, when, seg = body.printed
+        if org:
+            put("print_issuer", org, _where("版记", seg))
+        if when:
+            put("print_date", when, _where("版记", seg))
+
+    # 索引号 and the portal's own record -------------------------------------------------------
+    given = from_block("索引号")
+    if given:
+        put("index_number", _tight(given[0]), given[1])
+    elif body.index_number:
+        put("index_number", body.index_number[0], _where("索引号", body.index_number[1]))
+    if portal:
+        given = from_block("发布机构")
+        if given:
+            put("publisher", _clean(given[0]), given[1])
+        given = from_block("发布日期")
+        if given:
+            iso = parse_date(given[0])
+            if iso:
+                put("publish_date", iso, given[1])
+    return meta
