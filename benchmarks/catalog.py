@@ -1,0 +1,322 @@
+"""Catalog and archive benchmark (SQLite, local store), figures printed, nothing asserted.
+
+    .venv/bin/python benchmarks/catalog.py [--documents 100000] [--keep DIR]
+
+1. Bulk-loads N documents (realistic Chinese titles, file numbers, texts of a few hundred
+   characters) through the migrated schema, FTS triggers included.
+2. find by file number (typed in drafters' spellings): p50 / p99 (target p99 <= 5 ms).
+3. full-text search (--text, pages of 50): p50 / p95 (target p95 <= 100 ms).
+4. Archive put/get throughput against raw LocalStore put/get of the same bytes, measured in
+   the same run, interleaved rounds (target ratio <= 1.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from gongkai.storage.archive import Archive, original_key
+from gongkai.storage.catalog import Catalog, FindQuery
+from gongkai.storage.local import LocalStore
+from gongkai.storage.models import CitedFileNumber, Document, Event
+
+ISSUERS = [
+    ("石狮市人民政府", "狮政"), ("石狮市人民政府办公室", "狮政办"), ("鸿山镇人民政府", "鸿政"),
+    ("泉州市教育局", "泉教"), ("泉州市财政局", "泉财"), ("晋江市人民政府", "晋政"),
+    ("福建省人民政府", "闽政"), ("福建省人民政府办公厅", "闽政办"), ("石狮市卫生健康局", "狮卫"),
+    ("石狮市自然资源局", "狮自然资"), ("蚶江镇人民政府", "蚶政"), ("永宁镇人民政府", "永政"),
+    ("石狮市应急管理局", "狮应急"), ("石狮市民政局", "狮民"), ("泉州市人民政府", "泉政"),
+    ("石狮市住房和城乡建设局", "狮建"), ("石狮市农业农村局", "狮农"), ("灵秀镇人民政府", "灵政"),
+]  # fmt: skip
+TOPICS = [
+    "全面推进基层政务公开标准化规范化工作实施方案", "防汛防台风应急预案", "城乡居民医疗保险",
+    "农村人居环境整治提升五年行动", "安全生产大排查大整治", "义务教育阶段学校招生入学工作",
+    "森林防火工作", "高标准农田建设项目", "老旧小区改造计划", "最低生活保障对象认定办法",
+    "政府信息公开工作年度报告", "财政预算执行情况", "重大行政决策程序规定", "优化营商环境若干措施",
+    "河长制湖长制工作要点", "疫情防控常态化工作", "乡村振兴示范村建设", "生活垃圾分类工作方案",
+    "国有土地上房屋征收补偿", "企业技术改造专项资金管理办法", "城市管理综合执法", "殡葬改革",
+    "退役军人服务保障体系建设", "政务服务“一网通办”改革", "耕地保护目标责任考核",
+]  # fmt: skip
+TITLE_FORMS = [
+    "关于印发{topic}的通知", "关于做好{topic}的通知", "关于{topic}的实施意见",
+    "{issuer}关于{topic}的批复", "关于进一步加强{topic}的意见", "关于{topic}有关事项的通知",
+]  # fmt: skip
+SENTENCES = [
+    "各村（社区）、镇直各单位：",
+    "现将《{topic}》印发给你们，请结合实际，认真贯彻执行。",
+    "为深入贯彻落实党中央、国务院关于全面推进政务公开工作的决策部署，",
+    "进一步提升政务公开质量和实效，",
+    "根据{cited}精神，结合我市实际，制定本方案。",
+    "一、总体要求",
+    "二、工作任务",
+    "三、保障措施",
+    "坚持以人民为中心的发展思想，",
+    "加强组织领导，明确责任分工，",
+    "各责任单位要高度重视，细化工作措施，",
+    "确保各项任务落到实处。",
+    "对工作中遇到的问题，要及时向上级主管部门报告。",
+    "本通知自印发之日起施行，有效期五年。",
+    "严格落实属地管理责任和行业监管责任，",
+    "推动形成齐抓共管的工作格局。",
+    "建立健全长效工作机制，定期开展督促检查，",
+    "加大资金投入，统筹安排专项经费，",
+    "做好政策解读和舆论引导工作，及时回应社会关切。",
+    "各地各部门要于每季度末将工作进展情况报送市政府办公室。",
+    "联系人：王科长，联系电话：0595-88888888。",
+]
+BATCH = 5000
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def make_rows(count: int, rng: random.Random) -> tuple[list[dict[str, Any]], list[str]]:
+    rows: list[dict[str, Any]] = []
+    numbers: list[str] = []
+    serials: dict[tuple[str, int], int] = {}
+    base = datetime(2015, 1, 1, tzinfo=UTC)
+    for i in range(count):
+        issuer, code = rng.choice(ISSUERS)
+        year = rng.randint(2015, 2025)
+        serial = serials.get((code, year), 0) + 1
+        serials[(code, year)] = serial
+        number = f"{code}〔{year}〕{serial}号"
+        topic = rng.choice(TOPICS)
+        cited = f"{rng.choice(ISSUERS)[1]}〔{year - 1}〕{rng.randint(1, 300)}号"
+        title = rng.choice(TITLE_FORMS).format(topic=topic, issuer=issuer)
+        body = "".join(
+            rng.choice(SENTENCES).format(topic=topic, cited=cited)
+            for _ in range(rng.randint(12, 22))
+        )
+        state = rng.choices(
+            ["published", "withheld", "on_request", "exception", "quarantined"],
+            weights=[70, 15, 10, 4, 1],
+        )[0]
+        written = date(year, rng.randint(1, 12), rng.randint(1, 28))
+        sha = hashlib.sha256(f"document {i}".encode()).hexdigest()
+        rows.append(
+            {
+                "sha256": sha, "filename": f"{number}{topic}.docx",
+                "size": rng.randint(20_000, 2_000_000),
+                "content_type": "application/vnd.openxmlformats-officedocument."
+                "wordprocessingml.document",
+                "format": "docx", "source": "inbox", "declared_disclosure": None,
+                "original_key": f"originals/{sha[:2]}/{sha}.docx",
+                "archive_key": f"{year}/{issuer}/{i + 1}-{number}", "redacted_key": None,
+                "state": state, "file_number": number,
+                "disclosure": {"published": "active", "withheld": "withheld",
+                               "on_request": "on_request"}.get(state),
+                "disclosure_reason": None, "title": title, "issuer": issuer,
+                "security_level": "秘密" if state == "quarantined" else None,
+                "security_period": None, "urgency": None, "signer": None,
+                "recipients": "各村（社区）、镇直各单位", "index_number":
+                f"QZ05908-3000-{year}-{serial:05d}", "date": written, "page_count": 3,
+                "text_layer": True, "exception_reason": None,
+                "received_at": base + timedelta(minutes=i), "routed_at": None,
+                "published_at": None, "next_review_at": None, "publish_deadline": None,
+                "deadline_provisional": False,
+                "metadata_": {"format": "docx", "file_number": number, "title": title,
+                              "cited_file_numbers": [cited]},
+                "text": body, "_cited": cited,
+            }
+        )  # fmt: skip
+        numbers.append(number)
+    return rows, numbers
+
+
+def load(catalog: Catalog, rows: list[dict[str, Any]]) -> float:
+    started = time.perf_counter()
+    documents = Document.__table__
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        with catalog.begin_write() as conn:
+            values = [
+                {("metadata" if k == "metadata_" else k): v for k, v in r.items() if k != "_cited"}
+                for r in batch
+            ]
+            conn.execute(insert(documents), values)
+            first_id = start + 1  # ids are assigned in insert order on an empty table
+            conn.execute(
+                insert(CitedFileNumber.__table__),
+                [{"document_id": first_id + j, "file_number": r["_cited"], "position": 0}
+                 for j, r in enumerate(batch)],
+            )  # fmt: skip
+            conn.execute(
+                insert(Event.__table__),
+                [{"document_id": first_id + j, "at": r["received_at"], "kind": "received",
+                  "actor": "bench", "detail": {"filename": r["filename"]}}
+                 for j, r in enumerate(batch)],
+            )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def drafter_spelling(number: str, rng: random.Random) -> str:
+    form = rng.randint(0, 3)
+    if form == 0:
+        return number.replace("〔", "[").replace("〕", "]")
+    if form == 1:
+        return number.replace("〔", "【").replace("〕", "】")
+    if form == 2:
+        return number.replace("〔", "（").replace("〕", "）").replace("号", " 号")
+    return number
+
+
+def bench_find(catalog: Catalog, numbers: list[str], rng: random.Random, n: int) -> list[float]:
+    samples = []
+    for _ in range(n):
+        number = rng.choice(numbers)
+        elapsed, found = timed(
+            lambda number=number: catalog.find(FindQuery(file_number=drafter_spelling(number, rng)))
+        )
+        if [r.file_number for r in found] != [number]:
+            raise SystemExit(f"find by file number {number} returned {found!r}")
+        samples.append(elapsed * 1000)
+    return samples
+
+
+def bench_text(
+    catalog: Catalog, rows: list[dict[str, Any]], rng: random.Random, n: int
+) -> tuple[list[float], list[int]]:
+    samples, hits = [], []
+    for i in range(n):
+        if i % 2:  # a phrase cut from some document's text: rare
+            body = rng.choice(rows)["text"]
+            at = rng.randrange(0, max(1, len(body) - 8))
+            needle = body[at : at + rng.randint(3, 8)]
+        else:  # a common topic word
+            needle = rng.choice(TOPICS)[: rng.randint(3, 6)]
+        elapsed, found = timed(lambda needle=needle: catalog.find(FindQuery(text=needle, limit=50)))
+        if not found:
+            raise SystemExit(f"full-text search for {needle!r} found nothing")
+        samples.append(elapsed * 1000)
+        hits.append(len(found))
+    return samples, hits
+
+
+def bench_archive(root: Path, rng: random.Random, objects: int, rounds: int) -> dict[str, float]:
+    payloads = [rng.randbytes(rng.randint(50_000, 1_500_000)) for _ in range(objects)]
+    shas = [hashlib.sha256(p).hexdigest() for p in payloads]
+    total = sum(len(p) for p in payloads)
+    # The raw baseline stores the same bytes under the same keys, so that the ratio measures
+    # what the archive layer adds (key derivation, checks, verification), not the key layout.
+    raw_keys = [original_key(sha256=s, filename="a.docx", content_type="x") for s in shas]
+    put_ratio, get_ratio, figures = [], [], {}
+    for r in range(rounds):
+        raw = LocalStore(root / f"raw{r}", "bench-archive", write_once=True)
+        archive = Archive(LocalStore(root / f"arc{r}", "bench-archive", write_once=True))
+        keys: list[str] = []
+        order = [("raw", raw), ("archive", archive)]
+        if r % 2:
+            order.reverse()
+        times: dict[str, dict[str, float]] = {}
+        for name, target in order:
+            if name == "raw":
+                t_put, _ = timed(
+                    lambda t=target: [
+                        t.put(k, p, content_type="x")
+                        for k, p in zip(raw_keys, payloads, strict=True)
+                    ]
+                )
+                t_get, _ = timed(lambda t=target: [t.get_bytes(k) for k in raw_keys])
+            else:
+                t_put, keys = timed(
+                    lambda t=target: [
+                        t.put_original(p, sha256=s, filename="a.docx", content_type="x")
+                        for s, p in zip(shas, payloads, strict=True)
+                    ]
+                )
+                t_get, _ = timed(
+                    lambda t=target, keys=keys: [
+                        t.read_original(k, sha256=s) for k, s in zip(keys, shas, strict=True)
+                    ]
+                )
+            times[name] = {"put": t_put, "get": t_get}  # fmt: skip
+        put_ratio.append(times["archive"]["put"] / times["raw"]["put"])
+        get_ratio.append(times["archive"]["get"] / times["raw"]["get"])
+        figures[f"round{r}"] = times  # type: ignore[assignment]
+    last = figures[f"round{rounds - 1}"]
+    return {
+        "objects": objects,
+        "mib": total / 2**20,
+        "raw_put_mib_s": total / 2**20 / last["raw"]["put"],  # type: ignore[index]
+        "archive_put_mib_s": total / 2**20 / last["archive"]["put"],  # type: ignore[index]
+        "raw_get_mib_s": total / 2**20 / last["raw"]["get"],  # type: ignore[index]
+        "archive_get_mib_s": total / 2**20 / last["archive"]["get"],  # type: ignore[index]
+        "put_ratio_median": statistics.median(put_ratio),
+        "get_ratio_median": statistics.median(get_ratio),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--text-queries", type=int, default=200)
+    parser.add_argument("--objects", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    args = parser.parse_args(argv)
+    rng = random.Random(20200915)
+    with tempfile.TemporaryDirectory(prefix="gongkai-bench-") as scratch:
+        root = args.keep or Path(scratch)
+        root.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog.open(f"sqlite:///{root / 'catalog.sqlite3'}")
+        try:
+            rows, numbers = make_rows(args.documents, rng)
+            seconds = load(catalog, rows)
+            print(f"catalog: {args.documents} documents loaded in {seconds:.1f} s "
+                  f"({args.documents / seconds:,.0f}/s, FTS triggers on)")  # fmt: skip
+            bench_find(catalog, numbers, rng, 50)  # warm the page cache
+            find_ms = bench_find(catalog, numbers, rng, args.queries)
+            print(f"find --file-number ({args.queries} queries, any spelling): "
+                  f"p50 {percentile(find_ms, 50):.2f} ms, p99 {percentile(find_ms, 99):.2f} ms "
+                  f"(target p99 <= 5 ms)")  # fmt: skip
+            text_ms, hits = bench_text(catalog, rows, rng, args.text_queries)
+            print(f"find --text ({args.text_queries} queries, 3-8 chars, pages of 50, median "
+                  f"{statistics.median(hits):.0f} hits): p50 {percentile(text_ms, 50):.2f} ms, "
+                  f"p95 {percentile(text_ms, 95):.2f} ms (target p95 <= 100 ms)")  # fmt: skip
+            short_ms = []
+            for _ in range(20):
+                needle = rng.choice(TOPICS)[:2]
+                elapsed, _found = timed(
+                    lambda needle=needle: catalog.find(FindQuery(text=needle, limit=50))
+                )
+                short_ms.append(elapsed * 1000)
+            print(f"find --text with 1-2 characters (LIKE scan, no trigram; 20 queries, pages "
+                  f"of 50): p50 {percentile(short_ms, 50):.2f} ms, "
+                  f"p95 {percentile(short_ms, 95):.2f} ms (no target)")  # fmt: skip
+        finally:
+            catalog.close()
+        figures = bench_archive(root / "objects", rng, args.objects, args.rounds)
+        print(f"archive vs raw LocalStore ({figures['objects']} originals, "
+              f"{figures['mib']:.1f} MiB, {args.rounds} interleaved rounds):")  # fmt: skip
+        print(f"  put: raw {figures['raw_put_mib_s']:.0f} MiB/s, archive "
+              f"{figures['archive_put_mib_s']:.0f} MiB/s; time ratio median "
+              f"{figures['put_ratio_median']:.2f} (target <= 1.3)")  # fmt: skip
+        print(f"  get: raw {figures['raw_get_mib_s']:.0f} MiB/s, archive "
+              f"{figures['archive_get_mib_s']:.0f} MiB/s; time ratio median "
+              f"{figures['get_ratio_median']:.2f} (target <= 1.3)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

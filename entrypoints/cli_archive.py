@@ -1,0 +1,346 @@
+"""`gongkai db`, `find`, `get`, `show`, `verify`: the catalog and the archive from the command line.
+
+These commands act as staff. They only translate between the command line and
+gongkai.storage (catalog, archive, retrieval); every rule lives there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gongkai.extractors.model import DISCLOSURE_VALUES
+
+ROLE_OF_CLI = "staff"
+_STATES = ("received", "published", "needs_redaction", "on_request", "withheld",
+           "quarantined", "exception")  # fmt: skip
+
+
+def _settings() -> Any:
+    from gongkai.config import load_settings
+
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _catalog() -> Iterator[Any]:
+    from gongkai.storage.catalog import Catalog
+
+    catalog = Catalog.open(_settings().database_url)
+    try:
+        yield catalog
+    finally:
+        catalog.close()
+
+
+def _archive() -> Any:
+    from gongkai.storage.archive import Archive
+    from gongkai.storage.stores import open_stores
+
+    return Archive(open_stores(_settings()).archive)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# -- db ---------------------------------------------------------------------------------------
+
+
+@click.group()
+def db() -> None:
+    """The catalog database: schema migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the catalog schema up to date (alembic upgrade head)."""
+    from gongkai.storage.catalog import Catalog
+
+    catalog = Catalog(_settings().database_url)
+    try:
+        before = catalog.current_revision()
+        catalog.upgrade()
+        after = catalog.current_revision()
+    finally:
+        catalog.close()
+    if before == after:
+        click.echo(f"catalog already at revision {after}")
+    else:
+        click.echo(f"catalog upgraded from {before or 'empty'} to {after}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the catalog's schema revision and the newest one this version knows."""
+    from gongkai.storage.catalog import Catalog
+
+    catalog = Catalog(_settings().database_url)
+    try:
+        current, head = catalog.current_revision(), catalog.head_revision()
+    finally:
+        catalog.close()
+    state = "up to date" if current == head else "needs `gongkai db upgrade`"
+    click.echo(f"current: {current or 'empty'}  head: {head}  ({state})")
+
+
+# -- find -------------------------------------------------------------------------------------
+
+
+def _summary(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "file_number": record.file_number,
+        "title": record.title,
+        "issuer": record.issuer,
+        "date": _iso(record.date),
+        "disclosure": record.disclosure,
+        "state": record.state,
+        "sha256": record.sha256,
+        "filename": record.filename,
+        "index_number": record.index_number,
+        "received_at": _iso(record.received_at),
+        "archive_key": record.archive_key,
+    }
+
+
+@click.command()
+@click.option("--file-number", help="发文字号, any spelling (狮政[2021]12号 = 狮政〔2021〕12号).")
+@click.option("--index-number", help="索引号, exactly.")
+@click.option("--title", help="Substring of the title.")
+@click.option("--text", "text_query", help="Substring of the title or full text.")
+@click.option("--issuer", help="Substring of the issuing body (发文机关).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 from.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 to.")
+@click.option("--state", type=click.Choice(_STATES))
+@click.option("--disclosure", type=click.Choice(DISCLOSURE_VALUES))
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many documents.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def find(
+    file_number: str | None,
+    index_number: str | None,
+    title: str | None,
+    text_query: str | None,
+    issuer: str | None,
+    date_from: datetime | None,
+    date_to: datetime | None,
+    state: str | None,
+    disclosure: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Find documents in the catalog. No filter lists every document."""
+    from gongkai.storage.catalog import FindQuery
+    from gongkai.storage.retrieval import Role, find_documents
+
+    query = FindQuery(
+        file_number=file_number,
+        index_number=index_number,
+        title=title,
+        text=text_query,
+        issuer=issuer,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+        state=state,
+        disclosure=disclosure,
+        limit=limit,
+    )
+    with _catalog() as catalog:
+        records = find_documents(catalog, query, Role(ROLE_OF_CLI))
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(_summary(record), ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(records)} document(s)")
+    for heading in ("id", "文号", "标题", "发文机关", "成文日期", "公开属性", "状态", "文件名"):
+        table.add_column(heading, overflow="fold")
+    for r in records:
+        table.add_row(
+            str(r.id), r.file_number or "", r.title or "", r.issuer or "", _iso(r.date) or "",
+            r.disclosure or "", r.state, r.filename,
+        )  # fmt: skip
+    Console().print(table)
+
+
+# -- get --------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("doc_id", type=int)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing file at --out.")
+def get(doc_id: int, out_path: Path, force: bool) -> None:
+    """Write the original of document DOC_ID to --out, verified against its sha256."""
+    from gongkai.storage.catalog import DocumentNotFound
+    from gongkai.storage.objects import StorageError
+    from gongkai.storage.retrieval import Role, get_original
+
+    if out_path.exists() and not force:
+        raise click.ClickException(f"{out_path} exists (use --force to replace it)")
+    try:
+        with _catalog() as catalog:
+            record, data = get_original(catalog, _archive(), doc_id, Role(ROLE_OF_CLI))
+    except DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    except StorageError as exc:  # checksum mismatch, missing object: nothing is written
+        raise click.ClickException(f"document {doc_id}: {exc}") from exc
+    directory = out_path.resolve().parent
+    if not directory.is_dir():
+        raise click.ClickException(f"{directory} is not a folder")
+    # Temporary file in the same folder, then an atomic rename: never a half-written --out.
+    fd, temp_name = tempfile.mkstemp(prefix=".gongkai-get-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, out_path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    click.echo(f"{out_path}: {record.filename}, {len(data)} bytes, sha256 {record.sha256} verified")
+
+
+# -- show -------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("doc_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: document, history.")
+def show(doc_id: int, as_json: bool) -> None:
+    """Print the metadata of document DOC_ID and its whole history."""
+    from gongkai.storage.catalog import DocumentNotFound
+    from gongkai.storage.retrieval import Role, get_document
+
+    try:
+        with _catalog() as catalog:
+            record = get_document(catalog, doc_id, Role(ROLE_OF_CLI))
+            history = catalog.history(doc_id)
+            decisions = catalog.review_decisions(doc_id)
+    except DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    decisions_json = [{k: _iso(v) if isinstance(v, date) else v for k, v in d.items()}
+                      for d in decisions]  # fmt: skip
+    if as_json:
+        payload = {
+            "document": record.to_json(),
+            "history": [e.to_json() for e in history],
+            "review_decisions": decisions_json,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    fields = Table(title=f"document {record.id}", show_header=False)
+    fields.add_column("field", style="bold")
+    fields.add_column("value", overflow="fold")
+    for name, value in record.to_json().items():
+        if name == "metadata":
+            continue
+        if isinstance(value, list):
+            value = "、".join(value)
+        fields.add_row(name, "" if value is None else str(value))
+    text = record.metadata.get("text") or ""
+    fields.add_row("text", f"{len(text)} characters" + (f": {text[:120]}…" if text else ""))
+    console.print(fields)
+    if decisions_json:
+        review = Table(title="review decisions")
+        for heading in ("decided_at", "decision", "reason", "reviewer", "next_review_at"):
+            review.add_column(heading, overflow="fold")
+        for d in decisions_json:
+            review.add_row(
+                *(
+                    str(d[h] or "")
+                    for h in ("decided_at", "decision", "reason", "reviewer", "next_review_at")
+                )
+            )
+        console.print(review)
+    events = Table(title="history")
+    for heading in ("at", "kind", "actor", "detail"):
+        events.add_column(heading, overflow="fold")
+    for e in history:
+        events.add_row(e.at.isoformat(), e.kind, e.actor, json.dumps(e.detail, ensure_ascii=False))
+    console.print(events)
+
+
+# -- verify -----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("doc_ids", type=int, nargs=-1)
+def verify(doc_ids: tuple[int, ...]) -> None:
+    """Verify the originals and archival packages of DOC_IDS (every document if none given)
+    against their checksums. Exits 1 on any problem."""
+    from gongkai.storage.catalog import DocumentNotFound, FindQuery
+
+    archive = _archive()
+    failed: set[int] = set()
+    checked = 0
+    with _catalog() as catalog:
+        if doc_ids:
+            for doc_id in doc_ids:
+                try:
+                    record = catalog.get(doc_id)
+                except DocumentNotFound as exc:
+                    click.echo(f"{doc_id}: {exc}", err=True)
+                    failed.add(doc_id)
+                    continue
+                checked += 1
+                if not _verify_one(archive, record):
+                    failed.add(doc_id)
+        else:
+            page, offset = 500, 0  # page through the catalog rather than load it whole
+            while records := catalog.find(FindQuery(limit=page, offset=offset)):
+                for record in records:
+                    checked += 1
+                    if not _verify_one(archive, record):
+                        failed.add(record.id)
+                offset += page
+    click.echo(f"{checked} document(s) checked, {len(failed)} with problems")
+    if failed:
+        raise SystemExit(1)
+
+
+def _verify_one(archive: Any, record: Any) -> bool:
+    """Check one document's original and package; print what was found. True if sound."""
+    from gongkai.storage.objects import StorageError
+
+    sound = True
+    try:
+        archive.read_original(record.original_key, sha256=record.sha256)
+    except StorageError as exc:
+        sound = False
+        click.echo(f"{record.id}: original {record.original_key}: {exc}", err=True)
+    if record.archive_key is None:
+        click.echo(
+            f"{record.id}: {'original ok' if sound else 'original damaged'}; "
+            f"no archival package yet ({record.state})"
+        )
+        return sound
+    report = archive.verify(record.archive_key)
+    if report.ok:
+        if sound:
+            click.echo(
+                f"{record.id}: ok (original and {report.checked} members of {report.prefix})"
+            )
+        return sound
+    for problem in report.problems:
+        click.echo(f"{record.id}: {report.prefix}: {problem}", err=True)
+    return False

@@ -1,0 +1,833 @@
+"""The catalog: every document gongkai received, what was read from it, and every step taken.
+
+SQLite (embedded default, under GONGKAI_HOME) or PostgreSQL (GONGKAI_DATABASE_URL). The schema
+is made only by the Alembic migrations in storage/migrations/. Storage records transitions; it
+does not judge them (the state machine in flows/ does).
+
+Concurrency: several processes may share one catalog. On SQLite every writing transaction
+starts with BEGIN IMMEDIATE (one writer at a time, waiting up to busy_timeout); on PostgreSQL
+the row being changed is locked with SELECT ... FOR UPDATE. Duplicate submissions are settled
+by the unique constraint on sha256, index serials by one atomic upsert ... RETURNING.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    column,
+    create_engine,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gongkai.extractors.model import DocumentMetadata
+from gongkai.storage.models import (
+    CitedFileNumber,
+    Document,
+    Event,
+    IndexSerial,
+    ReviewDecision,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+STATES: tuple[str, ...] = (
+    "received",
+    "published",
+    "needs_redaction",
+    "on_request",
+    "withheld",
+    "quarantined",
+    "exception",
+)
+
+
+class DocumentNotFound(LookupError):
+    pass
+
+
+class StaleState(RuntimeError):
+    """The document was not in the state the caller expected: nothing was written."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: int
+    sha256: str
+    filename: str
+    size: int
+    content_type: str
+    format: str | None
+    source: str
+    declared_disclosure: str | None
+    original_key: str
+    archive_key: str | None
+    redacted_key: str | None
+    state: str
+    file_number: str | None
+    disclosure: str | None
+    disclosure_reason: str | None
+    title: str | None
+    issuer: str | None
+    security_level: str | None
+    security_period: str | None
+    urgency: str | None
+    signer: str | None
+    recipients: str | None
+    index_number: str | None
+    date: date | None
+    page_count: int | None
+    text_layer: bool | None
+    exception_reason: str | None
+    received_at: datetime
+    routed_at: datetime | None
+    published_at: datetime | None
+    next_review_at: date | None
+    publish_deadline: date | None
+    deadline_provisional: bool
+    cited_file_numbers: tuple[str, ...]
+    metadata: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates and datetimes in ISO form)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, date | datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    document_id: int
+    at: datetime
+    kind: str
+    actor: str
+    detail: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "document_id": self.document_id,
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "actor": self.actor,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class FindQuery:
+    file_number: str | None = None
+    index_number: str | None = None
+    title: str | None = None
+    text: str | None = None
+    issuer: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    state: str | None = None
+    disclosure: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+# Columns a caller may change through transition()/update(): everything but identity, the
+# state (transition's own argument), the receipt and what save_extraction owns.
+_CHANGEABLE: frozenset[str] = frozenset(
+    {
+        "filename", "content_type", "format", "source", "declared_disclosure",
+        "archive_key", "redacted_key", "original_key",
+        "file_number", "disclosure", "disclosure_reason", "title", "issuer",
+        "security_level", "security_period", "urgency", "signer", "recipients",
+        "index_number", "date", "page_count", "text_layer", "exception_reason",
+        "routed_at", "published_at", "next_review_at", "publish_deadline",
+        "deadline_provisional",
+    }
+)  # fmt: skip
+_DATETIME_COLUMNS = frozenset({"routed_at", "published_at"})
+_DATE_COLUMNS = frozenset({"date", "next_review_at", "publish_deadline"})
+_BOOL_COLUMNS = frozenset({"deadline_provisional"})
+_RECORD_COLUMNS: tuple[str, ...] = tuple(
+    f.name
+    for f in dataclasses.fields(DocumentRecord)
+    if f.name not in {"cited_file_numbers", "metadata"}
+)
+
+
+def normalize_database_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean the psycopg 3 driver; other URLs pass unchanged."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith("postgresql+") and not url.startswith("postgresql+psycopg://"):
+        raise ValueError(
+            f"PostgreSQL catalogs use the psycopg 3 driver (postgresql+psycopg://), "
+            f"not {url.split('://', 1)[0]}"
+        )
+    return url
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _json_detail(detail: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An event detail as JSON: dates and datetimes in ISO form, tuples and sets as lists;
+    anything else that JSON cannot hold is refused here, before the transaction."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        if isinstance(value, Mapping):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        if isinstance(value, set | frozenset):
+            return sorted(convert(v) for v in value)
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        raise TypeError(f"event detail value {value!r} ({type(value).__name__}) is not JSON")
+
+    return convert(dict(detail or {}))
+
+
+def _canonical_file_number(value: str) -> str:
+    """The canonical spelling (鸿政〔2020〕53号); text that is no file number is kept stripped."""
+    from gongkai.extractors.fields import normalize_file_number
+
+    stripped = value.strip()
+    return normalize_file_number(stripped) or stripped
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _parse_iso_date(value: str | None, what: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{what} must be an ISO date YYYY-MM-DD, not {value!r}") from exc
+
+
+class Catalog:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = normalize_database_url(database_url)
+        url = make_url(self.database_url)
+        self.dialect = url.get_backend_name()
+        if self.dialect == "sqlite":
+            database = url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(self.database_url)
+            _configure_sqlite(self.engine)
+        elif self.dialect == "postgresql":
+            self.engine = create_engine(self.database_url, pool_pre_ping=True)
+        else:
+            raise ValueError(
+                f"unsupported catalog database {self.dialect!r}: "
+                "use sqlite:/// or postgresql+psycopg://"
+            )
+        # Writers take the SQLite write lock up front (BEGIN IMMEDIATE): a deferred transaction
+        # that later needs to write can fail with "database is locked" without waiting.
+        self._write_engine = self.engine.execution_options(gongkai_write=True)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, database_url: str) -> Catalog:
+        """The catalog, its schema brought up to date (an empty database is created)."""
+        catalog = cls(database_url)
+        try:
+            current, head = catalog.current_revision(), catalog.head_revision()
+            if current != head:
+                if current is not None and not catalog._knows_revision(current):
+                    raise RuntimeError(
+                        f"the catalog's schema revision {current!r} is unknown to this gongkai "
+                        f"(its newest is {head!r}): a newer version migrated it"
+                    )
+                catalog.upgrade()
+        except BaseException:
+            catalog.close()
+            raise
+        return catalog
+
+    def _alembic_config(self) -> Any:
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        return config
+
+    def upgrade(self) -> None:
+        """alembic upgrade head, on this catalog's own connection (one writer at a time)."""
+        from alembic import command
+
+        config = self._alembic_config()
+        with self.begin_write() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    def _knows_revision(self, revision: str) -> bool:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(self._alembic_config())
+        return any(r.revision == revision for r in script.walk_revisions())
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def begin_write(self) -> Iterator[Connection]:
+        """A connection in a writing transaction (BEGIN IMMEDIATE on SQLite), committed on
+        success: for migrations and bulk loads that bypass the ORM."""
+        with self._write_engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    # -- documents --------------------------------------------------------------------------
+
+    def register(
+        self,
+        *,
+        sha256: str,
+        size: int,
+        filename: str,
+        content_type: str,
+        original_key: str,
+        source: str,
+        actor: str,
+        declared_disclosure: str | None = None,
+    ) -> tuple[DocumentRecord, bool]:
+        """A new original -> (record in state "received", True); bytes already known ->
+        (the existing record, False) with an event "duplicate_submission"."""
+        sha256 = sha256.lower()
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"sha256 must be 64 hex digits, not {sha256!r}")
+        if size < 0:
+            raise ValueError(f"size must not be negative: {size}")
+        at = _now()
+        try:
+            with self._writing() as session:
+                document = Document(
+                    sha256=sha256, filename=filename, size=size, content_type=content_type,
+                    source=source, declared_disclosure=declared_disclosure,
+                    original_key=original_key, state="received", received_at=at,
+                    deadline_provisional=False, metadata_={}, text="",
+                )  # fmt: skip
+                session.add(document)
+                session.flush()
+                session.add(
+                    Event(
+                        document_id=document.id, at=at, kind="received", actor=actor,
+                        detail={"filename": filename, "source": source, "size": size,
+                                "sha256": sha256},
+                    )
+                )  # fmt: skip
+                session.flush()
+                return self._record(session, document), True
+        except IntegrityError:
+            # Another submission of the same bytes won the unique constraint on sha256.
+            pass
+        with self._writing() as session:
+            document = session.scalars(
+                select(Document).where(Document.sha256 == sha256)
+            ).one_or_none()
+            if document is None:  # the integrity error was about something else
+                raise RuntimeError(f"could not register {sha256}: constraint violation")
+            session.add(
+                Event(
+                    document_id=document.id,
+                    at=at,
+                    kind="duplicate_submission",
+                    actor=actor,
+                    detail={"filename": filename, "source": source},
+                )
+            )
+            return self._record(session, document), False
+
+    def get(self, doc_id: int) -> DocumentRecord:
+        with self._reading() as session:
+            document = session.get(Document, doc_id)
+            if document is None:
+                raise DocumentNotFound(f"no document {doc_id}")
+            return self._record(session, document)
+
+    def get_by_sha256(self, sha256: str) -> DocumentRecord | None:
+        with self._reading() as session:
+            document = session.scalars(
+                select(Document).where(Document.sha256 == sha256.lower())
+            ).one_or_none()
+            return None if document is None else self._record(session, document)
+
+    def get_many(self, ids: Sequence[int]) -> list[DocumentRecord]:
+        """Records in the order of `ids`; DocumentNotFound names the ones that do not exist."""
+        if not ids:
+            return []
+        with self._reading() as session:
+            rows = session.scalars(select(Document).where(Document.id.in_(set(ids)))).all()
+            by_id = {row.id: row for row in rows}
+            missing = [i for i in ids if i not in by_id]
+            if missing:
+                raise DocumentNotFound(f"no documents {missing}")
+            records = {r.id: r for r in self._records(session, rows)}
+            return [records[i] for i in ids]
+
+    def save_extraction(
+        self, doc_id: int, metadata: DocumentMetadata, *, actor: str
+    ) -> DocumentRecord:
+        """Copy what was read onto the document (fields, canonical cited numbers, the full text
+        for search) and record the event "extracted"."""
+        file_number = _canonical_file_number(metadata.file_number) if metadata.file_number else None
+        cited = [_canonical_file_number(n) for n in metadata.cited_file_numbers if n.strip()]
+        document_date = _parse_iso_date(metadata.date, "DocumentMetadata.date")
+        stored = metadata.to_dict()
+        stored.pop("text", None)  # kept once, in the searchable text column
+        with self._writing() as session:
+            document = self._locked(session, doc_id)
+            document.format = metadata.format
+            document.file_number = file_number
+            document.disclosure = metadata.disclosure
+            document.disclosure_reason = metadata.disclosure_reason
+            document.title = metadata.title
+            document.issuer = metadata.issuer
+            document.date = document_date
+            document.security_level = metadata.security_level
+            document.security_period = metadata.security_period
+            document.urgency = metadata.urgency
+            document.signer = metadata.signer
+            document.recipients = metadata.recipients
+            document.index_number = metadata.index_number
+            document.page_count = metadata.page_count
+            document.text_layer = metadata.text_layer
+            document.metadata_ = stored
+            document.text = metadata.text
+            session.execute(delete(CitedFileNumber).where(CitedFileNumber.document_id == doc_id))
+            session.add_all(
+                CitedFileNumber(document_id=doc_id, file_number=number, position=position)
+                for position, number in enumerate(cited)
+            )
+            session.add(
+                Event(
+                    document_id=doc_id, at=_now(), kind="extracted", actor=actor,
+                    detail={
+                        "format": metadata.format, "file_number": file_number,
+                        "title": metadata.title, "disclosure": metadata.disclosure,
+                        "warnings": list(metadata.warnings),
+                        "conflicts": list(metadata.conflicts),
+                    },
+                )
+            )  # fmt: skip
+            session.flush()
+            return self._record(session, document)
+
+    def transition(
+        self,
+        doc_id: int,
+        to_state: str,
+        *,
+        actor: str,
+        expected_from: str | Collection[str] | None = None,
+        detail: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> DocumentRecord:
+        """Move the document to `to_state` with column `changes`, audited as event "state",
+        in one transaction. StaleState (nothing written) if its state is not `expected_from`."""
+        if to_state not in STATES:
+            raise ValueError(f"unknown state {to_state!r}; states are {', '.join(STATES)}")
+        self._check_changes(changes)
+        allowed: set[str] | None
+        if expected_from is None:
+            allowed = None
+        elif isinstance(expected_from, str):
+            allowed = {expected_from}
+        else:
+            allowed = set(expected_from)
+        with self._writing() as session:
+            document = self._locked(session, doc_id)
+            from_state = document.state
+            if allowed is not None and from_state not in allowed:
+                raise StaleState(f"document {doc_id} is {from_state!r}, expected {sorted(allowed)}")
+            document.state = to_state
+            for name, value in changes.items():
+                setattr(document, name, value)
+            event_detail: dict[str, Any] = {
+                "from": from_state,
+                "to": to_state,
+                **({"changes": {k: _jsonable(v) for k, v in changes.items()}} if changes else {}),
+                **_json_detail(detail),
+            }
+            session.add(
+                Event(document_id=doc_id, at=_now(), kind="state", actor=actor,
+                      detail=event_detail)
+            )  # fmt: skip
+            session.flush()
+            return self._record(session, document)
+
+    def update(
+        self,
+        doc_id: int,
+        *,
+        actor: str,
+        kind: str,
+        detail: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> DocumentRecord:
+        """Column changes without a change of state, audited as an event of `kind`."""
+        self._check_changes(changes)
+        with self._writing() as session:
+            document = self._locked(session, doc_id)
+            for name, value in changes.items():
+                setattr(document, name, value)
+            event_detail = {
+                "changes": {k: _jsonable(v) for k, v in changes.items()},
+                **_json_detail(detail),
+            }
+            session.add(
+                Event(document_id=doc_id, at=_now(), kind=kind, actor=actor, detail=event_detail)
+            )
+            session.flush()
+            return self._record(session, document)
+
+    def record_event(
+        self, doc_id: int, kind: str, *, actor: str, detail: dict[str, Any] | None = None
+    ) -> EventRecord:
+        with self._writing() as session:
+            if session.get(Document, doc_id) is None:
+                raise DocumentNotFound(f"no document {doc_id}")
+            row = Event(document_id=doc_id, at=_now(), kind=kind, actor=actor,
+                        detail=_json_detail(detail))  # fmt: skip
+            session.add(row)
+            session.flush()
+            return _event_record(row)
+
+    def history(self, doc_id: int) -> list[EventRecord]:
+        """Every event of the document, oldest first."""
+        with self._reading() as session:
+            if session.get(Document, doc_id) is None:
+                raise DocumentNotFound(f"no document {doc_id}")
+            rows = session.scalars(
+                select(Event).where(Event.document_id == doc_id).order_by(Event.id)
+            ).all()
+            return [_event_record(r) for r in rows]
+
+    def latest_events(self, kind: str) -> list[EventRecord]:
+        """The latest event of `kind` per document, in document order."""
+        with self._reading() as session:
+            latest = (
+                select(func.max(Event.id))
+                .where(Event.kind == kind)
+                .group_by(Event.document_id)
+                .scalar_subquery()
+            )
+            rows = session.scalars(
+                select(Event).where(Event.id.in_(latest)).order_by(Event.document_id)
+            ).all()
+            return [_event_record(r) for r in rows]
+
+    # -- search -----------------------------------------------------------------------------
+
+    def find(self, query: FindQuery) -> list[DocumentRecord]:
+        """Documents matching every given filter, in id order. No filter: every document."""
+        if query.limit is not None and query.limit < 0:
+            raise ValueError(f"limit must not be negative: {query.limit}")
+        if query.offset < 0:
+            raise ValueError(f"offset must not be negative: {query.offset}")
+        statement = self._find_statement(query)
+        with self._reading() as session:
+            rows = session.scalars(statement).all()
+            return self._records(session, rows)
+
+    def _find_statement(self, query: FindQuery) -> Select[tuple[Document]]:
+        statement = select(Document)
+        if query.file_number and query.file_number.strip():
+            statement = statement.where(
+                Document.file_number == _canonical_file_number(query.file_number)
+            )
+        if query.index_number and query.index_number.strip():
+            statement = statement.where(Document.index_number == query.index_number.strip())
+        if query.title:
+            statement = statement.where(
+                Document.title.ilike(f"%{_like_escape(query.title)}%", escape="\\")
+            )
+        if query.issuer and query.issuer.strip():
+            statement = statement.where(
+                Document.issuer.ilike(f"%{_like_escape(query.issuer.strip())}%", escape="\\")
+            )
+        if query.text and query.text.strip():
+            statement = statement.where(self._full_text(query.text.strip()))
+        if query.date_from is not None:
+            statement = statement.where(Document.date >= query.date_from)
+        if query.date_to is not None:
+            statement = statement.where(Document.date <= query.date_to)
+        if query.state:
+            statement = statement.where(Document.state == query.state)
+        if query.disclosure:
+            statement = statement.where(Document.disclosure == query.disclosure)
+        statement = statement.order_by(Document.id)
+        if query.limit is not None:
+            statement = statement.limit(query.limit)
+        if query.offset:
+            statement = statement.offset(query.offset)
+        return statement
+
+    def _full_text(self, needle: str) -> Any:
+        """Substring match on title or text; no word segmentation (Chinese needs none)."""
+        pattern = f"%{_like_escape(needle)}%"
+        if self.dialect == "postgresql":
+            # ILIKE served by the pg_trgm GIN indexes of the migration
+            return or_(
+                Document.title.ilike(pattern, escape="\\"),
+                Document.text.ilike(pattern, escape="\\"),
+            )
+        if len(needle) < 3:
+            # The trigram index cannot answer queries of fewer than three characters.
+            return or_(
+                Document.title.like(pattern, escape="\\"),
+                Document.text.like(pattern, escape="\\"),
+            )
+        phrase = '"' + needle.replace('"', '""') + '"'
+        matches = (
+            text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH :phrase")
+            .bindparams(phrase=phrase)
+            .columns(column("rowid", Integer))
+        )
+        return Document.id.in_(matches.scalar_subquery())
+
+    def by_state(self, state: str) -> list[DocumentRecord]:
+        return self.find(FindQuery(state=state))
+
+    def counts_by_state(self) -> dict[str, int]:
+        with self._reading() as session:
+            rows = session.execute(
+                select(Document.state, func.count()).group_by(Document.state)
+            ).all()
+            return {state: count for state, count in rows}
+
+    def due_for_review(self, on: date) -> list[DocumentRecord]:
+        """Withheld documents whose next review date is `on` or earlier, most overdue first."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(Document)
+                .where(Document.state == "withheld", Document.next_review_at <= on)
+                .order_by(Document.next_review_at, Document.id)
+            ).all()
+            return self._records(session, rows)
+
+    # -- review decisions, index serials ----------------------------------------------------
+
+    def add_review_decision(
+        self,
+        doc_id: int,
+        *,
+        decision: str,
+        reason: str,
+        reviewer: str,
+        next_review_at: date | None,
+    ) -> None:
+        """Record a review decision, audited as event "review_decision". A given
+        `next_review_at` also becomes the document's next review date."""
+        if not decision.strip():
+            raise ValueError("a review decision needs a decision")
+        if not reason.strip():
+            raise ValueError("a review decision needs a reason")
+        at = _now()
+        with self._writing() as session:
+            document = self._locked(session, doc_id)
+            session.add(
+                ReviewDecision(document_id=doc_id, decided_at=at, decision=decision,
+                               reason=reason, reviewer=reviewer, next_review_at=next_review_at)
+            )  # fmt: skip
+            if next_review_at is not None:
+                document.next_review_at = next_review_at
+            session.add(
+                Event(
+                    document_id=doc_id, at=at, kind="review_decision", actor=reviewer,
+                    detail={"decision": decision, "reason": reason,
+                            "next_review_at": _jsonable(next_review_at)},
+                )
+            )  # fmt: skip
+
+    def review_decisions(self, doc_id: int) -> list[dict[str, Any]]:
+        """Decisions on the document, oldest first: id, decided_at, decision, reason, reviewer,
+        next_review_at."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(ReviewDecision)
+                .where(ReviewDecision.document_id == doc_id)
+                .order_by(ReviewDecision.id)
+            ).all()
+            return [
+                {
+                    "id": r.id,
+                    "decided_at": r.decided_at,
+                    "decision": r.decision,
+                    "reason": r.reason,
+                    "reviewer": r.reviewer,
+                    "next_review_at": r.next_review_at,
+                }
+                for r in rows
+            ]
+
+    def next_index_serial(self, org_code: str, info_class: str, year: int) -> int:
+        """1, 2, 3 ... per (org, class, year), gap-free and duplicate-free across processes:
+        one atomic INSERT ... ON CONFLICT DO UPDATE ... RETURNING (row-locked on PostgreSQL,
+        under BEGIN IMMEDIATE on SQLite)."""
+        dialect_module = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
+        table = IndexSerial.__table__
+        insert = dialect_module.insert(table).values(
+            org_code=org_code, info_class=info_class, year=year, last=1
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.org_code, table.c.info_class, table.c.year],
+            set_={"last": table.c.last + 1},
+        ).returning(table.c.last)
+        with self._write_engine.begin() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_changes(changes: Mapping[str, Any]) -> None:
+        for name, value in changes.items():
+            if value is None:
+                continue
+            if name in _DATETIME_COLUMNS and (
+                not isinstance(value, datetime) or value.utcoffset() is None
+            ):
+                raise ValueError(f"{name} must be a timezone-aware datetime, not {value!r}")
+            if name in _DATE_COLUMNS and (
+                not isinstance(value, date) or isinstance(value, datetime)
+            ):
+                raise ValueError(f"{name} must be a date, not {value!r}")
+            if name in _BOOL_COLUMNS and not isinstance(value, bool):
+                raise ValueError(f"{name} must be True or False, not {value!r}")
+        unknown = sorted(set(changes) - _CHANGEABLE)
+        if unknown:
+            raise ValueError(
+                f"cannot change {', '.join(unknown)} through the catalog "
+                f"(changeable: {', '.join(sorted(_CHANGEABLE))})"
+            )
+
+    def _locked(self, session: Session, doc_id: int) -> Document:
+        document = session.scalars(
+            select(Document).where(Document.id == doc_id).with_for_update()
+        ).one_or_none()
+        if document is None:
+            raise DocumentNotFound(f"no document {doc_id}")
+        return document
+
+    def _record(self, session: Session, document: Document) -> DocumentRecord:
+        return self._records(session, [document])[0]
+
+    def _records(self, session: Session, documents: Sequence[Document]) -> list[DocumentRecord]:
+        if not documents:
+            return []
+        cited: dict[int, list[str]] = {d.id: [] for d in documents}
+        ids = list(cited)
+        # Chunked: SQLite limits the number of bound parameters of one statement.
+        for start in range(0, len(ids), 10_000):
+            chunk = ids[start : start + 10_000]
+            for document_id, number in session.execute(
+                select(CitedFileNumber.document_id, CitedFileNumber.file_number)
+                .where(CitedFileNumber.document_id.in_(chunk))
+                .order_by(CitedFileNumber.document_id, CitedFileNumber.position)
+            ):
+                cited[document_id].append(number)
+        return [_document_record(d, tuple(cited[d.id])) for d in documents]
+
+
+def _document_record(document: Document, cited: tuple[str, ...]) -> DocumentRecord:
+    values = {name: getattr(document, name) for name in _RECORD_COLUMNS}
+    metadata = dict(document.metadata_ or {})
+    if metadata:
+        metadata["text"] = document.text
+    return DocumentRecord(**values, cited_file_numbers=cited, metadata=metadata)
+
+
+def _event_record(row: Event) -> EventRecord:
+    return EventRecord(
+        id=row.id, document_id=row.document_id, at=row.at, kind=row.kind, actor=row.actor,
+        detail=dict(row.detail or {}),
+    )  # fmt: skip
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off; BEGIN is emitted below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("gongkai_write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,1 @@
+"""Migration scripts, applied in order by `Catalog.upgrade()` / `gongkai db upgrade`."""

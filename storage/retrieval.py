@@ -1,0 +1,64 @@
+"""Retrieval with access control: the one layer the CLI and the HTTP API both go through.
+
+Only published documents are public. Everything else (received, withheld, quarantined,
+exception, on_request, needs_redaction) is for staff alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+
+from gongkai.storage.archive import Archive
+from gongkai.storage.catalog import Catalog, DocumentRecord, FindQuery
+from gongkai.storage.objects import ChecksumMismatch
+
+PUBLIC_STATES: frozenset[str] = frozenset({"published"})
+
+
+class Role(StrEnum):
+    PUBLIC = "public"
+    STAFF = "staff"
+
+
+class AccessDenied(PermissionError):
+    pass
+
+
+def _may_see(record: DocumentRecord, role: Role) -> bool:
+    return role is Role.STAFF or record.state in PUBLIC_STATES
+
+
+def find_documents(catalog: Catalog, query: FindQuery, role: Role) -> list[DocumentRecord]:
+    """Matching documents; the public sees published ones only (filtered in the query, so
+    limits and offsets count visible documents)."""
+    role = Role(role)
+    if role is Role.PUBLIC:
+        if query.state is not None and query.state not in PUBLIC_STATES:
+            return []
+        query = FindQuery(**{**query.__dict__, "state": "published"})
+    return catalog.find(query)
+
+
+def get_document(catalog: Catalog, doc_id: int, role: Role) -> DocumentRecord:
+    """The record (DocumentNotFound if none); AccessDenied if the role may not see it."""
+    role = Role(role)
+    record = catalog.get(doc_id)
+    if not _may_see(record, role):
+        raise AccessDenied(f"document {doc_id} is not public")
+    return record
+
+
+def get_original(
+    catalog: Catalog, archive: Archive, doc_id: int, role: Role
+) -> tuple[DocumentRecord, bytes]:
+    """The record and its original bytes, verified against the catalog's sha256
+    (ChecksumMismatch, and nothing returned, on a difference)."""
+    record = get_document(catalog, doc_id, role)
+    data = archive.read_original(record.original_key, sha256=record.sha256)
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != record.sha256:
+        raise ChecksumMismatch(
+            f"document {doc_id}: the original hashes to {actual}, the catalog says {record.sha256}"
+        )
+    return record, data
