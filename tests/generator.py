@@ -1953,8 +1953,8 @@ def generate(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT,
     return docs
 
 
-def write_documents(docs: Sequence[GeneratedDoc], out_dir: Path, *,
-                    truth_files: bool = True) -> list[tuple[Path, dict[str, Any]]]:
+def write_documents(docs: Sequence[GeneratedDoc], out_dir: Path, *, truth_files: bool = True,
+                    manifest: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[tuple[Path, dict[str, Any]]] = []
     lo_jobs: list[GeneratedDoc] = []
@@ -1980,7 +1980,7 @@ def write_documents(docs: Sequence[GeneratedDoc], out_dir: Path, *,
                 path.write_bytes(render_docx(d.blocks))
                 sources.append(path)
             convert_with_libreoffice(sources, out_dir)
-    manifest = []
+    manifest_path, truths = manifest, []
     for d in docs:
         path = out_dir / f"{d.name}.{d.fmt}"
         truth = {"file": path.name, "category": d.category, "producer": d.producer,
@@ -1989,10 +1989,10 @@ def write_documents(docs: Sequence[GeneratedDoc], out_dir: Path, *,
         if truth_files:
             (out_dir / f"{d.name}.truth.json").write_text(
                 json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        manifest.append(truth)
+        truths.append(truth)
         written.append((path, truth))
-    (out_dir / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (manifest_path or out_dir / "manifest.json").write_text(
+        json.dumps(truths, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return written
 
 
@@ -2023,8 +2023,15 @@ def _with_disclosure(c: Content, phrase: str | None, value: str | None) -> Conte
     return c
 
 
-def build_samples(out_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """About eight small documents of mixed dispositions, for the README's first command."""
+SAMPLES_TRUTH = Path(__file__).resolve().parent / "data" / "samples-truth.json"
+
+
+def build_samples(out_dir: Path, *, manifest: Path | None = None
+                  ) -> list[tuple[Path, dict[str, Any]]]:
+    """About eight small documents of mixed dispositions, for the README's first command.
+
+    Their truth goes to `manifest` (the repository keeps it in tests/data/, so that samples/
+    holds only documents and `gongkai ingest samples/` reads nothing else)."""
     rng = random.Random(SAMPLE_SEED)
     hongshan, issuers = ISSUERS[0], ISSUERS
     docs: list[GeneratedDoc] = []
@@ -2064,7 +2071,7 @@ def build_samples(out_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
     blocks, expected = layout_cover_sheet(c, rng, 2, with_body=False)
     docs.append(GeneratedDoc("08-withheld-cover-sheet", "cover_sheet", "python-docx", blocks,
                              expected, [], written={"file_number": c.number_written}))
-    return write_documents(docs, out_dir, truth_files=False)
+    return write_documents(docs, out_dir, truth_files=False, manifest=manifest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -2081,7 +2088,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.samples:
-            written = build_samples(args.samples)
+            written = build_samples(args.samples, manifest=SAMPLES_TRUTH)
         else:
             written = build_corpus(args.out, seed=args.seed, count=args.count,
                                    libreoffice=not args.no_libreoffice)

@@ -214,7 +214,8 @@ def test_samples_are_current_and_read_exactly(tmp_path: Path) -> None:
     """The committed samples are what the generator makes today, and are read exactly."""
     from gongkai.extractors import extract
 
-    committed = json.loads((SAMPLES / "manifest.json").read_text("utf-8"))
+    committed = json.loads(generator.SAMPLES_TRUTH.read_text("utf-8"))
+    assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(t["file"] for t in committed)
     generator.build_samples(tmp_path)
     fresh = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
     assert committed == fresh, "samples/ is stale: run python tests/generator.py --samples samples/"
