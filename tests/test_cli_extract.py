@@ -1,0 +1,108 @@
+"""`gongkai extract FILE... [--json]`: one JSON line per file, errors as lines too, exit 1 at
+the end if any file failed, a table without --json, and no Prefect import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_extract_readers import NUMBER, TITLE, red_header_docx, reportlab_pdf
+
+from gongkai.entrypoints.cli import main
+
+REQUIRED_KEYS = {
+    "file", "file_number", "disclosure", "title", "issuer", "date", "security_level",
+    "index_number", "cited_file_numbers", "text_layer",
+}
+
+
+@pytest.fixture
+def documents(tmp_path: Path) -> dict[str, Path]:
+    files = {
+        "docx": tmp_path / "红头.docx",
+        "pdf": tmp_path / "考核.pdf",
+        "broken": tmp_path / "broken.docx",
+        "empty": tmp_path / "empty.pdf",
+    }
+    files["docx"].write_bytes(red_header_docx())
+    files["pdf"].write_bytes(reportlab_pdf(pages=2))
+    files["broken"].write_bytes(red_header_docx()[:500])
+    files["empty"].write_bytes(b"")
+    return files
+
+
+def _json_lines(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_json_one_line_per_file_errors_included_exit_1(documents: dict[str, Path]) -> None:
+    order = ["docx", "broken", "pdf", "empty"]
+    result = CliRunner().invoke(main, ["extract", "--json", *(str(documents[k]) for k in order)])
+    assert result.exit_code == 1
+    records = _json_lines(result.stdout)
+    assert [r["file"] for r in records] == [str(documents[k]) for k in order]
+    docx, broken, pdf, empty = records
+    assert docx.keys() >= REQUIRED_KEYS and pdf.keys() >= REQUIRED_KEYS
+    assert "text" not in docx
+    assert docx["file_number"] == NUMBER and docx["title"] == TITLE
+    assert docx["disclosure"] == "active" and docx["date"] == "2020-09-15"
+    assert docx["security_level"] is None and docx["index_number"] is None  # null, not missing
+    assert docx["cited_file_numbers"] == ["国办发〔2019〕54号"]
+    assert docx["text_layer"] is True and docx["format"] == "docx"
+    assert pdf["file_number"] == NUMBER and pdf["page_count"] == 2 and pdf["format"] == "pdf"
+    assert broken == {"file": str(documents["broken"]), "error": broken["error"],
+                      "reason": "corrupt"}
+    assert "incomplete" in str(broken["error"])
+    assert empty["reason"] == "empty"
+    assert "2 of 4 file(s) could not be read" in result.stderr
+
+
+def test_all_readable_exit_0_and_text_on_request(documents: dict[str, Path]) -> None:
+    result = CliRunner().invoke(main, ["extract", "--json", "--text", str(documents["docx"])])
+    assert result.exit_code == 0, result.output
+    (record,) = _json_lines(result.stdout)
+    assert NUMBER in str(record["text"]) and "此件主动公开" in str(record["text"])
+
+
+def test_table_without_json(documents: dict[str, Path]) -> None:
+    result = CliRunner().invoke(
+        main, ["extract", str(documents["docx"]), str(documents["broken"])],
+        terminal_width=200,
+    )
+    assert result.exit_code == 1
+    assert NUMBER in result.stdout and "active" in result.stdout
+    assert "corrupt" in result.stdout  # the failed file is a row too
+    assert "{" not in result.stdout
+
+
+def test_folder_missing_file_and_size_limit(documents: dict[str, Path], tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["extract", "--json", str(tmp_path)])
+    files = {Path(str(r["file"])).name for r in _json_lines(result.stdout)}
+    assert files == {"红头.docx", "考核.pdf", "broken.docx", "empty.pdf"}
+    result = CliRunner().invoke(main, ["extract", "--json", str(tmp_path / "nope.docx")])
+    assert result.exit_code == 1 and _json_lines(result.stdout)[0]["reason"] == "not_found"
+    result = CliRunner().invoke(
+        main, ["extract", "--json", "--max-bytes", "100", str(documents["pdf"])]
+    )
+    assert result.exit_code == 1 and _json_lines(result.stdout)[0]["reason"] == "too_large"
+
+
+def test_extract_does_not_import_prefect(documents: dict[str, Path]) -> None:
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from gongkai.entrypoints.cli import main\n"
+        f"result = CliRunner().invoke(main, ['extract', '--json', {str(documents['docx'])!r},"
+        f" {str(documents['pdf'])!r}])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('prefect', 'sqlalchemy', 'minio', 'fastapi', 'pdfplumber', 'pdfminer'))\n"
+        "print(len(result.stdout.splitlines()), heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
