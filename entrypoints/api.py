@@ -1,0 +1,374 @@
+"""The HTTP intake and retrieval API (FastAPI). It only translates: intake is
+gongkai.flows.service.intake, retrieval is gongkai.storage.retrieval (the same access layer as
+the CLI), and roles come from a bearer token.
+
+Roles:
+- the public (no Authorization header) sees published documents only; anything else is
+  answered 404, exactly like a document that does not exist (existence is not disclosed);
+- staff send `Authorization: Bearer <GONGKAI_STAFF_TOKEN>` (compared in constant time). With
+  GONGKAI_STAFF_TOKEN unset, staff access over HTTP is disabled and any token is refused (401).
+- submitting (POST /documents) needs the staff token or GONGKAI_INTAKE_TOKEN (the drafting
+  system's own token): an open intake would let anyone put a document marked 主动公开 on the
+  way to the portal. With neither set, HTTP intake is disabled (403).
+
+Every error is JSON: {"error": "<what went wrong>", ...}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gongkai import __version__
+from gongkai.config import Settings, load_settings
+from gongkai.entrypoints.upload import UploadError, read_upload
+from gongkai.flows.events import EventSink
+from gongkai.flows.service import Context, IntakeRejected, intake
+from gongkai.storage.catalog import DocumentNotFound, DocumentRecord, FindQuery
+from gongkai.storage.objects import ChecksumMismatch, StorageError
+from gongkai.storage.retrieval import (
+    AccessDenied,
+    Role,
+    find_documents,
+    get_document,
+    get_original,
+)
+
+log = logging.getLogger("gongkai.api")
+
+FILE_FIELD = "file"
+DISCLOSURE_FIELD = "declared_disclosure"
+MAX_PAGE = 1000
+
+# What the public may see of a published document; staff see the whole record.
+PUBLIC_FIELDS: tuple[str, ...] = (
+    "id", "sha256", "filename", "size", "content_type", "format", "state",
+    "file_number", "index_number", "title", "issuer", "date", "disclosure",
+    "published_at", "page_count", "cited_file_numbers",
+)  # fmt: skip
+LIST_FIELDS: tuple[str, ...] = (
+    "id", "file_number", "index_number", "title", "issuer", "date", "disclosure",
+    "state", "sha256", "filename", "received_at", "published_at",
+)  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class Tokens:
+    staff: str | None
+    intake: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Tokens:
+        env = os.environ if env is None else env
+        return cls(env.get("GONGKAI_STAFF_TOKEN") or None, env.get("GONGKAI_INTAKE_TOKEN") or None)
+
+
+def _matches(given: str, expected: str | None) -> bool:
+    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "send the token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def content_disposition(filename: str) -> str:
+    """attachment with an ASCII fallback and the real (e.g. Chinese) name per RFC 5987/6266."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return (f'attachment; filename="{fallback or "document"}"; '
+            f"filename*=UTF-8''{quote(filename, safe='')}")  # fmt: skip
+
+
+def _view(record: DocumentRecord, fields: tuple[str, ...] | None) -> dict[str, Any]:
+    full = record.to_json()
+    if fields is None:
+        return full
+    return {name: full[name] for name in fields}
+
+
+def _context(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def _role(request: Request) -> Role:
+    """PUBLIC without a token; STAFF with the right one; 401 for any other token."""
+    tokens: Tokens = request.app.state.tokens
+    token = _bearer(request.headers.get("authorization"))
+    if token is None:
+        return Role.PUBLIC
+    if tokens.staff is None:
+        raise ApiError(401, "staff access over HTTP is disabled (GONGKAI_STAFF_TOKEN is not set)")
+    if not _matches(token, tokens.staff):
+        raise ApiError(401, "invalid token")
+    return Role.STAFF
+
+
+def _submitter(request: Request) -> str:
+    """The actor recorded for an HTTP submission; refuses callers without an intake token."""
+    tokens: Tokens = request.app.state.tokens
+    if tokens.staff is None and tokens.intake is None:
+        raise ApiError(403, "HTTP intake is disabled: set GONGKAI_INTAKE_TOKEN or "
+                            "GONGKAI_STAFF_TOKEN")  # fmt: skip
+    token = _bearer(request.headers.get("authorization"))
+    if token is None:
+        raise ApiError(401, "submitting needs a token: 'Authorization: Bearer <token>'")
+    if _matches(token, tokens.staff):
+        return "http:staff"
+    if _matches(token, tokens.intake):
+        return "http:intake"
+    raise ApiError(401, "invalid token")
+
+
+# Module-level so that FastAPI can resolve them (annotations are strings here).
+Ctx = Annotated[Context, Depends(_context)]
+Caller = Annotated[Role, Depends(_role)]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    tokens: Tokens | None = None,
+    events: Callable[[], EventSink] | None = None,
+) -> FastAPI:
+    """The ASGI app. `events` builds the event sink (default: gongkai.flows.runtime's choice
+    for this environment); the service context is opened at start-up and closed at shutdown."""
+    settings = settings or load_settings()
+    tokens = tokens or Tokens.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sink = events() if events is not None else default_event_sink()
+        ctx = await run_in_threadpool(Context.open, settings, events=sink)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            ctx.close()
+            flush = getattr(sink, "flush", None)
+            if callable(flush):
+                # Queued events go out before the process ends (a blocking call: off the loop).
+                await run_in_threadpool(flush)
+
+    app = FastAPI(
+        title="gongkai",
+        version=__version__,
+        description="Intake and retrieval of official documents (公文).",
+        lifespan=lifespan,
+    )
+    app.state.tokens = tokens
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": exc.message, **exc.extra}, exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid request", "details": details}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code)
+
+    @app.get("/health")
+    def health(ctx: Ctx) -> dict[str, Any]:
+        """Liveness and the catalog's reachability."""
+        try:
+            counts = ctx.catalog.counts_by_state()
+        except Exception as exc:
+            raise ApiError(503, f"catalog unavailable: {type(exc).__name__}") from exc
+        return {"status": "ok", "version": __version__, "documents": sum(counts.values())}
+
+    @app.post(
+        "/documents",
+        status_code=201,
+        responses={200: {"description": "these bytes were already known (recorded)"},
+                   201: {"description": "a new document"},
+                   413: {"description": "larger than the limit"},
+                   422: {"description": "no file, or a bad declared_disclosure"}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": [FILE_FIELD],
+                "properties": {
+                    FILE_FIELD: {"type": "string", "format": "binary"},
+                    DISCLOSURE_FIELD: {
+                        "type": "string",
+                        "enum": ["active", "on_request", "withheld", "partial"],
+                        "description": "the attribute the drafting system declared",
+                    },
+                },
+            }}}}},
+    )  # fmt: skip
+    async def submit(request: Request, ctx: Ctx) -> JSONResponse:
+        """Hand over one document (multipart field `file`). The size limit is enforced while
+        the body streams in. Any file within the limit is stored and registered: one that
+        cannot be read becomes an `exception` document when it is ingested."""
+        actor = _submitter(request)
+        limit = ctx.settings.max_file_bytes
+        length = request.headers.get("content-length")
+        # A declared body far past the limit is refused before reading it (form overhead
+        # allowed); an undeclared or lying one is cut off by the streaming parser.
+        if length and length.isdigit() and int(length) > limit + 64 * 1024:
+            raise ApiError(413, f"the file is larger than the limit of {limit} bytes",
+                           limit=limit)  # fmt: skip
+        try:
+            upload = await read_upload(
+                request.headers.get("content-type"), request.stream(),
+                file_field=FILE_FIELD, max_file_bytes=limit,
+            )  # fmt: skip
+        except UploadError as exc:
+            raise ApiError(exc.status, str(exc)) from exc
+        declared = upload.fields.get(DISCLOSURE_FIELD) or None
+        try:
+            result = await run_in_threadpool(
+                intake, ctx, upload.data, upload.filename or "upload",
+                source="http", actor=actor, declared_disclosure=declared,
+            )  # fmt: skip
+        except IntakeRejected as exc:
+            status = 413 if exc.reason == "too_large" else 422
+            raise ApiError(status, exc.message, reason=exc.reason) from exc
+        except ValueError as exc:  # a declared_disclosure that is not one of the values
+            raise ApiError(422, str(exc)) from exc
+        record = result.record
+        body = {
+            "id": record.id,
+            "sha256": record.sha256,
+            "state": record.state,
+            "created": result.new,
+            "filename": record.filename,
+            "size": record.size,
+            "format": record.format,
+        }
+        if record.content_type == "application/octet-stream":
+            # Stored and on record, but not a document gongkai can read: say so now.
+            body["warning"] = ("not a docx or pdf: it is kept and will be an exception "
+                               "document for a person to decide")  # fmt: skip
+        return JSONResponse(body, status_code=201 if result.new else 200,
+                            headers={"Location": f"/documents/{record.id}"})  # fmt: skip
+
+    @app.get("/documents")
+    def list_documents(
+        ctx: Ctx,
+        caller: Caller,
+        file_number: str | None = None,
+        index_number: str | None = None,
+        title: str | None = None,
+        text: str | None = None,
+        issuer: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        state: str | None = None,
+        disclosure: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        """Find documents (the filters of `gongkai find`). The public sees published ones."""
+        query = FindQuery(
+            file_number=file_number, index_number=index_number, title=title, text=text,
+            issuer=issuer, date_from=date_from, date_to=date_to, state=state,
+            disclosure=disclosure, limit=limit, offset=offset,
+        )  # fmt: skip
+        try:
+            records = find_documents(ctx.catalog, query, caller)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from exc
+        return {
+            "documents": [_view(r, LIST_FIELDS) for r in records],
+            "count": len(records),
+            "limit": limit,
+            "offset": offset,
+        }
+
+    def _visible(ctx: Context, doc_id: int, caller: Role) -> DocumentRecord:
+        try:
+            return get_document(ctx.catalog, doc_id, caller)
+        except (DocumentNotFound, AccessDenied) as exc:
+            raise ApiError(404, f"no document {doc_id}") from exc
+
+    @app.get("/documents/{doc_id}")
+    def show_document(doc_id: int, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+        """Metadata; staff also get the whole history and review decisions."""
+        record = _visible(ctx, doc_id, caller)
+        if caller is Role.STAFF:
+            return {
+                "document": _view(record, None),
+                "history": [e.to_json() for e in ctx.catalog.history(doc_id)],
+                "review_decisions": ctx.catalog.review_decisions(doc_id),
+            }
+        return {"document": _view(record, PUBLIC_FIELDS)}
+
+    @app.get("/documents/{doc_id}/original", response_class=Response)
+    def original(doc_id: int, ctx: Ctx, caller: Caller) -> Response:
+        """The original byte for byte, verified against its sha256 before it is sent."""
+        record = _visible(ctx, doc_id, caller)
+        if caller is Role.PUBLIC and record.redacted_key:
+            # Published through a redacted version: the original itself stays non-public.
+            raise ApiError(404, f"no document {doc_id}")
+        try:
+            record, data = get_original(ctx.catalog, ctx.archive, doc_id, caller)
+        except (DocumentNotFound, AccessDenied) as exc:
+            raise ApiError(404, f"no document {doc_id}") from exc
+        except ChecksumMismatch as exc:
+            log.error("document %s: stored original fails verification: %s", doc_id, exc)
+            raise ApiError(500, "the stored original fails verification; staff are alerted",
+                           id=doc_id) from exc  # fmt: skip
+        except StorageError as exc:
+            log.error("document %s: original not readable: %s", doc_id, exc)
+            raise ApiError(500, "the stored original cannot be read", id=doc_id) from exc
+        return Response(
+            content=data,
+            media_type=record.content_type,
+            headers={
+                "Content-Disposition": content_disposition(record.filename),
+                "ETag": f'"{record.sha256}"',
+                "X-Content-SHA256": record.sha256,
+                "Repr-Digest": f"sha-256=:{_b64(hashlib.sha256(data).digest())}:",
+            },
+        )
+
+    return app
+
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.b64encode(raw).decode("ascii")
+
+
+def default_event_sink() -> EventSink:
+    """Prefect's events when a Prefect API is configured (the service deployments listen);
+    without one, gongkai.flows.runtime decides (embedded mode)."""
+    from gongkai.entrypoints.service_support import event_sink
+
+    return event_sink()
+

@@ -1,0 +1,188 @@
+"""A REAL Prefect server for the service tests, started once per test session.
+
+`prefect server start` runs as a subprocess in its own process group, with its own PREFECT_HOME
+and SQLite database in a temporary folder, on a free port. The fixture waits for /api/health
+(generously: a 2-core machine shared with other work can take half a minute to import and
+migrate), shows the server's log if it does not come up, and kills the whole process group at
+the end of the session.
+
+GONGKAI_TEST_PREFECT_API_URL points the tests at an already running server instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+STARTUP_TIMEOUT_S = float(os.environ.get("GONGKAI_TEST_PREFECT_STARTUP_TIMEOUT", "180"))
+
+# Services the event-driven tests need: triggers (automations), actions, event persister,
+# scheduler. Those that only add load on a small machine are switched off.
+_SERVER_ENV = {
+    "PREFECT_UI_ENABLED": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_FOREMAN_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_LOGGER_ENABLED": "false",
+    "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prefect_executable() -> list[str]:
+    return [sys.executable, "-m", "prefect"]
+
+
+def clean_prefect_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The current environment without any PREFECT_* setting inherited from the developer."""
+    base = dict(os.environ if env is None else env)
+    return {k: v for k, v in base.items() if not k.startswith("PREFECT_")}
+
+
+def api_json(api_url: str, method: str, path: str, body: object | None = None,
+             timeout: float = 30) -> object:
+    """One call to the Prefect REST API (stdlib only, so no client state leaks into tests)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        api_url.rstrip("/") + path, data=data, method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(api_url + "/health", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, TimeoutError):
+        return False
+
+
+def stop_process_group(process: subprocess.Popen, grace_s: float = 20) -> None:
+    """SIGTERM the process group (the server or runner and its children), SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        process.wait(timeout=10)
+
+
+def log_tail(path: Path, lines: int = 60) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        return f"(no log: {exc})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class PrefectServer:
+    api_url: str  # http://127.0.0.1:PORT/api
+    home: Path | None  # PREFECT_HOME of the server (None for an external server)
+    log: Path | None
+
+    def client_env(self, prefect_home: Path) -> dict[str, str]:
+        """Environment for a process that talks to this server (its own PREFECT_HOME)."""
+        env = clean_prefect_env()
+        env.update({
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_HOME": str(prefect_home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        })
+        return env
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    external = os.environ.get("GONGKAI_TEST_PREFECT_API_URL")
+    if external:
+        api_url = external.rstrip("/")
+        if not _healthy(api_url):
+            pytest.fail(f"GONGKAI_TEST_PREFECT_API_URL={external} is not healthy")
+        yield PrefectServer(api_url=api_url, home=None, log=None)
+        return
+
+    root = tmp_path_factory.mktemp("prefect-server")
+    home = root / "home"
+    home.mkdir()
+    log = root / "server.log"
+    port = free_port()
+    env = clean_prefect_env()
+    env.update(_SERVER_ENV)
+    env["PREFECT_HOME"] = str(home)
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    api_url = f"http://127.0.0.1:{port}/api"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [*prefect_executable(), "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, cwd=root, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _healthy(api_url):
+            if process.poll() is not None:
+                pytest.fail(f"prefect server exited with {process.returncode} before it was "
+                            f"healthy; log {log}:\n{log_tail(log)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"prefect server not healthy after {STARTUP_TIMEOUT_S:.0f} s; "
+                            f"log {log}:\n{log_tail(log)}")
+            time.sleep(0.5)
+        yield PrefectServer(api_url=api_url, home=home, log=log)
+    finally:
+        stop_process_group(process)
+
+
+def filter_events(api_url: str, *, resource_id: str | None = None,
+                  prefix: str | None = None, since_s: float = 3600) -> list[dict]:
+    """Events stored in the server (POST /api/events/filter), every page, oldest first."""
+    now = time.time()
+    window = {
+        "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - since_s)),
+        "until": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60)),
+    }
+    flt: dict[str, object] = {"occurred": window, "order": "ASC"}
+    if resource_id is not None:
+        flt["resource"] = {"id": [resource_id]}
+    if prefix is not None:
+        flt["event"] = {"prefix": [prefix]}
+    page = api_json(api_url, "POST", "/events/filter", {"filter": flt, "limit": 50})
+    assert isinstance(page, dict)
+    events: list[dict] = list(page.get("events", []))
+    next_page = page.get("next_page")
+    while next_page:
+        with urllib.request.urlopen(next_page, timeout=30) as response:
+            page = json.loads(response.read())
+        events.extend(page.get("events", []))
+        next_page = page.get("next_page")
+    return events

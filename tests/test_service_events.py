@@ -1,0 +1,287 @@
+"""Event-driven gongkai against a REAL Prefect server (tests/plugin_prefect.py).
+
+`gongkai serve` runs as a subprocess on an isolated GONGKAI_HOME; documents are handed over
+with `gongkai submit`; the `gongkai.document.received` events reach the server, the ingest
+deployment's trigger starts a sweep, and the documents reach their states. The test reads the
+outcome from the catalog and the events from the server (POST /api/events/filter).
+Every wait is bounded; every process is stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from plugin_prefect import PrefectServer, api_json, filter_events, log_tail, stop_process_group
+from service_docs import make_docx
+
+from gongkai.storage.catalog import Catalog, FindQuery
+
+pytestmark = pytest.mark.slow
+
+WAIT_S = 180.0
+FINAL_STATES = {"published", "withheld", "on_request", "needs_redaction", "quarantined",
+                "exception"}  # fmt: skip
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def wait_for(predicate: Callable[[], object], what: str, timeout: float = WAIT_S,
+             on_timeout: Callable[[], str] = lambda: "") -> object:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{on_timeout()}")
+        time.sleep(1.0)
+
+
+class Service:
+    """`gongkai serve` as a subprocess talking to the test's Prefect server."""
+
+    def __init__(self, server: PrefectServer, root: Path) -> None:
+        self.server = server
+        self.home = root / "gongkai-home"
+        self.log = root / "serve.log"
+        self.env = server.client_env(root / "prefect-client")
+        self.env["GONGKAI_HOME"] = str(self.home)
+        for key in ("GONGKAI_DATABASE_URL", "GONGKAI_S3_ENDPOINT", "GONGKAI_STORE"):
+            self.env.pop(key, None)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gongkai.entrypoints.cli", "serve",
+                 "--batch-window", "3", "--publish-interval", "0"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self.env, start_new_session=True,
+            )  # fmt: skip
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_group(self.process)
+
+    def diagnostics(self) -> str:
+        server_log = log_tail(self.server.log) if self.server.log else "(external server)"
+        return (f"--- gongkai serve log ---\n{log_tail(self.log, 80)}\n"
+                f"--- prefect server log ---\n{server_log}")
+
+    def gongkai(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "gongkai.entrypoints.cli", *args],
+            env=self.env, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def service(prefect_server: PrefectServer, tmp_path: Path) -> Iterator[Service]:
+    running = Service(prefect_server, tmp_path)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def deployments_ready(service: Service) -> bool:
+    assert service.process is not None
+    if service.process.poll() is not None:
+        pytest.fail(f"gongkai serve exited early\n{service.diagnostics()}")
+    found = api_json(service.server.api_url, "POST", "/deployments/filter",
+                     {"deployments": {"tags": {"all_": ["gongkai"]}}})  # fmt: skip
+    assert isinstance(found, list)
+    return {d["name"] for d in found} >= {"gongkai-ingest", "gongkai-publish", "gongkai-review",
+                                          "gongkai-fixity"}  # fmt: skip
+
+
+def ingest_runs(service: Service) -> list[dict]:
+    runs = api_json(service.server.api_url, "POST", "/flow_runs/filter",
+                    {"deployments": {"name": {"any_": ["gongkai-ingest"]}}})  # fmt: skip
+    assert isinstance(runs, list)
+    return runs
+
+
+def test_received_events_drive_ingest_and_publish(service: Service, tmp_path: Path) -> None:
+    wait_for(lambda: deployments_ready(service), "the four deployments to be served",
+             on_timeout=service.diagnostics)  # fmt: skip
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    plan = {"active-1.docx": ("active", 71), "active-2.docx": ("active", 72),
+            "withheld.docx": ("withheld", 73), "no-attribute.docx": (None, 74)}  # fmt: skip
+    for name, (disclosure, serial) in plan.items():
+        (drop / name).write_bytes(make_docx(serial=serial, disclosure=disclosure))
+
+    submitted = service.gongkai("submit", "--json", *(str(drop / n) for n in plan))
+    assert submitted.returncode == 0, submitted.stderr
+    assert "Traceback" not in submitted.stderr, submitted.stderr
+    ids = {Path(item["file"]).name: item["id"]
+           for item in map(json.loads, submitted.stdout.splitlines())}  # fmt: skip
+    assert set(ids) == set(plan)
+
+    catalog = Catalog(f"sqlite:///{service.home / 'catalog.sqlite3'}")
+    try:
+        def settled() -> dict[str, str] | None:
+            states = {r.filename: r.state for r in catalog.find(FindQuery())}
+            return states if set(states.values()) <= FINAL_STATES else None
+
+        states = wait_for(settled, "the documents to leave `received`",
+                          on_timeout=service.diagnostics)  # fmt: skip
+        assert states == {"active-1.docx": "published", "active-2.docx": "published",
+                          "withheld.docx": "withheld", "no-attribute.docx": "exception"}
+        published = catalog.get(ids["active-1.docx"])
+        assert published.index_number and published.published_at is not None
+        history = [e.kind for e in catalog.history(ids["active-1.docx"])]
+        assert history[0] == "received" and "extracted" in history
+    finally:
+        catalog.close()
+
+    # One burst of four received events: one sweep (two at most if the burst straddled the
+    # trigger's window), never one run per document.
+    def finished() -> list[dict] | None:
+        runs = ingest_runs(service)
+        return runs if runs and all(r["state_type"] in TERMINAL for r in runs) else None
+
+    runs = wait_for(finished, "the ingest sweep to finish", timeout=120,
+                    on_timeout=service.diagnostics)  # fmt: skip
+    assert 1 <= len(runs) <= 2, [r["name"] for r in runs]
+    assert all(r["state_type"] == "COMPLETED" for r in runs), [r["state_name"] for r in runs]
+
+    # The lifecycle's events for each document are in the server.
+    def events_for(doc_id: int) -> list[str]:
+        return [e["event"] for e in filter_events(service.server.api_url,
+                                                  resource_id=f"gongkai.document.{doc_id}")]
+
+    expected = {"active-1.docx": "gongkai.document.published",
+                "withheld.docx": "gongkai.document.withheld",
+                "no-attribute.docx": "gongkai.document.exception"}  # fmt: skip
+    for name, final_event in expected.items():
+        seen = wait_for(lambda n=name, f=final_event: (lambda ev: ev if f in ev else None)(
+            events_for(ids[n])), f"{final_event} for {name}", timeout=60,
+            on_timeout=service.diagnostics)  # fmt: skip
+        assert seen[0] == "gongkai.document.received", seen
+    stored = filter_events(service.server.api_url,
+                           resource_id=f"gongkai.document.{ids['active-1.docx']}")  # fmt: skip
+    announced = next(e for e in stored if e["event"] == "gongkai.document.published")
+    assert announced["payload"]["file_number"] == "狮政〔2021〕71号"
+    assert announced["payload"]["disclosure"] == "active"
+    assert announced["payload"]["issuer"]
+
+    # Submitting the same bytes again is a recorded duplicate, not a new document or run.
+    again = service.gongkai("submit", "--json", str(drop / "active-1.docx"))
+    assert again.returncode == 0 and json.loads(again.stdout.splitlines()[0])["new"] is False
+
+    # The HTTP API as a front door of the same service: its events reach the trigger too.
+    doc_id = upload_through_api(service, tmp_path, make_docx(serial=75), "经由接口.docx")
+    catalog = Catalog(f"sqlite:///{service.home / 'catalog.sqlite3'}")
+    try:
+        wait_for(lambda: catalog.get(doc_id).state == "published",
+                 "the document sent over HTTP to be published", on_timeout=service.diagnostics)
+    finally:
+        catalog.close()
+    assert "Traceback" not in service.log.read_text(errors="replace"), service.diagnostics()
+    wait_for(lambda: "gongkai.document.published" in [
+        e["event"] for e in filter_events(service.server.api_url,
+                                          resource_id=f"gongkai.document.{doc_id}")],
+        "its published event in the server", timeout=60)  # fmt: skip
+
+
+def upload_through_api(service: Service, tmp_path: Path, data: bytes, name: str) -> int:
+    """Start `gongkai api` on a free port, POST one document, stop it; the document's id."""
+    import httpx
+    from plugin_prefect import free_port
+
+    port = free_port()
+    env = {**service.env, "GONGKAI_INTAKE_TOKEN": "intake-token"}
+    log = tmp_path / "api.log"
+    with log.open("wb") as out:
+        api = subprocess.Popen(
+            [sys.executable, "-m", "gongkai.entrypoints.cli", "api", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def healthy() -> bool:
+            if api.poll() is not None:
+                pytest.fail(f"gongkai api exited early:\n{log_tail(log)}")
+            try:
+                return httpx.get(f"{base}/health", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, "gongkai api to answer", timeout=120, on_timeout=lambda: log_tail(log))
+        response = httpx.post(f"{base}/documents", files={"file": (name, data)},
+                              headers={"Authorization": "Bearer intake-token"}, timeout=60)
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+    finally:
+        # SIGTERM: uvicorn shuts down, the app's lifespan flushes the queued events.
+        stop_process_group(api)
+
+
+def test_prefect_yaml_deploys_to_a_work_pool(prefect_server: PrefectServer, tmp_path: Path) -> None:
+    """deployments/prefect.yaml, as `prefect deploy --all` reads it, against the real server.
+    Names get a suffix so that this test never touches the deployments `gongkai serve` makes."""
+    import uuid
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((repo / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))
+    suffix = uuid.uuid4().hex[:6]
+    pool = f"gongkai-{suffix}"
+    for deployment in config["deployments"]:
+        deployment["name"] = f"{deployment['name']}-{suffix}"
+        deployment["work_pool"]["name"] = pool
+    prefect_file = tmp_path / "prefect.yaml"
+    prefect_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+    env = prefect_server.client_env(tmp_path / "prefect-client")
+    env["GONGKAI_SOURCE_DIR"] = str(repo)
+    prefect = [sys.executable, "-m", "prefect"]
+    created = subprocess.run([*prefect, "work-pool", "create", pool, "--type", "process"],
+                             env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert created.returncode == 0, created.stdout + created.stderr
+    deployed = subprocess.run(
+        [*prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)],
+        env=env, cwd=repo, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+
+    api = prefect_server.api_url
+    found = api_json(api, "POST", "/deployments/filter",
+                     {"work_pools": {"name": {"any_": [pool]}}})  # fmt: skip
+    assert isinstance(found, list)
+    by_name = {d["name"].removesuffix(f"-{suffix}"): d for d in found}
+    assert set(by_name) == {"gongkai-ingest", "gongkai-publish", "gongkai-review",
+                            "gongkai-fixity"}  # fmt: skip
+    schedules = {name: [s["schedule"] for s in d["schedules"]] for name, d in by_name.items()}
+    assert schedules["gongkai-review"][0]["cron"] == "0 6 * * *"
+    assert schedules["gongkai-fixity"][0]["cron"] == "0 3 * * 0"
+    assert schedules["gongkai-review"][0]["timezone"] == "Asia/Shanghai"
+    assert schedules["gongkai-publish"][0]["interval"] == 3600
+    assert schedules["gongkai-ingest"] == []
+    for d in by_name.values():
+        assert d["pull_steps"][0]["prefect.deployments.steps.set_working_directory"] == {
+            "directory": str(repo)}
+        assert d["concurrency_options"]["collision_strategy"] == "ENQUEUE"
+
+    automations = api_json(api, "POST", "/automations/filter", {})
+    assert isinstance(automations, list)
+    ingest_id = by_name["gongkai-ingest"]["id"]
+    mine = [a for a in automations
+            if any(act.get("deployment_id") == ingest_id for act in a["actions"])]  # fmt: skip
+    assert len(mine) == 1
+    trigger, action = mine[0]["trigger"], mine[0]["actions"][0]
+    assert trigger["expect"] == ["gongkai.document.received"]
+    assert trigger["match"] == {"prefect.resource.id": "gongkai.document.*"}
+    assert trigger["threshold"] == 1 and trigger["within"] == 10
+    assert action["schedule_after"] == 10
+    # The template survives deployment and is rendered by the server when the trigger fires.
+    assert action["parameters"] == {"triggered_by": "{{ event.resource.id }}"}
