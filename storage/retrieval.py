@@ -37,6 +37,12 @@ def find_documents(catalog: Catalog, query: FindQuery, role: Role) -> list[Docum
         if query.state is not None and query.state not in PUBLIC_STATES:
             return []
         query = FindQuery(**{**query.__dict__, "state": "published"})
+        records = catalog.find(query)
+        if query.text:
+            # The catalog's full text is the original's. A document published through a
+            # redacted version must not be found by the words that were redacted out of it.
+            records = [r for r in records if r.redacted_key is None]
+        return records
     return catalog.find(query)
 
 
@@ -53,8 +59,13 @@ def get_original(
     catalog: Catalog, archive: Archive, doc_id: int, role: Role
 ) -> tuple[DocumentRecord, bytes]:
     """The record and its original bytes, verified against the catalog's sha256
-    (ChecksumMismatch, and nothing returned, on a difference)."""
+    (ChecksumMismatch, and nothing returned, on a difference).
+
+    A document published through a redacted version keeps its original non-public: the public
+    gets AccessDenied for it (the redacted version is what the public site carries)."""
     record = get_document(catalog, doc_id, role)
+    if Role(role) is Role.PUBLIC and record.redacted_key is not None:
+        raise AccessDenied(f"document {doc_id} is published redacted; its original is not public")
     data = archive.read_original(record.original_key, sha256=record.sha256)
     actual = hashlib.sha256(data).hexdigest()
     if actual != record.sha256:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gongkai.extractors.model import DocumentMetadata
 from gongkai.storage.archive import Archive
 from gongkai.storage.catalog import Catalog, DocumentNotFound, FindQuery
 from gongkai.storage.local import LocalStore
@@ -110,3 +111,30 @@ def test_a_missing_original_is_an_error(
     (store.root / ".gongkai-meta" / "gongkai-archive" / record.original_key).unlink()
     with pytest.raises(ObjectNotFound):
         get_original(catalog, archive, record.id, Role.STAFF)
+
+
+def test_a_document_published_redacted_keeps_its_original_and_words_from_the_public(
+    catalog: Catalog, archive: Archive, store: LocalStore
+):
+    original = "关于某事项的通知。联系人：张三，身份证号 350581199001011234。".encode()
+    sha = hashlib.sha256(original).hexdigest()
+    key = archive.put_original(original, sha256=sha, filename="a.pdf",
+                               content_type="application/pdf")  # fmt: skip
+    record, _ = catalog.register(sha256=sha, size=len(original), filename="a.pdf",
+                                 content_type="application/pdf", original_key=key,
+                                 source="cli", actor="t")  # fmt: skip
+    catalog.save_extraction(record.id, DocumentMetadata(
+        format="pdf", title="关于某事项的通知", text=original.decode()), actor="t")
+    catalog.transition(record.id, "needs_redaction", actor="t")
+    catalog.transition(record.id, "published", actor="t", redacted_key="redacted/a.txt")
+    record_id = record.id
+    with pytest.raises(AccessDenied):
+        get_original(catalog, archive, record_id, Role.PUBLIC)
+    assert get_original(catalog, archive, record_id, Role.STAFF)[1] == original
+    # Found by its title, never by the words redacted out of it.
+    assert [r.id for r in find_documents(catalog, FindQuery(title="某事项"), Role.PUBLIC)] == [
+        record_id
+    ]
+    secret = FindQuery(text="350581199001011234")
+    assert [r.id for r in find_documents(catalog, secret, Role.STAFF)] == [record_id]
+    assert find_documents(catalog, secret, Role.PUBLIC) == []
