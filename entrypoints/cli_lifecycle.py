@@ -1,0 +1,439 @@
+"""Lifecycle commands: ingest, submit, review, redact, exceptions, resolve, status, public, fixity.
+
+They only translate between the command line and gongkai.flows (service layer and flows).
+Prefect is configured (gongkai.flows.runtime) before it is first imported, so every command
+that talks to Prefect enters `runtime.prefect_session()` first; read-only commands (status,
+review list, exceptions, public export) do not start Prefect at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from gongkai.config import Settings, load_settings
+from gongkai.extractors.model import DISCLOSURE_VALUES
+
+STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withheld",
+               "quarantined", "exception")  # fmt: skip
+
+stderr = Console(stderr=True)
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@contextmanager
+def _context(settings: Settings, *, with_prefect: bool) -> Iterator[Any]:
+    """A service Context; with Prefect events (and a local server if needed) when asked."""
+    from gongkai.flows import runtime
+
+    if not with_prefect:
+        from gongkai.flows.events import MemoryEventSink
+        from gongkai.flows.service import Context
+
+        # Read-only commands emit nothing; a memory sink makes that a checked fact.
+        with Context.open(settings, events=MemoryEventSink()) as ctx:
+            yield ctx
+        return
+    with runtime.prefect_session(settings):
+        from gongkai.flows.events import PrefectEventSink
+        from gongkai.flows.service import Context
+
+        with Context.open(settings, events=PrefectEventSink()) as ctx, runtime.use_context(ctx):
+            yield ctx
+
+
+def _iter_files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file():
+                    yield child
+        elif path.is_file():
+            yield path
+        else:
+            _fail(f"{path}: no such file or folder")
+
+
+def _by_state_table(by_state: dict[str, int], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("state")
+    table.add_column("documents", justify="right")
+    for state in sorted(by_state, key=lambda s: (STATE_ORDER.index(s)
+                                                 if s in STATE_ORDER else 99, s)):
+        table.add_row(state, str(by_state[state]))
+    table.add_row("[bold]total[/bold]", f"[bold]{sum(by_state.values())}[/bold]")
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# ingest / submit
+
+
+def _warm_quietly(pool: Any) -> None:
+    # A worker that cannot start shows up as the first processing step's error instead.
+    with contextlib.suppress(Exception):
+        pool.warm()
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--declared-disclosure", type=click.Choice(DISCLOSURE_VALUES),
+              help="The attribute the drafting system declared for these documents.")
+@click.option("--chunk-size", default=100, show_default=True,
+              help="Documents per Prefect task run.")
+@click.option("--workers", type=int, default=None,
+              help="Worker processes that read, archive and publish (default: one per core).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
+def ingest(
+    paths: tuple[Path, ...],
+    declared_disclosure: str | None,
+    chunk_size: int,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Take in files and folders (recursively), then run the ingest and publish flows."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gongkai.flows import runtime
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    settings = load_settings()
+    files = list(_iter_files(paths))
+    actor = _default_actor()
+    with runtime.prefect_session(settings, wait=False) as mode:
+        from gongkai.flows.events import BufferedEventSink
+        from gongkai.flows.service import Context, WorkerPool, intake_files
+
+        events = BufferedEventSink()
+        progress = Progress(
+            TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=stderr, transient=False, disable=not files,
+        )  # fmt: skip
+        rejected: dict[str, str] = {}
+        new_ids: list[int] = []
+        failed: dict[str, str] = {}
+        all_ids: list[int] = []
+        duplicates = 0
+        # One worker a core: measured faster than two a core (the step is mostly CPU).
+        pool = WorkerPool(workers or os.cpu_count() or 1)
+        # The worker processes start (importing the readers) while intake runs.
+        warming = threading.Thread(target=_warm_quietly, args=(pool,), daemon=True)
+        warming.start()
+        with Context.open(settings, events=events) as ctx, progress, pool:
+            intake_bar = progress.add_task("intake", total=len(files))
+            items = intake_files(
+                ctx, files, source="cli", actor=actor, declared_disclosure=declared_disclosure,
+                on_done=lambda _item: progress.advance(intake_bar),
+            )  # fmt: skip
+            for item in items:
+                if item.result is None:
+                    rejected[str(item.path)] = item.refused or "refused"
+                    continue
+                all_ids.append(item.result.record.id)
+                if item.result.new:
+                    new_ids.append(item.result.record.id)
+                else:
+                    duplicates += 1
+            timings["intake"] = time.perf_counter() - started
+            all_ids = list(dict.fromkeys(all_ids))
+            # Resubmitted documents still waiting (an interrupted earlier run) are taken too.
+            waiting = [r.id for r in ctx.catalog.get_many(all_ids) if r.state == "received"]
+            mark = time.perf_counter()
+            if mode.server is not None:
+                warming.join()
+                # The readers are pure: the workers read ahead while Prefect's server starts.
+                pool.prefetch(settings, waiting)
+                mode.server.wait_ready()
+            timings["prefect_wait"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            from gongkai.flows.events import PrefectEventSink
+
+            events.attach(PrefectEventSink())
+            warming.join()
+            if waiting:
+                from gongkai.flows.ingest import ingest_documents
+
+                process_bar = progress.add_task("process", total=len(waiting))
+                publish_bar = progress.add_task("publish", total=None)
+
+                def on_progress(stage: str, done: int) -> None:
+                    progress.advance(process_bar if stage == "process" else publish_bar, done)
+
+                with runtime.use_context(ctx, pool=pool, progress=on_progress):
+                    flow_result = ingest_documents(waiting, chunk_size=chunk_size)
+                failed = dict(flow_result.get("failed", {}))
+                progress.update(publish_bar, total=progress.tasks[publish_bar].completed)
+            timings["flows"] = time.perf_counter() - mark
+            records = ctx.catalog.get_many(all_ids)
+        mark = time.perf_counter()
+    timings["prefect_stop"] = time.perf_counter() - mark
+    by_state = dict(Counter(r.state for r in records))
+    summary = {
+        "documents": len(records),
+        "new": len(new_ids),
+        "duplicates": duplicates,
+        "processed": len(waiting),
+        "rejected": rejected,
+        "failed": failed,
+        "by_state": by_state,
+        "seconds": round(time.perf_counter() - started, 3),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+    for path, why in rejected.items():
+        stderr.print(f"[red]rejected[/red] {path}: {why}")
+    for doc_id, why in failed.items():
+        stderr.print(f"[red]not processed[/red] document {doc_id} (left in received): {why}")
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        Console().print(_by_state_table(by_state, f"{len(records)} documents "
+                                        f"({len(new_ids)} new, {duplicates} already known, "
+                                        f"{summary['seconds']} s)"))  # fmt: skip
+    if rejected or failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--declared-disclosure", type=click.Choice(DISCLOSURE_VALUES))
+@click.option("--source", default="cli", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def submit(files: tuple[Path, ...], declared_disclosure: str | None, source: str,
+           as_json: bool) -> None:
+    """Take in files only (store, register, emit gongkai.document.received); a deployment
+    trigger runs the ingest flow."""
+    from gongkai.flows.service import IntakeRejected, intake
+
+    settings = load_settings()
+    out: list[dict[str, Any]] = []
+    failed = False
+    with _context(settings, with_prefect=True) as ctx:
+        for path in files:
+            try:
+                result = intake(ctx, path.read_bytes(), path.name, source=source,
+                                actor=_default_actor(), declared_disclosure=declared_disclosure)
+            except IntakeRejected as exc:
+                failed = True
+                out.append({"file": str(path), "rejected": exc.message})
+                continue
+            out.append({"file": str(path), "id": result.record.id, "new": result.new,
+                        "state": result.record.state})  # fmt: skip
+    for item in out:
+        if as_json:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        elif "rejected" in item:
+            stderr.print(f"[red]rejected[/red] {item['file']}: {item['rejected']}")
+        else:
+            known = "new" if item["new"] else "already known"
+            click.echo(f"{item['id']}\t{item['state']}\t{known}\t{item['file']}")
+    if failed:
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------------------------
+# review, redaction, exceptions
+
+
+@click.group()
+def review() -> None:
+    """The periodic review of withheld documents."""
+
+
+@review.command("list")
+@click.option("--due", is_flag=True, help="Only documents whose review is due today.")
+@click.option("--json", "as_json", is_flag=True)
+def review_list(due: bool, as_json: bool) -> None:
+    """Withheld documents and their next review dates."""
+    from gongkai.flows import service
+
+    with _context(load_settings(), with_prefect=False) as ctx:
+        records = service.due_reviews(ctx) if due else ctx.catalog.by_state("withheld")
+    rows = [{"id": r.id, "file_number": r.file_number, "title": r.title,
+             "reason": r.disclosure_reason,
+             "next_review_at": r.next_review_at.isoformat() if r.next_review_at else None}
+            for r in records]  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(title="due reviews" if due else "withheld documents")
+    for column in ("id", "file_number", "title", "reason", "next_review_at"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c] or "") for c in row))
+    Console().print(table)
+
+
+@review.command("decide")
+@click.argument("doc_id", type=int)
+@click.argument("decision", type=click.Choice(["release", "keep", "partial"]))
+@click.option("--reason", required=True)
+@click.option("--reviewer", required=True)
+def review_decide(doc_id: int, decision: str, reason: str, reviewer: str) -> None:
+    """Decide on a withheld document: release publishes it, keep sets the next review date,
+    partial sends it to redaction."""
+    from gongkai.flows import service
+    from gongkai.storage.catalog import DocumentNotFound
+
+    with _context(load_settings(), with_prefect=True) as ctx:
+        try:
+            record = service.decide_review(ctx, doc_id, decision, reason=reason,
+                                           reviewer=reviewer)  # fmt: skip
+        except (DocumentNotFound, service.LifecycleError, ValueError) as exc:
+            _fail(str(exc))
+    nxt = f", next review {record.next_review_at}" if record.state == "withheld" else ""
+    click.echo(f"{record.id}\t{record.state}{nxt}")
+
+
+@click.command()
+@click.argument("doc_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", default=_default_actor, show_default="the current user")
+def redact(doc_id: int, file: Path, actor: str) -> None:
+    """Archive a redacted version (docx, pdf or txt) beside the original and publish it."""
+    from gongkai.extractors.model import ExtractionError
+    from gongkai.flows import service
+    from gongkai.storage.catalog import DocumentNotFound
+
+    with _context(load_settings(), with_prefect=True) as ctx:
+        try:
+            record = service.redact(ctx, doc_id, file.read_bytes(), file.name, actor=actor)
+        except (DocumentNotFound, service.LifecycleError, ExtractionError) as exc:
+            _fail(str(exc))
+    click.echo(f"{record.id}\t{record.state}\t{record.index_number}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def exceptions(as_json: bool) -> None:
+    """Documents that need a person's decision, with the reason."""
+    with _context(load_settings(), with_prefect=False) as ctx:
+        records = ctx.catalog.by_state("exception")
+    rows = [{"id": r.id, "filename": r.filename, "file_number": r.file_number,
+             "reason": r.exception_reason} for r in records]  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(rows)} exceptions")
+    for column in ("id", "filename", "file_number", "reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c] or "") for c in row))
+    Console().print(table)
+
+
+@click.command()
+@click.argument("doc_id", type=int)
+@click.option("--disclosure", required=True, type=click.Choice(DISCLOSURE_VALUES))
+@click.option("--reason", required=True)
+@click.option("--actor", default=_default_actor, show_default="the current user")
+def resolve(doc_id: int, disclosure: str, reason: str, actor: str) -> None:
+    """Resolve an exception with the disclosure attribute a person decided; it is re-routed."""
+    from gongkai.flows import service
+    from gongkai.storage.catalog import DocumentNotFound
+
+    with _context(load_settings(), with_prefect=True) as ctx:
+        try:
+            record = service.resolve(ctx, doc_id, disclosure, reason=reason, actor=actor)
+        except (DocumentNotFound, service.LifecycleError, ValueError) as exc:
+            _fail(str(exc))
+    click.echo(f"{record.id}\t{record.state}")
+
+
+# --------------------------------------------------------------------------------------------
+# status, public, fixity
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Counts by state, publication deadlines overdue or at risk, due reviews, fixity failures."""
+    from gongkai.flows import service
+
+    with _context(load_settings(), with_prefect=False) as ctx:
+        report = service.status(ctx)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    console = Console()
+    console.print(_by_state_table(report.by_state, f"documents on {report.today}"))
+    for title, items in (("overdue publication", report.overdue),
+                         ("publication at risk", report.at_risk)):
+        if not items:
+            console.print(f"{title}: none")
+            continue
+        table = Table(title=title)
+        for column in ("id", "file_number", "state", "due", "working days left"):
+            table.add_column(column)
+        for i in items:
+            due = f"{i.due}{' (provisional)' if i.provisional else ''}"
+            table.add_row(str(i.document_id), i.file_number or "", i.state, due,
+                          str(i.working_days_left))  # fmt: skip
+        console.print(table)
+    console.print(f"due reviews: {len(report.due_reviews)}")
+    if report.fixity_failures:
+        console.print(f"[red]fixity failures: {len(report.fixity_failures)}[/red]")
+        for doc_id, problems in report.fixity_failures.items():
+            console.print(f"  document {doc_id}: {'; '.join(problems)}")
+    else:
+        console.print("fixity failures: none")
+
+
+@click.group()
+def public() -> None:
+    """The public site (documents, index, feed)."""
+
+
+@public.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def public_export(directory: Path) -> None:
+    """Write the whole public site into DIRECTORY."""
+    from gongkai.flows import service
+
+    with _context(load_settings(), with_prefect=False) as ctx:
+        count = service.export_public(ctx, directory)
+    click.echo(f"{count} files written to {directory}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def fixity(as_json: bool) -> None:
+    """Verify every archival package against its manifest (the fixity flow)."""
+    settings = load_settings()
+    with _context(settings, with_prefect=True):
+        from gongkai.flows.fixity import fixity_check
+
+        result = fixity_check()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        click.echo(f"{result['checked']} documents checked, {len(result['failed'])} failed")
+        for doc_id, problems in result["failed"].items():
+            click.echo(f"  document {doc_id}: {'; '.join(problems)}")
+    if result["failed"]:
+        sys.exit(1)

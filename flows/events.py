@@ -1,0 +1,123 @@
+"""Where the lifecycle's events go: a small port, with a Prefect and an in-memory adapter.
+
+The service layer (flows/service.py) calls `EventSink.emit`; it never imports Prefect itself.
+- `PrefectEventSink` sends each event with `prefect.events.emit_event` (queued to Prefect's
+  background events worker, so an emit costs microseconds, not a round trip). Deployment
+  triggers (deployments/) match on these event names.
+- `MemoryEventSink` keeps them in a list, for unit tests of the service without Prefect.
+
+Event names: `gongkai.document.<state>` for every state change (lifecycle.event_name),
+`gongkai.document.duplicate_submission`, `gongkai.document.fixity_failed`, `gongkai.review.due`.
+Resource id: `gongkai.document.<id>` (lifecycle.resource_id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    event: str
+    resource_id: str
+    payload: Mapping[str, Any]
+    resource_name: str | None = None
+
+
+class EventSink(Protocol):
+    def emit(
+        self,
+        event: str,
+        *,
+        resource_id: str,
+        payload: Mapping[str, Any],
+        resource_name: str | None = None,
+    ) -> None:
+        """Send one event. Must not raise for a delivery problem: the catalog's audit row is
+        the record of truth; the event is the signal."""
+        ...
+
+
+@dataclass
+class MemoryEventSink:
+    """Keeps every event in order; `names()` and `for_resource()` help tests read them."""
+
+    events: list[Emitted] = field(default_factory=list)
+
+    def emit(
+        self,
+        event: str,
+        *,
+        resource_id: str,
+        payload: Mapping[str, Any],
+        resource_name: str | None = None,
+    ) -> None:
+        self.events.append(Emitted(event, resource_id, dict(payload), resource_name))
+
+    def names(self) -> list[str]:
+        return [e.event for e in self.events]
+
+    def for_resource(self, resource_id: str) -> list[Emitted]:
+        return [e for e in self.events if e.resource_id == resource_id]
+
+    def clear(self) -> None:
+        self.events.clear()
+
+
+class PrefectEventSink:
+    """Emits through Prefect's events client (local temporary server or PREFECT_API_URL)."""
+
+    def __init__(self) -> None:
+        # Imported here so that the service layer and its unit tests never load Prefect.
+        from prefect.events import emit_event
+
+        self._emit_event = emit_event
+
+    def emit(
+        self,
+        event: str,
+        *,
+        resource_id: str,
+        payload: Mapping[str, Any],
+        resource_name: str | None = None,
+    ) -> None:
+        resource = {"prefect.resource.id": resource_id}
+        if resource_name:
+            resource["prefect.resource.name"] = resource_name
+        self._emit_event(event=event, resource=resource, payload=dict(payload))
+
+
+class BufferedEventSink:
+    """Holds events until a real sink is attached, then passes them on in order.
+
+    `gongkai ingest` takes documents in while Prefect's local server is still starting; their
+    `received` events wait here and go out once the server is ready."""
+
+    def __init__(self) -> None:
+        self._held: list[Emitted] = []
+        self._target: EventSink | None = None
+
+    def emit(
+        self,
+        event: str,
+        *,
+        resource_id: str,
+        payload: Mapping[str, Any],
+        resource_name: str | None = None,
+    ) -> None:
+        if self._target is not None:
+            self._target.emit(event, resource_id=resource_id, payload=payload,
+                              resource_name=resource_name)  # fmt: skip
+        else:
+            self._held.append(Emitted(event, resource_id, dict(payload), resource_name))
+
+    def attach(self, target: EventSink) -> int:
+        """Send what was held to `target` and pass everything after it straight through."""
+        held, self._held = self._held, []
+        for e in held:
+            target.emit(e.event, resource_id=e.resource_id, payload=e.payload,
+                        resource_name=e.resource_name)  # fmt: skip
+        self._target = target
+        return len(held)

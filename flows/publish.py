@@ -1,0 +1,65 @@
+"""The publish flow: render the public record of documents the policy allows, and the index.
+
+    publish_documents(document_ids: list[int] | None = None, chunk_size: int = 100)
+        -> {"documents", "published", "refused": {id: why}, "index": n}
+
+None publishes every document waiting in `received` whose routing sent it to publication.
+The policy is checked again for each document right before anything is written to the public
+store (service.publication_basis). One task run per chunk, then one index rebuild.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from gongkai.flows import runtime, service
+
+
+def _publish_run_name() -> str:
+    ids = flow_run.parameters.get("document_ids")
+    if ids is None:
+        return "publish waiting documents"
+    return f"publish {len(ids)} document{'s' if len(ids) != 1 else ''}"
+
+
+@task(name="publish documents", cache_policy=NO_CACHE,
+      task_run_name="publish documents {first}-{last} of {total}")  # fmt: skip
+def publish_chunk(document_ids: list[int], first: int, last: int, total: int) -> dict[str, Any]:
+    with runtime.flow_context() as ctx, runtime.flow_workers(len(document_ids)) as pool:
+        report = service.publish(ctx, document_ids, rebuild_index=False, pool=pool,
+                                 on_done=lambda: runtime.report_progress("publish", 1))
+    return {"published": [r.id for r in report.published],
+            "refused": {str(k): v for k, v in report.refused.items()}}  # fmt: skip
+
+
+@task(name="rebuild public index", cache_policy=NO_CACHE)
+def rebuild_index() -> int:
+    with runtime.flow_context() as ctx:
+        return service.rebuild_public_index(ctx)
+
+
+@flow(name="publish", flow_run_name=_publish_run_name, validate_parameters=False)
+def publish_documents(
+    document_ids: list[int] | None = None, chunk_size: int = 100
+) -> dict[str, Any]:
+    with runtime.flow_context() as ctx, runtime.flow_workers(
+        len(document_ids or ())
+    ) as pool, runtime.use_context(
+        ctx, pool=pool, progress=runtime.current_progress()
+    ):
+        ids = (list(dict.fromkeys(int(i) for i in document_ids)) if document_ids is not None
+               else service.publishable_ids(ctx))  # fmt: skip
+        published: list[int] = []
+        refused: dict[str, str] = {}
+        for start in range(0, len(ids), max(1, chunk_size)):
+            chunk = ids[start : start + chunk_size]
+            result = publish_chunk(chunk, start + 1, start + len(chunk), len(ids))
+            published += result["published"]
+            refused.update(result["refused"])
+        index = rebuild_index() if published else None
+    return {"documents": len(ids), "published": len(published), "refused": refused,
+            "index": index}  # fmt: skip

@@ -1,0 +1,373 @@
+"""Prefect for the embedded default: configured before Prefect is imported, a quiet local server.
+
+Import this module, call `configure()` and only then import anything of Prefect (Prefect reads
+its settings from the environment when it is first imported).
+
+- PREFECT_API_URL set by the user: that server is used as it is; only console logging is tuned.
+- Otherwise ("local mode"): Prefect's state lives under GONGKAI_HOME (PREFECT_HOME =
+  $GONGKAI_HOME/prefect). Prefect's own local mode starts a temporary server whose log shares
+  our stderr and whose background services write to SQLite concurrently (telemetry heartbeat,
+  trigger evaluation: "database is locked" tracebacks, PrefectHQ/prefect #18934, #15170,
+  #19771; a CancelledError traceback when it is terminated while flushing). Instead,
+  `LocalPrefectServer` starts the same server (uvicorn, prefect.server.api.server:create_app)
+  on a free port, with analytics off, only the services the purpose needs, and its output in
+  $PREFECT_HOME/server.log. It starts in the background so the migration of a fresh database
+  overlaps with intake, and it is stopped with SIGTERM and a grace period at the end.
+- A long-running local server (`purpose="service"`, F2's `gongkai serve`) writes its address
+  to $PREFECT_HOME/server.json; later commands on the same GONGKAI_HOME (`gongkai submit`)
+  find it there and send their events to it, so its deployment triggers see them.
+
+    configure(settings=None, *, console_level="WARNING") -> PrefectMode
+    LocalPrefectServer(settings, purpose="batch"|"service").start() / wait_ready() / stop()
+    prefect_session(settings=None, *, purpose="batch") -> context manager yielding PrefectMode
+    use_context(ctx, *, pool=None, progress=None)  # flows in this process use ctx
+    flow_context() / flow_workers(n) / report_progress(stage, done)   # used by the flows
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from gongkai.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from gongkai.flows.service import Context, WorkerPool
+
+Purpose = Literal["batch", "service"]
+STARTUP_TIMEOUT_S = float(os.environ.get("GONGKAI_PREFECT_STARTUP_TIMEOUT", "180"))
+
+# Background services of the Prefect server that a one-shot batch run does not use. The
+# task-run recorder, event persister and log/event distributors stay on (the UI shows the
+# runs, their task runs, events and logs); triggers and actions stay on for services only.
+_BATCH_SERVICES_OFF = (
+    "SCHEDULER", "LATE_RUNS", "PAUSE_EXPIRATIONS", "FOREMAN", "CANCELLATION_CLEANUP",
+    "REPOSSESSOR", "EVENT_LOGGER", "TRIGGERS", "ACTIONS",
+)  # fmt: skip
+_SERVICE_SERVICES_OFF = ("LATE_RUNS", "PAUSE_EXPIRATIONS", "FOREMAN", "EVENT_LOGGER")
+
+
+class PrefectUnavailable(RuntimeError):
+    """The local Prefect server did not come up (its log is named in the message)."""
+
+
+@dataclass(frozen=True)
+class PrefectMode:
+    local: bool  # True: a server under GONGKAI_HOME; False: the user's PREFECT_API_URL
+    api_url: str | None
+    prefect_home: Path | None
+    server: LocalPrefectServer | None = None
+
+
+def prefect_home(settings: Settings) -> Path:
+    return settings.home / "prefect"
+
+
+def _prefect_imported() -> bool:
+    return "prefect" in sys.modules
+
+
+def _common_env(console_level: str) -> dict[str, str]:
+    return {
+        # Prefect's console handler only: INFO still reaches the API (the UI shows it).
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": console_level,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # The first run of a flow in a fresh home would otherwise print a banner about it.
+        "PREFECT_CLI_PROMPT": "false",
+    }
+
+
+def configure(settings: Settings | None = None, *, console_level: str = "WARNING") -> PrefectMode:
+    """Set Prefect's environment for this process. Call before Prefect is imported; if it was
+    imported already, the settings that need a restart are left as they are (tests use an
+    explicit PREFECT_API_URL)."""
+    settings = settings or load_settings()
+    env = _common_env(console_level)
+    if os.environ.get("PREFECT_API_URL"):
+        for key, value in env.items():
+            os.environ.setdefault(key, value)
+        return PrefectMode(False, os.environ["PREFECT_API_URL"], None)
+    home = prefect_home(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    env["PREFECT_HOME"] = str(home)
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    if not _prefect_imported():
+        os.environ.update(env)
+    running = running_service_url(settings)
+    if running and not _prefect_imported():
+        os.environ["PREFECT_API_URL"] = running
+    return PrefectMode(True, running, home)
+
+
+def running_service_url(settings: Settings) -> str | None:
+    """The API URL of a live `service` server for this GONGKAI_HOME, if there is one."""
+    state = prefect_home(settings) / "server.json"
+    try:
+        info = json.loads(state.read_text())
+        pid, url = int(info["pid"]), str(info["api_url"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return url if _healthy(url) else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(api_url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(api_url + "/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, TimeoutError, ValueError):
+        return False
+
+
+class LocalPrefectServer:
+    """Prefect's API server for one GONGKAI_HOME, run as a quiet child process."""
+
+    def __init__(self, settings: Settings, *, purpose: Purpose = "batch") -> None:
+        self.settings = settings
+        self.purpose = purpose
+        self.home = prefect_home(settings)
+        self.log_path = self.home / "server.log"
+        self.state_path = self.home / "server.json"
+        self.port: int | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+        env.update(_common_env("WARNING"))
+        env.update({
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home}/prefect.db",
+            "PREFECT_UI_ENABLED": "true" if self.purpose == "service" else "false",
+            "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
+            # Events are written in bigger batches, and the last partial batch soon, so that
+            # settle() below sees every event stored quickly.
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "200",
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.5",
+        })  # fmt: skip
+        off = _BATCH_SERVICES_OFF if self.purpose == "batch" else _SERVICE_SERVICES_OFF
+        for service in off:
+            env[f"PREFECT_SERVER_SERVICES_{service}_ENABLED"] = "false"
+        return env
+
+    def start(self) -> None:
+        """Start the server process and return at once (wait_ready() waits for it)."""
+        if self.process is not None:
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port()
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory",
+                 "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--log-level", "warning", "--lifespan", "on"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self._env(), cwd=self.home, start_new_session=True,
+            )  # fmt: skip
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
+        assert self.process is not None, "start() first"
+        deadline = time.monotonic() + timeout
+        while not _healthy(self.api_url):
+            if self.process.poll() is not None:
+                raise PrefectUnavailable(
+                    f"the local Prefect server exited with code {self.process.returncode}; "
+                    f"see {self.log_path}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise PrefectUnavailable(
+                    f"the local Prefect server was not ready after {timeout:.0f} s; "
+                    f"see {self.log_path}"
+                )
+            time.sleep(0.1)
+        if self.purpose == "service":
+            self.state_path.write_text(
+                json.dumps({"pid": self.process.pid, "api_url": self.api_url})
+            )
+
+    def stored_events(self) -> int | None:
+        """How many events the server has stored (None if it cannot tell)."""
+        body = json.dumps({"filter": {"occurred": {"since": "2000-01-01T00:00:00Z"}},
+                           "limit": 1}).encode()  # fmt: skip
+        request = urllib.request.Request(
+            self.api_url + "/events/filter", data=body, method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(json.loads(response.read())["total"])
+        except (urllib.error.URLError, OSError, TimeoutError, ValueError, KeyError):
+            return None
+
+    def settle(self, timeout: float = 60, quiet_s: float = 1.2) -> None:
+        """Wait until the server has stored the events it received: they pass through an
+        in-memory queue, and a server stopped too early loses what is still in it."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        deadline = time.monotonic() + timeout
+        last, since = self.stored_events(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            count = self.stored_events()
+            if count is None:
+                return
+            if count != last:
+                last, since = count, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+
+    def stop(self, grace_s: float = 15) -> None:
+        process, self.process = self.process, None
+        if self.purpose == "service":
+            with contextlib.suppress(OSError):
+                self.state_path.unlink()
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def prefect_session(
+    settings: Settings | None = None,
+    *,
+    purpose: Purpose = "batch",
+    console_level: str = "WARNING",
+    wait: bool = True,
+) -> Iterator[PrefectMode]:
+    """Configure Prefect and, in local mode without a running service, run a local server for
+    the duration. With wait=False the caller calls `mode.server.wait_ready()` itself before
+    the first flow run (so that work without Prefect overlaps the server's start)."""
+    settings = settings or load_settings()
+    mode = configure(settings, console_level=console_level)
+    if not mode.local or mode.api_url:
+        yield mode
+        return
+    if _prefect_imported():
+        raise RuntimeError(
+            "Prefect was imported before gongkai.flows.runtime.configure(): set PREFECT_API_URL "
+            "or configure the runtime first"
+        )
+    server = LocalPrefectServer(settings, purpose=purpose)
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        if wait:
+            server.wait_ready()
+        yield PrefectMode(True, server.api_url, mode.prefect_home, server)
+    finally:
+        _drain_events()
+        server.settle()
+        server.stop()
+        os.environ.pop("PREFECT_API_URL", None)
+
+
+def _drain_events() -> None:
+    """Deliver the events still queued in this process before the server goes away."""
+    if not _prefect_imported():
+        return
+    with contextlib.suppress(Exception):
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        EventsWorker.drain_all(timeout=30)
+        APILogWorker.drain_all(timeout=30)
+
+
+# --------------------------------------------------------------------------------------------
+# what a flow run works with: the caller's Context (CLI, tests) or one opened for the run
+
+_current_context: ContextVar[Context | None] = ContextVar("gongkai_context", default=None)
+_current_workers: ContextVar[WorkerPool | None] = ContextVar("gongkai_workers", default=None)
+_progress: ContextVar[Callable[[str, int], None] | None] = ContextVar(
+    "gongkai_progress", default=None
+)
+
+
+@contextlib.contextmanager
+def use_context(
+    ctx: Context,
+    *,
+    pool: WorkerPool | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> Iterator[Context]:
+    """Run flows in this process against `ctx` (and its pool and progress callback)."""
+    tokens = (
+        _current_context.set(ctx),
+        _current_workers.set(pool),
+        _progress.set(progress),
+    )
+    try:
+        yield ctx
+    finally:
+        _current_context.reset(tokens[0])
+        _current_workers.reset(tokens[1])
+        _progress.reset(tokens[2])
+
+
+@contextlib.contextmanager
+def flow_context() -> Iterator[Context]:
+    """The Context for a flow run: the caller's, or a new one with Prefect events."""
+    ctx = _current_context.get()
+    if ctx is not None:
+        yield ctx
+        return
+    from gongkai.flows.events import PrefectEventSink
+    from gongkai.flows.service import Context as ServiceContext
+
+    with ServiceContext.open(events=PrefectEventSink()) as opened:
+        yield opened
+
+
+@contextlib.contextmanager
+def flow_workers(documents: int) -> Iterator[WorkerPool]:
+    """The caller's pool, or one for this run: worker processes pay off from a few dozen
+    documents on (a worker's start imports the readers, about a second)."""
+    given = _current_workers.get()
+    if given is not None:
+        yield given
+        return
+    from gongkai.flows.service import WorkerPool as ServiceWorkerPool
+
+    workers = (os.cpu_count() or 1) if documents >= 40 else 1
+    with ServiceWorkerPool(workers) as pool:
+        yield pool
+
+
+def report_progress(stage: str, done: int) -> None:
+    callback = _progress.get()
+    if callback is not None:
+        callback(stage, done)
+
+
+def current_progress() -> Callable[[str, int], None] | None:
+    return _progress.get()

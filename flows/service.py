@@ -1,0 +1,1132 @@
+"""The service layer of the document lifecycle: plain functions over a `Context`. No Prefect here.
+
+The Prefect flows (flows/ingest.py, publish.py, review.py, fixity.py), the CLI and the HTTP API
+all call these functions; they hold every rule of *how* a document moves, while the pure policy
+(flows/policy.py) says *where* it goes and flows/lifecycle.py which moves are allowed.
+
+Public API (stable; F2's deployments, HTTP API and inbox build on it):
+
+    Context.open(settings=None, *, events: EventSink) -> Context     # close() / with-block
+    intake(ctx, data, filename, *, source, actor, declared_disclosure=None) -> IntakeResult
+    intake_files(ctx, paths, *, source, actor, declared_disclosure=None, threads=8,
+                 on_done=None) -> list[IntakeItem]           # many files, threads overlap I/O
+        # sniff type & size, sha256, store the original, register; emits
+        # gongkai.document.received (new) or gongkai.document.duplicate_submission (known bytes).
+        # IntakeRejected for a file over Settings.max_file_bytes (nothing stored).
+    process(ctx, document_ids, *, actor="ingest", pool=None) -> list[ProcessOutcome]
+        # extract -> route -> archival package -> state + audit + event. Only documents in
+        # `received` are touched (idempotent). Documents routed to publication stay `received`
+        # with their routing recorded until publish() moves them (outcome.to_publish).
+    publish(ctx, document_ids, *, actor="publish", rebuild_index=True) -> PublishReport
+        # only what the policy allows, checked again here; assigns 索引号, renders HTML + JSON
+        # under documents/<id>.*, transitions to `published`, rebuilds the public index.
+    rebuild_public_index(ctx) -> int
+    review_due(ctx, *, actor="review") -> ReviewReport       # lapsed brought forward, events
+    due_reviews(ctx, on=None) -> list[DocumentRecord]
+    decide_review(ctx, doc_id, decision, *, reason, reviewer) -> DocumentRecord
+    redact(ctx, doc_id, data, filename, *, actor) -> DocumentRecord
+    resolve(ctx, doc_id, disclosure, *, reason, actor) -> DocumentRecord
+    fixity(ctx, *, actor="fixity") -> FixityReport
+    status(ctx) -> StatusReport
+    export_public(ctx, dest: Path) -> int
+    pending_ids(ctx) -> list[int]                            # documents still `received`
+    publishable_ids(ctx) -> list[int]                        # received, routed to publication
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePath
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from gongkai.config import Settings, load_settings
+from gongkai.extractors.model import DISCLOSURE_VALUES, DocumentMetadata, ExtractionError
+from gongkai.flows import deadlines, lifecycle, policy, render
+from gongkai.flows.events import Emitted, EventSink, MemoryEventSink
+from gongkai.storage.archive import Archive
+from gongkai.storage.catalog import Catalog, DocumentRecord, FindQuery, StaleState
+from gongkai.storage.objects import ObjectStore
+
+# Government dates (成文日期, review dates, deadlines) are China Standard Time dates.
+CHINA = ZoneInfo("Asia/Shanghai")
+
+CONTENT_TYPES: dict[str, str] = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "txt": "text/plain",
+}
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
+
+
+class IntakeRejected(ValueError):
+    """A submission refused before anything was stored (too large). `reason` is a code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class LifecycleError(RuntimeError):
+    """A request that does not fit the document's state (e.g. redacting a published document)."""
+
+
+# --------------------------------------------------------------------------------------------
+# context
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    """Everything a lifecycle step needs. Build with `Context.open(...)` or by hand in tests."""
+
+    settings: Settings
+    catalog: Catalog
+    archive: Archive
+    public: ObjectStore
+    events: EventSink
+    calendar: deadlines.WorkCalendar
+    clock: Callable[[], datetime] = utc_now
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, events: EventSink) -> Context:
+        from gongkai.storage.stores import open_stores
+
+        settings = settings or load_settings()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog.open(settings.database_url)
+        try:
+            stores = open_stores(settings)
+            calendar = deadlines.WorkCalendar.load(settings.holidays_dir)
+        except BaseException:
+            catalog.close()
+            raise
+        return cls(settings, catalog, Archive(stores.archive), stores.public, events, calendar)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().astimezone(CHINA).date()
+
+
+# --------------------------------------------------------------------------------------------
+# events and transitions
+
+
+def _payload(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
+    return lifecycle.event_payload(
+        file_number=record.file_number, issuer=record.issuer, disclosure=record.disclosure,
+        state=record.state, title=record.title, filename=record.filename, **extra,
+    )  # fmt: skip
+
+
+def _emit(ctx: Context, event: str, record: DocumentRecord, **extra: Any) -> None:
+    ctx.events.emit(
+        event,
+        resource_id=lifecycle.resource_id(record.id),
+        payload=_payload(record, **extra),
+        resource_name=record.file_number or record.filename,
+    )
+
+
+def _transition(
+    ctx: Context,
+    record: DocumentRecord,
+    to_state: str,
+    *,
+    actor: str,
+    detail: Mapping[str, Any] | None = None,
+    **changes: Any,
+) -> DocumentRecord:
+    """The only way a document changes state: allowed by the state machine, audited in the
+    catalog (one transaction, refused if someone else moved it first), then announced."""
+    lifecycle.check_transition(record.state, to_state)
+    moved = ctx.catalog.transition(
+        record.id, to_state, actor=actor, expected_from=record.state,
+        detail=dict(detail or {}), **changes,
+    )  # fmt: skip
+    _emit(ctx, lifecycle.event_name(to_state), moved, previous_state=record.state,
+          rule=(detail or {}).get("rule"))  # fmt: skip
+    return moved
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# intake
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    record: DocumentRecord
+    new: bool  # False: these bytes were already known (duplicate submission, recorded)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """"docx" or "pdf" from the bytes themselves (the readers' own sniffing), else None: the
+    file is still stored and registered, and process() records why it cannot be read."""
+    from gongkai.extractors.sniff import sniff
+
+    try:
+        return sniff(data)
+    except ExtractionError:
+        return None
+
+
+def clean_filename(filename: str) -> str:
+    """The last path segment only (a browser or a folder walk may give a path)."""
+    name = PurePath(filename.replace("\\", "/")).name.strip()
+    return name or "unnamed"
+
+
+def intake(
+    ctx: Context,
+    data: bytes,
+    filename: str,
+    *,
+    source: str,
+    actor: str,
+    declared_disclosure: str | None = None,
+) -> IntakeResult:
+    """Take in one submitted file. Every file that is not too large is stored and registered,
+    whatever its type: one that cannot be read becomes an `exception` document in process()."""
+    if declared_disclosure is not None and declared_disclosure not in DISCLOSURE_VALUES:
+        raise ValueError(
+            f"declared disclosure {declared_disclosure!r} is not one of "
+            f"{', '.join(DISCLOSURE_VALUES)}"
+        )
+    filename = clean_filename(filename)
+    limit = ctx.settings.max_file_bytes
+    if len(data) > limit:
+        raise IntakeRejected(
+            "too_large", f"{filename}: {len(data)} bytes is more than the limit of {limit} bytes"
+        )
+    kind = sniff_format(data)
+    content_type = CONTENT_TYPES.get(kind or "", UNKNOWN_CONTENT_TYPE)
+    if kind is None and filename.lower().endswith(".txt"):
+        content_type = CONTENT_TYPES["txt"]
+    sha256 = hashlib.sha256(data).hexdigest()
+    known = ctx.catalog.get_by_sha256(sha256)
+    if known is not None:
+        key = known.original_key  # stored already: a resubmission writes nothing new
+    else:
+        key = ctx.archive.put_original(
+            data, sha256=sha256, filename=filename, content_type=content_type
+        )
+    record, new = ctx.catalog.register(
+        sha256=sha256, size=len(data), filename=filename, content_type=content_type,
+        original_key=key, source=source, actor=actor, declared_disclosure=declared_disclosure,
+    )  # fmt: skip
+    if new:
+        _emit(ctx, lifecycle.event_name("received"), record, source=source)
+    else:
+        _emit(
+            ctx, "gongkai.document.duplicate_submission", record,
+            source=source, submitted_filename=filename,
+        )  # fmt: skip
+    return IntakeResult(record, new)
+
+
+@dataclass(frozen=True)
+class IntakeItem:
+    path: Path
+    result: IntakeResult | None  # None: refused (see `refused`)
+    refused: str | None = None
+
+
+def intake_files(
+    ctx: Context,
+    paths: Sequence[Path],
+    *,
+    source: str,
+    actor: str,
+    declared_disclosure: str | None = None,
+    threads: int = 8,
+    on_done: Callable[[IntakeItem], None] | None = None,
+) -> list[IntakeItem]:
+    """intake() for many files, several at a time: storing an original is mostly waiting for
+    the disk (fsync), which threads overlap. Catalog writes take turns (one lock) so that
+    SQLite's sleeping busy handler never runs. Results are in the order of `paths`."""
+    shared = replace(ctx, catalog=_TurnTakingCatalog(ctx.catalog, threading.Lock()))
+
+    def one(path: Path) -> IntakeItem:
+        try:
+            data = path.read_bytes()
+            result = intake(shared, data, path.name, source=source, actor=actor,
+                            declared_disclosure=declared_disclosure)  # fmt: skip
+            item = IntakeItem(path, result)
+        except (IntakeRejected, OSError) as exc:
+            item = IntakeItem(path, None, str(exc))
+        if on_done is not None:
+            on_done(item)
+        return item
+
+    if threads <= 1 or len(paths) < 2:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(threads, thread_name_prefix="gongkai-intake") as pool:
+        return list(pool.map(one, paths))
+
+
+def pending_ids(ctx: Context) -> list[int]:
+    """Documents still waiting in `received` (new, interrupted, or routed but not published)."""
+    return [r.id for r in ctx.catalog.by_state("received")]
+
+
+# --------------------------------------------------------------------------------------------
+# extraction (may run in worker processes)
+
+ExtractResult = DocumentMetadata | ExtractionError
+
+
+def extract_one(data: bytes, filename: str, max_bytes: int) -> ExtractResult:
+    """Read one document; an unreadable one gives its ExtractionError back (never raises it),
+    and so does any unexpected reader failure, so that one bad file cannot stop a batch."""
+    from gongkai.extractors import extract
+
+    try:
+        return extract(data, filename, max_bytes=max_bytes)
+    except ExtractionError as exc:
+        return exc
+    except Exception as exc:  # a reader bug must still leave the document on record
+        return ExtractionError("corrupt", f"the file could not be read ({type(exc).__name__}: "
+                                          f"{exc})")
+
+
+class WorkerPool:
+    """Where documents are processed: in this process (workers=1), or in a pool of worker
+    processes that each run the whole step for a document (read the original, extract, route,
+    archive, record) with their own catalog connection and stores. The events a worker's step
+    produced come back with its outcome and are emitted here, in order, by the caller's sink.
+
+    The pool is started once and reused (a worker's start costs the import of the readers),
+    so callers keep one WorkerPool for a whole run and close() it at the end.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, workers)
+        self._pool: Executor | None = None
+        self._prefetched: dict[int, Future[_Carried]] = {}
+
+    @property
+    def parallel(self) -> bool:
+        return self.workers > 1
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            import multiprocessing
+
+            # forkserver: never fork a process that has Prefect's threads running.
+            mp = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=mp, initializer=_init_worker, initargs=(mp.Lock(),)
+            )
+        return self._pool
+
+    def warm(self) -> None:
+        """Start the worker processes now (e.g. while Prefect's server starts)."""
+        if self.parallel:
+            pool = self._executor()
+            for future in [pool.submit(_warm_worker) for _ in range(self.workers)]:
+                future.result()
+
+    def prefetch(self, settings: Settings, document_ids: Sequence[int]) -> None:
+        """Start extracting these documents now, while the caller still waits for something
+        else (Prefect's server). Extraction is pure: its results are only used by a later
+        process_many, which still checks that each document waits in `received`."""
+        if not self.parallel:
+            return
+        pool = self._executor()
+        for doc_id in document_ids:
+            if doc_id not in self._prefetched:
+                self._prefetched[doc_id] = pool.submit(_extract_in_worker, settings, doc_id)
+
+    def _take_prefetched(self, doc_id: int) -> _Carried | None:
+        future = self._prefetched.pop(doc_id, None)
+        if future is None or future.cancel():
+            return None  # not started yet: extracted with the rest of the step
+        try:
+            return future.result()
+        except Exception:  # read again in the step itself, where a failure is recorded
+            return None
+
+    def process_many(
+        self, settings: Settings, document_ids: Sequence[int], actor: str
+    ) -> Iterator[tuple[ProcessOutcome, list[Emitted]]]:
+        jobs = [(settings, doc_id, actor, self._take_prefetched(doc_id))
+                for doc_id in document_ids]  # fmt: skip
+        chunksize = max(1, min(8, len(jobs) // (self.workers * 4)))
+        return self._executor().map(_process_in_worker, jobs, chunksize=chunksize)
+
+    def publish_many(
+        self, settings: Settings, document_ids: Sequence[int], actor: str
+    ) -> Iterator[tuple[PublishReport, list[Emitted]]]:
+        jobs = [(settings, doc_id, actor) for doc_id in document_ids]
+        chunksize = max(1, min(8, len(jobs) // (self.workers * 4)))
+        return self._executor().map(_publish_in_worker, jobs, chunksize=chunksize)
+
+    def close(self) -> None:
+        for future in self._prefetched.values():
+            future.cancel()
+        self._prefetched.clear()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_worker_context: Context | None = None
+_worker_write_lock: Any = None
+
+# Catalog methods that write. On SQLite the workers take turns through one lock for them:
+# SQLite's own busy handler waits by sleeping (1, 2, 5, 10 ... ms), far longer than the
+# write itself, when two processes write at once.
+_CATALOG_WRITES = frozenset({
+    "register", "save_extraction", "transition", "update", "record_event",
+    "add_review_decision", "next_index_serial",
+})  # fmt: skip
+
+
+class _TurnTakingCatalog:
+    """A Catalog whose writes hold one lock (shared by worker processes, or by threads)."""
+
+    def __init__(self, catalog: Catalog, lock: Any) -> None:
+        self._catalog = catalog
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._catalog, name)
+        if name not in _CATALOG_WRITES:
+            return attribute
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return write
+
+
+def _init_worker(lock: Any) -> None:
+    global _worker_write_lock
+    _worker_write_lock = lock
+
+
+def _warm_worker() -> None:
+    from gongkai.extractors import extract  # noqa: F401  (the import is the warm-up)
+
+
+def _worker(settings: Settings) -> tuple[Context, MemoryEventSink]:
+    global _worker_context
+    if _worker_context is None or _worker_context.settings != settings:
+        _worker_context = Context.open(settings, events=MemoryEventSink())
+        catalog = _worker_context.catalog
+        if catalog.dialect == "sqlite" and _worker_write_lock is not None:
+            _worker_context.catalog = _TurnTakingCatalog(catalog, _worker_write_lock)  # type: ignore[assignment]
+    sink = _worker_context.events
+    assert isinstance(sink, MemoryEventSink)
+    sink.clear()
+    return _worker_context, sink
+
+
+# An extraction result on its way between processes (ExtractionError does not pickle).
+_Carried = tuple[Literal["ok"], DocumentMetadata] | tuple[Literal["error"], str, str]
+
+
+def _carry(result: ExtractResult) -> _Carried:
+    if isinstance(result, ExtractionError):
+        return ("error", result.reason, result.message)
+    return ("ok", result)
+
+
+def _uncarry(carried: _Carried) -> ExtractResult:
+    if carried[0] == "error":
+        return ExtractionError(carried[1], carried[2])
+    return carried[1]
+
+
+def _extract_in_worker(settings: Settings, doc_id: int) -> _Carried:
+    ctx, _sink = _worker(settings)
+    record = ctx.catalog.get(doc_id)
+    original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
+    return _carry(extract_one(original, record.filename, settings.max_file_bytes))
+
+
+def _process_in_worker(
+    job: tuple[Settings, int, str, _Carried | None],
+) -> tuple[ProcessOutcome, list[Emitted]]:
+    """One document's whole processing step, in a worker process."""
+    settings, doc_id, actor, carried = job
+    ctx, sink = _worker(settings)
+    extracted = _uncarry(carried) if carried is not None else None
+    outcome = process_one(ctx, doc_id, actor=actor, extracted=extracted)
+    return outcome, list(sink.events)
+
+
+def _publish_in_worker(job: tuple[Settings, int, str]) -> tuple[PublishReport, list[Emitted]]:
+    """One document's publication (without the index), in a worker process."""
+    settings, doc_id, actor = job
+    ctx, sink = _worker(settings)
+    report = publish(ctx, [doc_id], actor=actor, rebuild_index=False)
+    return report, list(sink.events)
+
+
+# --------------------------------------------------------------------------------------------
+# process: extract -> route -> archive -> state
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    document_id: int
+    state: str  # the state after processing (received = routed to publication, or skipped)
+    rule: str | None = None
+    reason: str | None = None
+    to_publish: bool = False
+    skipped: bool = False  # the document was not in `received`: left alone
+    failed: bool = False  # the step failed (reason); the document waits in `received`
+
+
+def _package_metadata(
+    record: DocumentRecord,
+    metadata: DocumentMetadata | None,
+    decision: policy.RoutingDecision,
+    error: ExtractionError | None,
+) -> dict[str, Any]:
+    document = None
+    if metadata is not None:
+        document = metadata.to_dict()
+        document.pop("text", None)  # text.txt holds it
+    return {
+        "extraction": document,
+        "extraction_error": (
+            {"reason": error.reason, "message": error.message} if error is not None else None
+        ),
+        "routing": _jsonable(decision),
+        "intake": {
+            "filename": record.filename,
+            "source": record.source,
+            "declared_disclosure": record.declared_disclosure,
+            "received_at": record.received_at.isoformat(),
+        },
+    }
+
+
+def _deadline_changes(ctx: Context, record: DocumentRecord) -> dict[str, Any]:
+    """Art. 26: active documents are published within 20 working days of their 成文日期."""
+    if record.date is None:
+        return {}
+    deadline = deadlines.publication_deadline(record.date, calendar=ctx.calendar)
+    return {"publish_deadline": deadline.due, "deadline_provisional": deadline.provisional}
+
+
+def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision:
+    """The policy's decision for what the catalog holds of the document (its metadata as read)."""
+    metadata = DocumentMetadata.from_dict(record.metadata)
+    return policy.route(
+        metadata,
+        declared_disclosure=record.declared_disclosure,
+        review_months=ctx.settings.review_months,
+        today=ctx.today(),
+    )
+
+
+def apply_extraction(
+    ctx: Context, record: DocumentRecord, original: bytes, result: ExtractResult, *, actor: str
+) -> ProcessOutcome:
+    """Route one extracted (or unreadable) document, archive it and record its new state."""
+    if record.state != "received":
+        return ProcessOutcome(record.id, record.state, skipped=True)
+    metadata: DocumentMetadata | None = None
+    error: ExtractionError | None = None
+    if isinstance(result, ExtractionError):
+        error = result
+        decision = policy.RoutingDecision(
+            state="exception", rule="unreadable", reason=error.message, disclosure=None,
+            next_review_at=None, exception_reason=f"{error.reason}: {error.message}",
+        )  # fmt: skip
+    else:
+        metadata = result
+        record = ctx.catalog.save_extraction(record.id, metadata, actor=actor)
+        decision = policy.route(
+            metadata,
+            declared_disclosure=record.declared_disclosure,
+            review_months=ctx.settings.review_months,
+            today=ctx.today(),
+        )
+    prefix = ctx.archive.write_package(
+        record,
+        original=original,
+        metadata=_package_metadata(record, metadata, decision, error),
+        text=metadata.text if metadata is not None else "",
+    )
+    detail = {"rule": decision.rule, "reason": decision.reason}
+    changes: dict[str, Any] = {
+        "archive_key": prefix,
+        "routed_at": ctx.now(),
+        "disclosure": decision.disclosure,
+        "next_review_at": decision.next_review_at,
+        "exception_reason": decision.exception_reason,
+    }
+    if decision.state == "published":
+        # Publication is the publish step's to do (it checks the policy again); here the
+        # routing and the deadline it starts are recorded, the state stays `received`.
+        changes.update(_deadline_changes(ctx, record))
+        ctx.catalog.update(record.id, actor=actor, kind="routed",
+                           detail={**detail, "to": "published"}, **changes)  # fmt: skip
+        return ProcessOutcome(record.id, "received", decision.rule, decision.reason, True)
+    moved = _transition(ctx, record, decision.state, actor=actor, detail=detail, **changes)
+    return ProcessOutcome(moved.id, moved.state, decision.rule, decision.reason)
+
+
+def process_one(
+    ctx: Context, doc_id: int, *, actor: str = "ingest", extracted: ExtractResult | None = None
+) -> ProcessOutcome:
+    """Process one document if it is still `received`. A failure of this step (storage, a bug)
+    leaves the document in `received`, reported in the outcome, for a later run to retry."""
+    record = ctx.catalog.get(doc_id)
+    if record.state != "received":
+        return ProcessOutcome(record.id, record.state, skipped=True)
+    try:
+        original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
+        result = (extracted if extracted is not None
+                  else extract_one(original, record.filename, ctx.settings.max_file_bytes))
+        return apply_extraction(ctx, record, original, result, actor=actor)
+    except StaleState:
+        # Someone else moved it meanwhile (a concurrent run): theirs stands.
+        current = ctx.catalog.get(record.id)
+        return ProcessOutcome(current.id, current.state, skipped=True)
+    except Exception as exc:
+        ctx.catalog.record_event(doc_id, "processing_failed", actor=actor,
+                                 detail={"error": f"{type(exc).__name__}: {exc}"})  # fmt: skip
+        return ProcessOutcome(doc_id, "received", rule="failed", reason=str(exc), failed=True)
+
+
+def process(
+    ctx: Context,
+    document_ids: Sequence[int],
+    *,
+    actor: str = "ingest",
+    pool: WorkerPool | None = None,
+    on_done: Callable[[ProcessOutcome], None] | None = None,
+) -> list[ProcessOutcome]:
+    """Extract, route, archive and record every listed document that is still `received`."""
+    ids = list(dict.fromkeys(document_ids))
+    outcomes: list[ProcessOutcome] = []
+    if pool is not None and pool.parallel and len(ids) > 1:
+        for outcome, emitted in pool.process_many(ctx.settings, ids, actor):
+            for e in emitted:
+                ctx.events.emit(e.event, resource_id=e.resource_id, payload=e.payload,
+                                resource_name=e.resource_name)  # fmt: skip
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+        return outcomes
+    for doc_id in ids:
+        outcome = process_one(ctx, doc_id, actor=actor)
+        outcomes.append(outcome)
+        if on_done is not None:
+            on_done(outcome)
+    return outcomes
+
+
+# --------------------------------------------------------------------------------------------
+# publish
+
+PublicationBasis = Literal["read_active", "released", "redacted", "resolved"]
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    published: list[DocumentRecord] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # id -> why it was not published
+
+
+def _latest_event(ctx: Context, doc_id: int, kinds: Iterable[str]) -> Any:
+    wanted = set(kinds)
+    for event in reversed(ctx.catalog.history(doc_id)):
+        if event.kind in wanted:
+            return event
+    return None
+
+
+def publication_basis(ctx: Context, record: DocumentRecord) -> tuple[PublicationBasis | None, str]:
+    """Why this document may be published now, or (None, why not). Checked right before
+    anything is written to the public store, from what the catalog holds."""
+    if record.security_level:
+        return None, f"it carries the security marking {record.security_level}"
+    if record.state == "received":
+        if not record.metadata:
+            return None, "it has not been read yet"
+        decision = route_record(ctx, record)
+        if decision.state != "published":
+            return None, f"the policy routes it to {decision.state} ({decision.reason})"
+        return "read_active", decision.reason
+    if record.state == "withheld":
+        decisions = ctx.catalog.review_decisions(record.id)
+        if decisions and decisions[-1]["decision"] == "release":
+            return "released", f"released by {decisions[-1]['reviewer']}"
+        return None, "it is withheld and no reviewer has released it"
+    if record.state == "needs_redaction":
+        if record.redacted_key:
+            return "redacted", "a person supplied the redacted version"
+        return None, "it needs redaction and no redacted version has been supplied"
+    if record.state == "exception":
+        resolved = _latest_event(ctx, record.id, {"resolved"})
+        if resolved is not None and resolved.detail.get("to") == "published":
+            return "resolved", f"resolved by {resolved.actor}: {resolved.detail.get('reason')}"
+        return None, f"it is an exception ({record.exception_reason})"
+    return None, f"it is {record.state}"
+
+
+def _public_text(ctx: Context, record: DocumentRecord, basis: PublicationBasis) -> str:
+    if basis == "redacted":
+        assert record.redacted_key is not None and record.archive_key is not None
+        return ctx.archive.store.get_bytes(f"{record.archive_key}/redacted.txt").decode("utf-8")
+    return str(record.metadata.get("text") or "")
+
+
+def _assign_index_number(ctx: Context, record: DocumentRecord, *, actor: str) -> DocumentRecord:
+    if record.index_number:
+        return record
+    year = (record.date or ctx.today()).year
+    serial = ctx.catalog.next_index_serial(ctx.settings.org_code, ctx.settings.info_class, year)
+    number = render.format_index_number(
+        ctx.settings.org_code, ctx.settings.info_class, year, serial
+    )
+    # Stored at once, so that a retry after a failure reuses it: no gaps, no duplicates.
+    return ctx.catalog.update(record.id, actor=actor, kind="index_number_assigned",
+                              index_number=number)  # fmt: skip
+
+
+def public_record(
+    record: DocumentRecord, text: str, published_at: datetime
+) -> render.PublicRecord:
+    attachments = record.metadata.get("attachments") or []
+    return render.PublicRecord(
+        id=record.id,
+        index_number=record.index_number or "",
+        publisher=record.metadata.get("publisher") or record.issuer,
+        issuer=record.issuer,
+        date=record.date,
+        title=record.title or record.filename,
+        file_number=record.file_number,
+        published_at=published_at,
+        text=text,
+        attachments=tuple(str(a) for a in attachments),
+    )
+
+
+def _put_public(ctx: Context, key: str, data: str, content_type: str) -> None:
+    body = data.encode("utf-8")
+    ctx.public.put(key, body, content_type=content_type,
+                   sha256=hashlib.sha256(body).hexdigest())  # fmt: skip
+
+
+def publishable_ids(ctx: Context) -> list[int]:
+    """Documents in `received` whose routing sent them to publication (routed, not published)."""
+    return [r.id for r in ctx.catalog.by_state("received") if r.routed_at is not None]
+
+
+def publish(
+    ctx: Context,
+    document_ids: Sequence[int],
+    *,
+    actor: str = "publish",
+    rebuild_index: bool = True,
+    on_done: Callable[[], None] | None = None,
+    pool: WorkerPool | None = None,
+) -> PublishReport:
+    """Publish each listed document that the policy allows now; the others are reported in
+    `refused` with the reason and left as they are. With a parallel `pool`, documents
+    are published in its worker processes and only the index is rebuilt here."""
+    report = PublishReport()
+    ids = list(dict.fromkeys(document_ids))
+    if pool is not None and pool.parallel and len(ids) > 1:
+        for part, emitted in pool.publish_many(ctx.settings, ids, actor):
+            for e in emitted:
+                ctx.events.emit(e.event, resource_id=e.resource_id, payload=e.payload,
+                                resource_name=e.resource_name)  # fmt: skip
+            report.published.extend(part.published)
+            report.refused.update(part.refused)
+            if on_done is not None:
+                on_done()
+        if report.published and rebuild_index:
+            rebuild_public_index(ctx)
+        return report
+    for record in ctx.catalog.get_many(ids):
+        if on_done is not None:
+            on_done()
+        if record.state == "published":
+            # Already published: only a page lost after the state change is written again.
+            if not ctx.public.exists(f"documents/{record.id}.json"):
+                _write_public_pages(ctx, record, _basis_of_published(ctx, record))
+            continue
+        basis, why = publication_basis(ctx, record)
+        if basis is None:
+            report.refused[record.id] = why
+            continue
+        record = _assign_index_number(ctx, record, actor=actor)
+        try:
+            # The state changes first: nothing is in the public store before the catalog
+            # says `published` (which needed the basis just checked).
+            moved = _transition(
+                ctx, record, "published", actor=actor,
+                detail={"basis": basis, "why": why}, published_at=ctx.now(),
+            )  # fmt: skip
+        except StaleState:
+            report.refused[record.id] = "its state changed while it was being published"
+            continue
+        _write_public_pages(ctx, moved, basis)
+        report.published.append(moved)
+    if report.published and rebuild_index:
+        rebuild_public_index(ctx)
+    return report
+
+
+def _basis_of_published(ctx: Context, record: DocumentRecord) -> PublicationBasis:
+    """How a published document got there, from its audit trail (decides which text is public)."""
+    event = _latest_event(ctx, record.id, {"state"})
+    basis = event.detail.get("basis") if event is not None else None
+    return basis if basis in ("read_active", "released", "redacted", "resolved") else "redacted"
+
+
+def _write_public_pages(ctx: Context, record: DocumentRecord, basis: PublicationBasis) -> None:
+    public = public_record(record, _public_text(ctx, record, basis),
+                           record.published_at or ctx.now())  # fmt: skip
+    _put_public(ctx, f"documents/{record.id}.json", render.render_record_json(public),
+                "application/json")  # fmt: skip
+    _put_public(ctx, f"documents/{record.id}.html", render.render_record_html(public),
+                "text/html; charset=utf-8")  # fmt: skip
+
+
+def rebuild_public_index(ctx: Context) -> int:
+    """index.json, feed.atom and index.html from every published document, newest first."""
+    records = ctx.catalog.by_state("published")
+    public = [
+        public_record(r, "", r.published_at or ctx.now())
+        for r in sorted(records, key=lambda r: (r.published_at or ctx.now(), r.id), reverse=True)
+    ]
+    _put_public(ctx, "index.json", render.render_index_json(public), "application/json")
+    _put_public(ctx, "feed.atom", render.render_index_atom(public, updated=ctx.now()),
+                "application/atom+xml")  # fmt: skip
+    _put_public(ctx, "index.html", render.render_index_html(public), "text/html; charset=utf-8")
+    return len(public)
+
+
+def export_public(ctx: Context, dest: Path) -> int:
+    """Copy the whole public site (every object of the public store) into `dest`."""
+    count = 0
+    dest = dest.resolve()
+    for info in ctx.public.list(""):
+        target = (dest / info.key).resolve()
+        if dest not in target.parents:
+            raise ValueError(f"public key {info.key!r} would leave {dest}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(ctx.public.get_bytes(info.key))
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------------------------
+# review
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    due: list[DocumentRecord]
+    brought_forward: list[int]
+
+
+def due_reviews(ctx: Context, on: date | None = None) -> list[DocumentRecord]:
+    return ctx.catalog.due_for_review(on or ctx.today())
+
+
+def review_due(ctx: Context, *, actor: str = "review") -> ReviewReport:
+    """Bring forward withheld documents whose 保密期限 or stated reason has lapsed, then announce
+    every due one with `gongkai.review.due`."""
+    today = ctx.today()
+    brought: list[int] = []
+    for record in ctx.catalog.by_state("withheld"):
+        lapse = policy.lapsed_withholding(
+            DocumentMetadata.from_dict(record.metadata), received=record.received_at.date(),
+            today=today,
+        ) if record.metadata else None  # fmt: skip
+        if lapse and (record.next_review_at is None or record.next_review_at > today):
+            ctx.catalog.update(record.id, actor=actor, kind="review_brought_forward",
+                               detail={"why": lapse}, next_review_at=today)  # fmt: skip
+            brought.append(record.id)
+    due = ctx.catalog.due_for_review(today)
+    for record in due:
+        _emit(ctx, "gongkai.review.due", record,
+              next_review_at=record.next_review_at.isoformat() if record.next_review_at else None)
+    return ReviewReport(due, brought)
+
+
+def decide_review(
+    ctx: Context, doc_id: int, decision: str, *, reason: str, reviewer: str
+) -> DocumentRecord:
+    """release: published now; keep: a next review date; partial: to redaction. Audited."""
+    record = ctx.catalog.get(doc_id)
+    if record.state != "withheld":
+        raise LifecycleError(f"document {doc_id} is {record.state}; only withheld documents "
+                             "are reviewed")  # fmt: skip
+    outcome = policy.decide_review(
+        decision, reason=reason, disclosure_reason=record.disclosure_reason,
+        review_months=ctx.settings.review_months, today=ctx.today(),
+        metadata=DocumentMetadata.from_dict(record.metadata) if record.metadata else None,
+        security_level=record.security_level, record_state=record.state,
+    )  # fmt: skip
+    ctx.catalog.add_review_decision(
+        doc_id, decision=decision, reason=reason, reviewer=reviewer,
+        next_review_at=outcome.next_review_at,
+    )  # fmt: skip
+    _archive_note(ctx, record, f"review-{decision}", {
+        "decision": decision, "reason": reason, "reviewer": reviewer,
+        "next_review_at": _jsonable(outcome.next_review_at),
+    })  # fmt: skip
+    if outcome.state == "published":
+        report = publish(ctx, [doc_id], actor=reviewer)
+        if doc_id in report.refused:
+            raise LifecycleError(f"document {doc_id} was released but not published: "
+                                 f"{report.refused[doc_id]}")  # fmt: skip
+        return report.published[0]
+    if outcome.state == "withheld":
+        _emit(ctx, "gongkai.review.kept", ctx.catalog.get(doc_id), reviewer=reviewer)
+        return ctx.catalog.get(doc_id)
+    return _transition(ctx, record, outcome.state, actor=reviewer,
+                       detail={"decision": decision, "reason": reason})  # fmt: skip
+
+
+def _archive_note(ctx: Context, record: DocumentRecord, name: str, note: dict[str, Any]) -> None:
+    """Decisions travel with the archival package too (a new manifest revision)."""
+    if not record.archive_key:
+        return
+    import json
+
+    stamp = ctx.now().strftime("%Y%m%dT%H%M%S%f")
+    body = json.dumps(note, ensure_ascii=False, indent=2).encode("utf-8")
+    ctx.archive.add_members(record.archive_key, {f"{name}-{stamp}.json": body})
+
+
+# --------------------------------------------------------------------------------------------
+# redaction and exceptions
+
+
+def redacted_text(data: bytes, filename: str, max_bytes: int) -> str:
+    """The text of a person's redacted version: .txt as UTF-8, docx/pdf through the readers."""
+    kind = sniff_format(data)
+    if kind is None:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ExtractionError(
+                "unsupported_type",
+                f"{filename}: a redacted version must be docx, pdf or UTF-8 text",
+            ) from None
+    result = extract_one(data, filename, max_bytes)
+    if isinstance(result, ExtractionError):
+        raise result
+    return result.text
+
+
+def redact(
+    ctx: Context, doc_id: int, data: bytes, filename: str, *, actor: str
+) -> DocumentRecord:
+    """Archive a person's redacted version beside the original and publish only it."""
+    record = ctx.catalog.get(doc_id)
+    if record.state != "needs_redaction":
+        raise LifecycleError(f"document {doc_id} is {record.state}, not needs_redaction")
+    if not record.archive_key:
+        raise LifecycleError(f"document {doc_id} has no archival package yet")
+    text = redacted_text(data, filename, ctx.settings.max_file_bytes)
+    if not text.strip():
+        raise LifecycleError(f"{filename}: the redacted version holds no text")
+    filename = clean_filename(filename)
+    suffix = PurePath(filename).suffix.lower() or ".bin"
+    ctx.archive.add_members(record.archive_key, {
+        f"redacted{suffix}": data,
+        "redacted.txt": text.encode("utf-8"),
+    })  # fmt: skip
+    record = ctx.catalog.update(
+        doc_id, actor=actor, kind="redacted", detail={"filename": filename},
+        redacted_key=f"{record.archive_key}/redacted{suffix}",
+    )  # fmt: skip
+    report = publish(ctx, [doc_id], actor=actor)
+    if doc_id in report.refused:
+        raise LifecycleError(f"document {doc_id} not published: {report.refused[doc_id]}")
+    return report.published[0]
+
+
+def resolve(
+    ctx: Context, doc_id: int, disclosure: str, *, reason: str, actor: str
+) -> DocumentRecord:
+    """A person states the disclosure attribute of an exception document; it is re-routed."""
+    record = ctx.catalog.get(doc_id)
+    if record.state != "exception":
+        raise LifecycleError(f"document {doc_id} is {record.state}, not an exception")
+    if not reason.strip():
+        raise ValueError("resolving an exception needs a reason")
+    metadata = DocumentMetadata.from_dict(record.metadata) if record.metadata else None
+    decision = policy.resolve_exception(
+        metadata, disclosure=disclosure, review_months=ctx.settings.review_months,
+        today=ctx.today(),
+    )  # fmt: skip
+    changes: dict[str, Any] = {
+        "disclosure": decision.disclosure,
+        "next_review_at": decision.next_review_at,
+        "routed_at": ctx.now(),
+    }
+    _archive_note(ctx, record, "resolution", {
+        "disclosure": disclosure, "reason": reason, "by": actor, "routing": _jsonable(decision),
+    })  # fmt: skip
+    if decision.state == "published":
+        ctx.catalog.update(
+            doc_id, actor=actor, kind="resolved",
+            detail={"to": "published", "reason": reason, "disclosure": disclosure},
+            **changes, **_deadline_changes(ctx, record),
+        )  # fmt: skip
+        report = publish(ctx, [doc_id], actor=actor)
+        if doc_id in report.refused:
+            raise LifecycleError(f"document {doc_id} not published: {report.refused[doc_id]}")
+        return report.published[0]
+    ctx.catalog.record_event(doc_id, "resolved", actor=actor, detail={
+        "to": decision.state, "reason": reason, "disclosure": disclosure})  # fmt: skip
+    return _transition(
+        ctx, record, decision.state, actor=actor,
+        detail={"reason": reason, "disclosure": disclosure, "rule": decision.rule},
+        exception_reason=decision.exception_reason, **changes,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# fixity and status
+
+
+@dataclass(frozen=True)
+class FixityReport:
+    checked: int
+    failed: dict[int, list[str]]  # document id -> problems
+
+
+def fixity(ctx: Context, *, actor: str = "fixity") -> FixityReport:
+    """Verify every archival package (or the original, before one exists) against its
+    checksums; record each result; failures are `gongkai.document.fixity_failed` events."""
+    failed: dict[int, list[str]] = {}
+    checked = 0
+    for record in ctx.catalog.find(FindQuery()):
+        checked += 1
+        problems: list[str]
+        if record.archive_key:
+            report = ctx.archive.verify(record.archive_key)
+            problems = list(report.problems)
+        else:
+            try:
+                ctx.archive.read_original(record.original_key, sha256=record.sha256)
+                problems = []
+            except Exception as exc:  # any storage failure is a fixity failure to report
+                problems = [f"original: {exc}"]
+        ctx.catalog.record_event(record.id, "fixity", actor=actor,
+                                 detail={"ok": not problems, "problems": problems})  # fmt: skip
+        if problems:
+            failed[record.id] = problems
+            _emit(ctx, "gongkai.document.fixity_failed", record, problems=problems)
+    return FixityReport(checked, failed)
+
+
+@dataclass(frozen=True)
+class DeadlineItem:
+    document_id: int
+    file_number: str | None
+    title: str | None
+    state: str
+    due: date
+    provisional: bool
+    working_days_left: int
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    today: date
+    by_state: dict[str, int]
+    overdue: list[DeadlineItem]
+    at_risk: list[DeadlineItem]
+    due_reviews: list[DocumentRecord]
+    fixity_failures: dict[int, list[str]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "documents": sum(self.by_state.values()),
+            "by_state": self.by_state,
+            "overdue": [_jsonable(i) for i in self.overdue],
+            "at_risk": [_jsonable(i) for i in self.at_risk],
+            "due_reviews": [
+                {"id": r.id, "file_number": r.file_number, "title": r.title,
+                 "next_review_at": _jsonable(r.next_review_at)}
+                for r in self.due_reviews
+            ],
+            "fixity_failures": {str(k): v for k, v in self.fixity_failures.items()},
+        }
+
+
+def status(ctx: Context) -> StatusReport:
+    today = ctx.today()
+    overdue: list[DeadlineItem] = []
+    at_risk: list[DeadlineItem] = []
+    # Documents to be published actively and not yet published: their Art. 26 clock runs.
+    for record in ctx.catalog.find(FindQuery()):
+        if record.state == "published" or record.publish_deadline is None:
+            continue
+        left = ctx.calendar.working_days_between(today, record.publish_deadline)
+        item = DeadlineItem(record.id, record.file_number, record.title, record.state,
+                            record.publish_deadline, record.deadline_provisional, left)  # fmt: skip
+        verdict = deadlines.status(record.publish_deadline, today, calendar=ctx.calendar)
+        if verdict == "overdue":
+            overdue.append(item)
+        elif verdict == "at_risk":
+            at_risk.append(item)
+    failures = {
+        e.document_id: list(e.detail.get("problems", []))
+        for e in ctx.catalog.latest_events("fixity")
+        if not e.detail.get("ok", False)
+    }
+    return StatusReport(
+        today=today,
+        by_state=dict(sorted(ctx.catalog.counts_by_state().items())),
+        overdue=overdue,
+        at_risk=at_risk,
+        due_reviews=ctx.catalog.due_for_review(today),
+        fixity_failures=failures,
+    )

@@ -1,0 +1,120 @@
+"""The main job for real: `gongkai ingest` in a subprocess on generated documents, with the
+embedded defaults (SQLite catalog, local objects, Prefect's local server under GONGKAI_HOME).
+
+Few and batched: every Prefect start costs seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lifecycle_docs import make_docx
+
+pytestmark = pytest.mark.slow
+
+
+def run_gongkai(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    # No PREFECT_* from the developer's shell: the embedded default is what is tested.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PREFECT_", "GONGKAI_"))}  # fmt: skip
+    env["GONGKAI_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "gongkai.entrypoints.cli", *args],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )  # fmt: skip
+
+
+def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "database is locked" not in result.stderr, result.stderr
+    assert "ERROR" not in result.stderr, result.stderr
+
+
+def last_json(result: subprocess.CompletedProcess[str]) -> dict:
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    plan = ["active"] * 12 + ["on_request"] * 3 + ["withheld"] * 3 + ["partial"] * 2 + [None] * 2
+    for serial, disclosure in enumerate(plan, 1):
+        data, truth = make_docx(serial, disclosure=disclosure)
+        folder = inbox / "sub" if serial % 2 else inbox
+        (folder / truth.filename).write_bytes(data)
+    secret, truth = make_docx(99, disclosure="active", security="机密")
+    (inbox / truth.filename).write_bytes(secret)
+    (inbox / "sub" / "readme.txt").write_text("not a document", encoding="utf-8")
+    home = tmp_path / "home"
+
+    first = run_gongkai(home, "ingest", str(inbox), "--json")
+    assert_clean(first)
+    summary = last_json(first)
+    assert summary["documents"] == len(plan) + 2 and summary["new"] == len(plan) + 2
+    assert summary["by_state"] == {
+        "published": 12, "on_request": 3, "withheld": 3, "needs_redaction": 2,
+        "exception": 3, "quarantined": 1,
+    }  # fmt: skip
+
+    # Running it again does nothing new.
+    second = run_gongkai(home, "ingest", str(inbox), "--json")
+    assert_clean(second)
+    again = last_json(second)
+    assert again["new"] == 0 and again["duplicates"] == len(plan) + 2
+    assert again["processed"] == 0 and again["by_state"] == summary["by_state"]
+
+    # `gongkai find --json` lists every document with its state and filename.
+    found = run_gongkai(home, "find", "--json")
+    assert found.returncode == 0, found.stderr
+    listed = json.loads(found.stdout) if found.stdout.lstrip().startswith("[") else [
+        json.loads(line) for line in found.stdout.splitlines() if line.strip()]
+    assert len(listed) == len(plan) + 2
+    names = {d["filename"]: d["state"] for d in listed}
+    assert names["readme.txt"] == "exception" and names["doc-0099.docx"] == "quarantined"
+    assert names["doc-0001.docx"] == "published"
+
+    # The lifecycle's events reached Prefect (stored in its database under GONGKAI_HOME).
+    with sqlite3.connect(home / "prefect" / "prefect.db") as db:
+        counts = dict(db.execute("SELECT event, count(*) FROM events GROUP BY event").fetchall())
+    assert counts["gongkai.document.received"] == len(plan) + 2
+    assert counts["gongkai.document.published"] == 12
+    assert counts["gongkai.document.duplicate_submission"] == len(plan) + 2
+    assert counts["prefect.flow-run.Completed"] == 2  # ingest + its publish subflow, once
+    # A review decision, the fixity flow and the status report through the same front door.
+    withheld = next(d for d in listed if d["state"] == "withheld")
+    decided = run_gongkai(home, "review", "decide", str(withheld["id"]), "release",
+                          "--reason", "情况变化，可以公开", "--reviewer", "李四")  # fmt: skip
+    assert_clean(decided)
+    assert "published" in decided.stdout
+    fixity = run_gongkai(home, "fixity", "--json")
+    assert_clean(fixity)
+    assert last_json(fixity) == {"checked": len(plan) + 2, "failed": {}}
+    status = run_gongkai(home, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    report = last_json(status)
+    assert report["by_state"]["published"] == 13 and report["fixity_failures"] == {}
+
+    # `gongkai submit`: intake only (the event-driven path), the event goes to Prefect.
+    late, truth = make_docx(200, disclosure="active")
+    (tmp_path / truth.filename).write_bytes(late)
+    submitted = run_gongkai(home, "submit", str(tmp_path / truth.filename), "--json")
+    assert_clean(submitted)
+    item = last_json(submitted)
+    assert item["new"] is True and item["state"] == "received"
+    with sqlite3.connect(home / "prefect" / "prefect.db") as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM events WHERE event = 'gongkai.document.received' "
+            "AND resource_id = ?", (f"gongkai.document.{item['id']}",)).fetchone()
+    assert count == 1
+
+    site = tmp_path / "site"
+    exported = run_gongkai(home, "public", "export", str(site))
+    assert exported.returncode == 0, exported.stderr
+    assert (site / "index.html").exists() and (site / "feed.atom").exists()
+    assert len(list((site / "documents").glob("*.json"))) == 13

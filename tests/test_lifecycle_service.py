@@ -1,0 +1,297 @@
+"""The lifecycle through the service layer (no Prefect): real catalog (SQLite), real local object
+stores, real extractors; events collected in memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from lifecycle_docs import SECRET_SENTENCE, make_docx
+
+from gongkai.config import load_settings
+from gongkai.flows import deadlines, service
+from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.service import Context
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
+    sink = MemoryEventSink()
+    with Context.open(load_settings(), events=sink) as context:
+        context.clock = Clock(datetime(2021, 3, 20, 2, 0, tzinfo=UTC))
+        yield context
+
+
+def events(ctx: Context) -> MemoryEventSink:
+    assert isinstance(ctx.events, MemoryEventSink)
+    return ctx.events
+
+
+def take_in(ctx: Context, data: bytes, name: str, **kwargs: object) -> int:
+    result = service.intake(ctx, data, name, source="test", actor="tester", **kwargs)
+    return result.record.id
+
+
+def ingest(ctx: Context, ids: list[int]) -> None:
+    outcomes = service.process(ctx, ids)
+    service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
+
+
+def public_keys(ctx: Context) -> set[str]:
+    return {info.key for info in ctx.public.list("")}
+
+
+def public_text(ctx: Context) -> str:
+    return "\n".join(ctx.public.get_bytes(k).decode("utf-8") for k in sorted(public_keys(ctx)))
+
+
+def test_whole_lifecycle_routes_archives_and_publishes(ctx: Context) -> None:
+    whole_lifecycle(ctx)
+
+
+@pytest.mark.postgres
+def test_whole_lifecycle_on_postgresql(
+    postgres_url: str, gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", postgres_url)
+    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+        context.clock = Clock(datetime(2021, 3, 20, 2, 0, tzinfo=UTC))
+        whole_lifecycle(context)
+
+
+def whole_lifecycle(ctx: Context) -> None:
+    docs = {
+        "active": make_docx(1, disclosure="active"),
+        "on_request": make_docx(2, disclosure="on_request"),
+        "withheld": make_docx(3, disclosure="withheld", reason="过程性信息"),
+        "partial": make_docx(4, disclosure="partial"),
+        "secret": make_docx(5, disclosure="active", security="秘密"),
+        "none": make_docx(6, disclosure=None),
+    }
+    ids = {k: take_in(ctx, data, truth.filename) for k, (data, truth) in docs.items()}
+    ids["garbage"] = take_in(ctx, b"not an official document at all", "notes.txt")
+    ids["empty"] = take_in(ctx, b"", "empty.docx")
+    ingest(ctx, list(ids.values()))
+
+    states = {k: ctx.catalog.get(i).state for k, i in ids.items()}
+    assert states == {
+        "active": "published", "on_request": "on_request", "withheld": "withheld",
+        "partial": "needs_redaction", "secret": "quarantined", "none": "exception",
+        "garbage": "exception", "empty": "exception",
+    }  # fmt: skip
+    active = ctx.catalog.get(ids["active"])
+    assert active.file_number == "鸿政〔2021〕1号"
+    assert active.index_number == "QZ05908-3000-2021-00001"
+    assert active.published_at is not None and active.publish_deadline is not None
+    withheld = ctx.catalog.get(ids["withheld"])
+    assert withheld.next_review_at is not None and withheld.next_review_at > ctx.today()
+    for key in ("garbage", "empty", "none"):
+        assert ctx.catalog.get(ids[key]).exception_reason
+
+    # Every document is archived, whatever its route, and its package verifies.
+    for doc_id in ids.values():
+        record = ctx.catalog.get(doc_id)
+        assert record.archive_key, record
+        assert ctx.archive.verify(record.archive_key).ok
+    package = ctx.catalog.get(ids["withheld"]).archive_key
+    metadata = json.loads(ctx.archive.store.get_bytes(f"{package}/metadata.json"))
+    assert metadata["metadata"]["routing"]["state"] == "withheld"
+
+    # Only the active document is public: its page, its JSON record and the index.
+    assert public_keys(ctx) == {
+        f"documents/{ids['active']}.html", f"documents/{ids['active']}.json",
+        "index.json", "index.html", "feed.atom",
+    }  # fmt: skip
+    record_json = json.loads(ctx.public.get_bytes(f"documents/{ids['active']}.json"))
+    assert "鸿政〔2021〕1号" in json.dumps(record_json, ensure_ascii=False)
+    index = ctx.public.get_bytes("index.json").decode("utf-8")
+    assert "QZ05908-3000-2021-00001" in index
+
+    # Each state change was audited and announced with the document's resource id.
+    sink = events(ctx)
+    for key, doc_id in ids.items():
+        names = [e.event for e in sink.for_resource(f"gongkai.document.{doc_id}")]
+        assert names[0] == "gongkai.document.received"
+        assert names[-1] == f"gongkai.document.{states[key]}"
+        history = [e for e in ctx.catalog.history(doc_id) if e.kind == "state"]
+        assert history[-1].detail["to"] == states[key]
+    published_event = sink.for_resource(f"gongkai.document.{ids['active']}")[-1]
+    assert published_event.payload["file_number"] == "鸿政〔2021〕1号"
+    assert published_event.payload["disclosure"] == "active"
+    assert published_event.payload["issuer"]
+
+
+def test_ingest_twice_changes_nothing_but_records_the_duplicates(ctx: Context) -> None:
+    files = [make_docx(i, disclosure=d) for i, d in enumerate(["active", "withheld"], 10)]
+    ids = [take_in(ctx, data, truth.filename) for data, truth in files]
+    ingest(ctx, ids)
+    before = {i: (ctx.catalog.get(i), len(ctx.catalog.history(i))) for i in ids}
+    public_before = {k: ctx.public.get_bytes(k) for k in public_keys(ctx)}
+    events(ctx).clear()
+
+    again = [service.intake(ctx, data, "again-" + truth.filename, source="test", actor="t")
+             for data, truth in files]  # fmt: skip
+    assert [r.new for r in again] == [False, False]
+    assert [r.record.id for r in again] == ids
+    ingest(ctx, ids)
+
+    assert events(ctx).names() == ["gongkai.document.duplicate_submission"] * 2
+    for doc_id, (record, count) in before.items():
+        assert ctx.catalog.get(doc_id) == record
+        kinds = [e.kind for e in ctx.catalog.history(doc_id)[count:]]
+        assert kinds == ["duplicate_submission"]
+    assert {k: ctx.public.get_bytes(k) for k in public_keys(ctx)} == public_before
+
+
+def test_review_keep_release_and_partial_with_redaction(ctx: Context) -> None:
+    ids = [take_in(ctx, data, t.filename) for data, t in
+           (make_docx(i, disclosure="withheld", reason="过程性信息") for i in (20, 21, 22))]
+    ingest(ctx, ids)
+    keep, release, partial = ids
+    assert service.due_reviews(ctx) == []
+    ctx.clock.now += timedelta(days=400)  # past any review interval
+    due = service.review_due(ctx)
+    assert {r.id for r in due.due} == set(ids)
+    assert events(ctx).names().count("gongkai.review.due") == 3
+
+    kept = service.decide_review(ctx, keep, "keep", reason="仍在讨论", reviewer="李四")
+    assert kept.state == "withheld" and kept.next_review_at > ctx.today()
+    released = service.decide_review(ctx, release, "release", reason="已办结", reviewer="李四")
+    assert released.state == "published" and released.index_number
+    assert f"documents/{release}.json" in public_keys(ctx)
+    to_redact = service.decide_review(ctx, partial, "partial", reason="含个人信息",
+                                      reviewer="李四")  # fmt: skip
+    assert to_redact.state == "needs_redaction"
+    assert f"documents/{partial}.json" not in public_keys(ctx)
+    decisions = [d["decision"] for i in ids for d in ctx.catalog.review_decisions(i)]
+    assert decisions == ["keep", "release", "partial"]
+
+    redacted = "鸿山镇人民政府关于做好第22批政务公开标准化工作的通知\n正文（个人信息已删除）"
+    published = service.redact(ctx, partial, redacted.encode(), "redacted.txt", actor="王五")
+    assert published.state == "published" and published.redacted_key
+    page = ctx.public.get_bytes(f"documents/{partial}.json").decode("utf-8")
+    assert "个人信息已删除" in page
+    assert SECRET_SENTENCE not in page  # only the redacted text is public
+    # The redacted version sits beside the original in the archive; the original is kept.
+    package = ctx.catalog.get(partial).archive_key
+    assert ctx.archive.store.exists(f"{package}/redacted.txt")
+    assert ctx.archive.verify(package).ok
+
+
+def test_exception_resolved_by_a_person(ctx: Context) -> None:
+    to_publish = take_in(ctx, *reversed_args(make_docx(30, disclosure=None)))
+    to_withhold = take_in(ctx, *reversed_args(make_docx(31, disclosure=None)))
+    ingest(ctx, [to_publish, to_withhold])
+    assert ctx.catalog.get(to_publish).state == "exception"
+    with pytest.raises(service.LifecycleError):
+        service.decide_review(ctx, to_publish, "release", reason="x", reviewer="y")
+
+    done = service.resolve(ctx, to_publish, "active", reason="起草单位确认主动公开",
+                           actor="王五")  # fmt: skip
+    assert done.state == "published" and done.disclosure == "active"
+    kept = service.resolve(ctx, to_withhold, "withheld", reason="内部事务信息", actor="王五")
+    assert kept.state == "withheld" and kept.next_review_at is not None
+    kinds = [e.kind for e in ctx.catalog.history(to_publish)]
+    assert "resolved" in kinds
+    assert f"documents/{to_withhold}.json" not in public_keys(ctx)
+
+
+def reversed_args(pair: tuple[bytes, object]) -> tuple[bytes, str]:
+    data, truth = pair
+    return data, truth.filename  # type: ignore[attr-defined]
+
+
+def test_fixity_detects_a_corrupted_object_and_status_shows_it(ctx: Context) -> None:
+    ids = [take_in(ctx, *reversed_args(make_docx(i))) for i in (40, 41)]
+    ingest(ctx, ids)
+    assert service.fixity(ctx).failed == {}
+    record = ctx.catalog.get(ids[1])
+    # Corrupt the stored text behind the store's back.
+    root = Path(ctx.settings.objects_root) / ctx.settings.archive_bucket
+    victim = root / record.archive_key / "text.txt"
+    assert victim.exists()
+    victim.write_bytes(victim.read_bytes() + b"tampered")
+    report = service.fixity(ctx)
+    assert list(report.failed) == [ids[1]] and report.checked == 2
+    assert "gongkai.document.fixity_failed" in events(ctx).names()
+    assert service.status(ctx).fixity_failures.keys() == {ids[1]}
+
+
+def test_status_counts_and_publication_deadlines(ctx: Context) -> None:
+    # 成文日期 2021-01-25: the Spring Festival holiday (Feb 11-17) falls in its 20 working days.
+    day = date(2021, 1, 25)
+    data, truth = make_docx(50, disclosure="active", day=day)
+    doc_id = take_in(ctx, data, truth.filename)
+    outcomes = service.process(ctx, [doc_id])  # routed to publication, not yet published
+    assert outcomes[0].to_publish
+    record = ctx.catalog.get(doc_id)
+    expected = deadlines.publication_deadline(day, calendar=ctx.calendar)
+    assert record.publish_deadline == expected.due
+    assert not record.deadline_provisional
+    assert expected.due > day + timedelta(days=28)  # 20 working days plus a week of holiday
+
+    at = datetime.combine(expected.due - timedelta(days=1), datetime.min.time(), UTC)
+    ctx.clock.now = at
+    report = service.status(ctx)
+    assert [i.document_id for i in report.at_risk] == [doc_id] and report.overdue == []
+    ctx.clock.now = at + timedelta(days=3)
+    report = service.status(ctx)
+    assert [i.document_id for i in report.overdue] == [doc_id]
+    assert report.by_state == {"received": 1}
+    service.publish(ctx, [doc_id])
+    report = service.status(ctx)
+    assert report.overdue == [] and report.by_state == {"published": 1}
+
+
+def test_a_deadline_in_a_year_the_calendar_does_not_know_is_provisional(ctx: Context) -> None:
+    day = date(2026, 12, 20)  # its 20 working days reach into 2027
+    data, truth = make_docx(51, disclosure="active", day=day)
+    doc_id = take_in(ctx, data, truth.filename)
+    service.process(ctx, [doc_id])
+    record = ctx.catalog.get(doc_id)
+    assert record.publish_deadline is not None and record.publish_deadline.year == 2027
+    assert record.deadline_provisional
+    ctx.clock.now = datetime(2027, 3, 1, tzinfo=UTC)
+    (item,) = service.status(ctx).overdue
+    assert item.provisional
+
+
+def test_generated_corpus_is_routed_as_its_truth_allows(ctx: Context, tmp_path: Path) -> None:
+    """Helper B's realistic corpus (python-docx and reportlab, image-only PDFs; truth known):
+    nothing is published that the truth does not allow, every marked document is quarantined,
+    every document is archived."""
+    generator = pytest.importorskip("generator")
+    docs = generator.generate(count=60, libreoffice=False)
+    written = generator.write_documents(docs, tmp_path / "corpus", truth_files=False)
+    truth: dict[int, dict] = {}
+    for path, written_truth in written:
+        record = service.intake(ctx, path.read_bytes(), path.name, source="test",
+                                actor="t").record  # fmt: skip
+        truth[record.id] = written_truth["expected"]
+    ingest(ctx, list(truth))
+    states = {}
+    for doc_id, expected in truth.items():
+        record = ctx.catalog.get(doc_id)
+        states[doc_id] = record.state
+        assert record.archive_key and ctx.archive.verify(record.archive_key).ok
+        if record.state == "published":
+            assert expected.get("disclosure") == "active", (record.filename, expected)
+            assert expected.get("security_level") is None, (record.filename, expected)
+        if expected.get("security_level"):
+            assert record.state == "quarantined", (record.filename, record.state)
+        if expected.get("text_layer") is False:
+            assert record.state == "exception", (record.filename, record.state)
+    assert "published" in states.values()
+    public = {k.split("/")[1].split(".")[0] for k in public_keys(ctx) if k.startswith("documents/")}
+    assert public == {str(i) for i, s in states.items() if s == "published"}
