@@ -17,52 +17,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gongkai.config import Settings, load_settings
-from gongkai.flows.events import EventSink
+from gongkai.flows.events import AuditOnlyEventSink, EventSink, PrefectEventSink
 
 log = logging.getLogger("gongkai.service")
-
-
-class AuditOnlyEventSink:
-    """No Prefect to send to: the event is logged; the catalog's audit row is the record."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def emit(
-        self,
-        event: str,
-        *,
-        resource_id: str,
-        payload: Mapping[str, Any],
-        resource_name: str | None = None,
-    ) -> None:
-        self.count += 1
-        log.debug("event %s for %s (no Prefect API: not sent)", event, resource_id)
-
-
-class FlushingPrefectSink:
-    """Prefect's sink, plus `flush()` to deliver queued events before the process ends."""
-
-    def __init__(self) -> None:
-        from gongkai.flows.events import PrefectEventSink
-
-        self._sink = PrefectEventSink()
-
-    def emit(
-        self,
-        event: str,
-        *,
-        resource_id: str,
-        payload: Mapping[str, Any],
-        resource_name: str | None = None,
-    ) -> None:
-        self._sink.emit(event, resource_id=resource_id, payload=payload,
-                        resource_name=resource_name)  # fmt: skip
-
-    def flush(self, timeout: float = 30) -> None:
-        from prefect.events.worker import EventsWorker
-
-        EventsWorker.drain_all(timeout=timeout)
 
 
 def event_sink(settings: Settings | None = None) -> EventSink:
@@ -72,7 +29,7 @@ def event_sink(settings: Settings | None = None) -> EventSink:
     settings = settings or load_settings()
     mode = configure(settings)
     if mode.api_url or os.environ.get("PREFECT_API_URL"):
-        return FlushingPrefectSink()
+        return PrefectEventSink()
     log.info("no Prefect API for %s: events are recorded in the catalog only", settings.home)
     return AuditOnlyEventSink()
 

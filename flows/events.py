@@ -13,9 +13,12 @@ Resource id: `gongkai.document.<id>` (lifecycle.resource_id).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+log = logging.getLogger("gongkai.events")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,24 @@ class PrefectEventSink:
         if resource_name:
             resource["prefect.resource.name"] = resource_name
         self._emit_event(event=event, resource=resource, payload=dict(payload))
+
+
+class AuditOnlyEventSink:
+    """No Prefect to send to: the event is logged; the catalog's audit row is the record."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def emit(
+        self,
+        event: str,
+        *,
+        resource_id: str,
+        payload: Mapping[str, Any],
+        resource_name: str | None = None,
+    ) -> None:
+        self.count += 1
+        log.debug("event %s for %s (no Prefect API: not sent)", event, resource_id)
 
 
 class BufferedEventSink:
