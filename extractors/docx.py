@@ -1,21 +1,22 @@
 """The .docx reader: lines in document order from the body, tables, text boxes, headers, footers.
 
-python-docx's object layer skips text boxes (red-header templates put the 发文机关标志 and the
-文号 there), is slow on tables and reads the package with no limits, so the parts are read once
-with lxml, one pass over the XML of the parts that hold text (python-docx itself is the
-baseline in benchmarks/extract.py, and builds the test documents; importing it would cost
-this reader ~60 ms of start-up for two namespace names). Every part comes through
-`safety.SafeZip` (zip directory checked, inflation capped) and `safety.parse_xml` (no DTD, no
-entities). Layout facts a reader of a 公文 needs are carried on each `Line`: alignment,
-first-line indent in characters, font size, red colour, table cell, and a preceding blank.
+python-docx opens the package (after `safety` has checked the raw zip: directory, inflation
+caps, no DOCTYPE in any XML part; python-docx's own parser resolves no entities). Its object
+layer is not used for the text: `Document.paragraphs` skips text boxes (red-header templates
+put the 发文机关标志 and the 文号 there), and merged cells come back once per grid column. So
+the element trees python-docx parsed — `document.element.body`, each section's header/footer
+parts, the styles part — are walked here in one pass each. Layout facts a reader of a 公文
+needs are carried on each `Line`: alignment, first-line indent in characters, font size, red
+colour, table cell, and a preceding blank.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
+import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -32,9 +33,7 @@ from gongkai.extractors.safety import (
 __all__ = ["read_docx"]
 
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def qn(name: str) -> str:
@@ -54,16 +53,13 @@ W_GRIDSPAN, W_VMERGE, W_HMERGE, W_GRIDBEFORE = (
 )
 W_TXBX = qn("w:txbxContent")
 W_SDT, W_SDTCONTENT, W_CUSTOMXML = qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")
-W_BODY, W_SECTPR = qn("w:body"), qn("w:sectPr")
-W_HEADERREF, W_FOOTERREF, W_TYPE = qn("w:headerReference"), qn("w:footerReference"), qn("w:type")
 W_STYLE, W_STYLEID, W_BASEDON, W_DEFAULT = (
     qn("w:style"), qn("w:styleId"), qn("w:basedOn"), qn("w:default"),
 )
 W_DOCDEFAULTS = qn("w:docDefaults")
-R_ID = f"{{{_REL_NS}}}id"
+W_TYPE = qn("w:type")
 MC_ALT = f"{{{_MC}}}AlternateContent"
 MC_CHOICE, MC_FALLBACK = f"{{{_MC}}}Choice", f"{{{_MC}}}Fallback"
-PKG_RELATIONSHIP = f"{{{_PKG_REL}}}Relationship"
 
 # Inline wrappers whose runs are part of the paragraph's visible text. Deleted text (w:del,
 # w:moveFrom) and field instructions (w:instrText) are not.
@@ -80,7 +76,6 @@ _JC: dict[str, Align] = {
     "both": "justify", "distribute": "justify", "thaiDistribute": "justify",
     "mediumKashida": "justify", "highKashida": "justify", "lowKashida": "justify",
 }
-_REF_ORDER = {"first": 0, "default": 1, "even": 2}
 _TWIPS_PER_POINT = 20.0
 _DEFAULT_SIZE = 10.5  # Word's default (五号) when neither style nor defaults give one
 
@@ -134,62 +129,32 @@ def _ppr_into(ppr: etree._Element | None, props: _Props) -> None:
         props.ind.update({etree.QName(k).localname: v for k, v in ind.attrib.items()})
 
 
-_STYLES_OPEN = re.compile(rb"<w:styles\b[^>]*>")
-_STYLE_TAG = re.compile(rb"<w:style\b([^>]*?)(/?)>")
-_ATTR = re.compile(rb'(w:styleId|w:type|w:default)\s*=\s*["\']([^"\']*)["\']')
+# A styles part holds ~160 styles (python-docx's template), a document uses a few: they are
+# looked up by id in C rather than indexed in Python.
+_STYLE_BY_ID = etree.XPath("w:style[@w:styleId = $id]", namespaces={"w": _W})
+_DEFAULT_PARAGRAPH_STYLE = etree.XPath(
+    "w:style[@w:type = 'paragraph'][@w:default = '1' or @w:default = 'true']",
+    namespaces={"w": _W},
+)
 
 
 class _Styles:
-    """Paragraph and character styles with their basedOn chains resolved on demand.
+    """Paragraph and character styles with their basedOn chains resolved on demand, from the
+    styles part python-docx has already parsed (it parses every XML part when it opens the
+    package, so there is no parse left to save by reading only the styles in use)."""
 
-    A styles part is large (python-docx's template: 350 kB, 164 styles, most unused) and
-    parsing it whole costs more than the document. So when it is written the way Word, WPS
-    and python-docx write it (prefix `w:`), only its start tags are indexed, and the few
-    styles the document uses are parsed on demand, each as a fragment inside the part's own
-    root tag (which declares every namespace the fragment may use). Anything else: whole."""
-
-    def __init__(self, data: bytes | None, part: str) -> None:
-        self._part = part
-        self._data = data or b""
-        self._open_tag = b""
-        self._spans: dict[str, tuple[int, int]] = {}
-        self._elements: dict[str, etree._Element] = {}
+    def __init__(self, root: etree._Element | None) -> None:
+        self._root = root
         self._raw: dict[str, tuple[str | None, _Props] | None] = {}
         self._resolved: dict[str, _Props] = {}
         self.defaults = _Props(size=_DEFAULT_SIZE)
         self.default_paragraph: str | None = None
-        if data is None:
+        if root is None:
             return
-        check_xml(data, part)
-        opening = _STYLES_OPEN.search(data)
-        if opening is None:
-            self._index_parsed(parse_xml(data, part))
-            return
-        self._open_tag = opening.group(0)
-        for tag in _STYLE_TAG.finditer(data, opening.end()):
-            attrs = dict(_ATTR.findall(tag.group(1)))
-            style_id = attrs.get(b"w:styleId", b"").decode("utf-8", "replace")
-            if not style_id:
-                continue
-            end = tag.end() if tag.group(2) else data.find(b"</w:style>", tag.end())
-            if end < 0:
-                raise ExtractionError(
-                    "corrupt",
-                    f"文件已损坏 (the Word part {part} is cut short): open it in Word or WPS, "
-                    "save it again as .docx, and resubmit",
-                )
-            self._spans.setdefault(style_id, (tag.start(), end if tag.group(2) else end + 10))
-            if attrs.get(b"w:default") in (b"1", b"true") and attrs.get(b"w:type") == b"paragraph":
-                self.default_paragraph = style_id
-        start = data.find(b"<w:docDefaults", opening.end())
-        if start >= 0:
-            end = data.find(b"</w:docDefaults>", start)
-            if end >= 0:
-                self._apply_defaults(self._fragment(start, end + len(b"</w:docDefaults>")))
-
-    def _fragment(self, start: int, end: int) -> etree._Element:
-        root = parse_xml(self._open_tag + self._data[start:end] + b"</w:styles>", self._part)
-        return root[0]
+        self._apply_defaults(root.find(W_DOCDEFAULTS))
+        default = _DEFAULT_PARAGRAPH_STYLE(root)
+        if default:
+            self.default_paragraph = default[0].get(W_STYLEID) or None
 
     def _apply_defaults(self, defaults: etree._Element | None) -> None:
         if defaults is None:
@@ -199,23 +164,12 @@ class _Styles:
         for ppr in defaults.iter(W_PPR):
             _ppr_into(ppr, self.defaults)
 
-    def _index_parsed(self, root: etree._Element) -> None:
-        self._apply_defaults(root.find(W_DOCDEFAULTS))
-        for style in root.iter(W_STYLE):
-            style_id = style.get(W_STYLEID)
-            if not style_id:
-                continue
-            self._elements.setdefault(style_id, style)
-            if style.get(W_DEFAULT) in ("1", "true") and style.get(W_TYPE) == "paragraph":
-                self.default_paragraph = style_id
-
     def _own(self, style_id: str) -> tuple[str | None, _Props] | None:
         """What one style sets itself, and the style it is based on."""
         if style_id in self._raw:
             return self._raw[style_id]
-        element = self._elements.get(style_id)
-        if element is None and style_id in self._spans:
-            element = self._fragment(*self._spans[style_id])
+        hits = _STYLE_BY_ID(self._root, id=style_id) if self._root is not None else []
+        element = hits[0] if hits else None
         found = None
         if element is not None:
             props = _Props()
@@ -503,91 +457,180 @@ def _indent_chars(ind: dict[str, str], size: float | None) -> float | None:
 # the package
 # ---------------------------------------------------------------------------------------------
 
+# python-docx's section accessors for the header/footer kinds, in the order they are read.
+_HEADER_KINDS = ("first_page_header", "header", "even_page_header")
+_FOOTER_KINDS = ("first_page_footer", "footer", "even_page_footer")
+_PARSED_BY_PYTHON_DOCX = (".xml", ".rels")
 
-def _rels_name(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+def _damaged(detail: str) -> ExtractionError:
+    return ExtractionError(
+        "corrupt",
+        f"文件已损坏 (the Word file is damaged: {detail}): open it in Word or WPS, save it again "
+        "as .docx, and resubmit",
+    )
 
 
-def _relationships(package: SafeZip, part: str) -> dict[str, tuple[str, str]]:
-    """rId -> (type, part name) for a part's internal relationships."""
-    rels_part = _rels_name(part) if part else "_rels/.rels"
-    if not package.has(rels_part):
-        return {}
-    root = parse_xml(package.read(rels_part), rels_part)
-    folder = posixpath.dirname(part)
-    found: dict[str, tuple[str, str]] = {}
-    for rel in root.iter(PKG_RELATIONSHIP):
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target") or ""
-        name = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join(folder, target)
-        )
-        found[rel.get("Id") or ""] = (rel.get("Type") or "", name)
+def _prolog_verdict(head: bytes) -> bool | None:
+    """True if the XML's prolog declares a DOCTYPE, False once the root element starts without
+    one, None if `head` ends inside the prolog (the same scan as `safety.has_dtd`, which needs
+    the whole part)."""
+    position = 0
+    while True:
+        position = head.find(b"<", position)
+        if position < 0:
+            return None
+        if head.startswith(b"<?", position):
+            position = head.find(b"?>", position)
+        elif head.startswith(b"<!--", position):
+            position = head.find(b"-->", position)
+        elif len(head) - position < 9:
+            return None  # "<!DOCTYPE" may be cut by the chunk's end
+        else:
+            return head.startswith(b"<!", position)
+        if position < 0:
+            return None
+
+
+_CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+
+
+def _xml_parts(package: SafeZip) -> set[str]:
+    """The entries python-docx may parse as XML: .xml and .rels by name, and any entry whose
+    content type ([Content_Types].xml, by override or by extension) is XML — python-docx
+    parses by content type, so a document part named `word/doc.dat` is XML too."""
+    names = set(package.names())
+    found = {n for n in names if n.lower().endswith(_PARSED_BY_PYTHON_DOCX)}
+    if "[Content_Types].xml" not in names:
+        return found
+    types = parse_xml(package.read("[Content_Types].xml"), "[Content_Types].xml")
+    xml_extensions = {
+        (d.get("Extension") or "").lower() for d in types.iter(f"{_CT_NS}Default")
+        if "xml" in (d.get("ContentType") or "")
+    }
+    found.update(n for n in names if n.rsplit(".", 1)[-1].lower() in xml_extensions)
+    for override in types.iter(f"{_CT_NS}Override"):
+        name = (override.get("PartName") or "").lstrip("/")
+        if "xml" in (override.get("ContentType") or "") and name in names:
+            found.add(name)
     return found
 
 
-def _main_part(package: SafeZip) -> str:
-    for rel_type, name in _relationships(package, "").values():
-        if rel_type.endswith("/officeDocument") and package.has(name):
-            return name
-    if package.has("word/document.xml"):
-        return "word/document.xml"
-    raise ExtractionError(
-        "corrupt",
-        "文件已损坏 (the Word file has no main document part): open it in Word or WPS, save it "
-        "again as .docx, and resubmit",
-    )
+def _checked_package(data: bytes, limits: Limits) -> None:
+    """The guards run on the raw zip before python-docx sees it: SafeZip checks the directory
+    (entry count, names, declared sizes and ratios; python-docx's zipfile then stops every
+    entry at its checked declared size), and every part python-docx parses as XML is refused
+    if it declares a DOCTYPE. A DOCTYPE can only precede the root element, so only the prolog
+    is inflated (the whole part if it is UTF-16: `safety.check_xml`)."""
+    package = SafeZip(data, limits)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    xml_parts = _xml_parts(package)
+    for name in package.names():
+        if name not in xml_parts:
+            continue
+        if archive.getinfo(name).flag_bits & 0x1:
+            package.read(name)  # raises the one "encrypted" error, with what to do
+        try:
+            with archive.open(name) as stream:
+                head = b""
+                size = 4096
+                while True:
+                    chunk = stream.read(size)
+                    head += chunk
+                    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]:
+                        check_xml(head + stream.read(), name)
+                        break
+                    verdict = _prolog_verdict(head)
+                    if verdict:
+                        check_xml(head, name)  # raises the one unsafe_xml error
+                    if verdict is False or not chunk:
+                        break
+                    size *= 2  # a long prolog is read in growing chunks: linear, not quadratic
+        except ExtractionError:
+            raise
+        except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError …
+            raise _damaged(f"{name}: {type(exc).__name__}: {exc}") from None
+
+
+def _open_document(data: bytes) -> Any:
+    import docx
+    from docx.opc.exceptions import OpcError
+
+    try:
+        return docx.Document(io.BytesIO(data))
+    except ExtractionError:
+        raise
+    except etree.XMLSyntaxError as exc:
+        raise _damaged(f"a part is not well-formed XML: {exc}") from None
+    except ValueError as exc:
+        if "not a Word file" in str(exc):
+            raise ExtractionError(
+                "unsupported_type",
+                "不支持的文件类型 (the file is a Word template or macro document, not a .docx "
+                "document): open it in Word or WPS, save it as .docx, and resubmit",
+            ) from None
+        raise _damaged(str(exc)) from None
+    except (OpcError, KeyError) as exc:
+        raise _damaged(f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # zipfile.BadZipFile, zlib.error … from an entry not read above
+        raise _damaged(f"{type(exc).__name__}: {exc}") from None
+
+
+def _styles_element(document: Any) -> etree._Element | None:
+    """The styles part's root, or None. Not `document.styles`: for a file without a styles
+    part python-docx would invent one from its own template, whose defaults are not this
+    document's."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    try:
+        return document.part.part_related_by(RT.STYLES).element
+    except KeyError:
+        return None
+
+
+def _header_footer_parts(document: Any, kinds: tuple[str, ...]) -> list[etree._Element]:
+    """Each header (or footer) part once, in the order the sections refer to them. A kind a
+    section does not define itself (`is_linked_to_previous`) is skipped: asking python-docx
+    for its part would add one."""
+    roots: list[etree._Element] = []
+    seen: set[int] = set()
+    for section in document.sections:
+        for kind in kinds:
+            header_footer = getattr(section, kind)
+            if header_footer.is_linked_to_previous:
+                continue
+            root = header_footer.part.element
+            if id(root) not in seen:
+                seen.add(id(root))
+                roots.append(root)
+    return roots
 
 
 def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     deadline = Deadline(limits.max_seconds)
-    package = SafeZip(data, limits)
-    if package.has("[Content_Types].xml"):
-        parse_xml(package.read("[Content_Types].xml"), "[Content_Types].xml")
-    main = _main_part(package)
-    rels = _relationships(package, main)
-    root = parse_xml(package.read(main), main)
-    body = root.find(W_BODY)
+    _checked_package(data, limits)
+    document = _open_document(data)
+    deadline.check("opening the document")
+    body = document.element.body
     if body is None:
-        raise ExtractionError(
-            "corrupt",
-            "文件已损坏 (the Word document has no body): open it in Word or WPS, save it again "
-            "as .docx, and resubmit",
-        )
-    styles = _Styles(None, "")
-    for rel_type, name in rels.values():
-        if rel_type.endswith("/styles") and package.has(name):
-            styles = _Styles(package.read(name), name)
-            break
+        raise _damaged("the document has no body")
+    styles_root = _styles_element(document)
+    styles = _Styles(styles_root)
     reader = _Reader(styles, deadline)
     warnings: list[str] = []
+    try:
+        headers = _header_footer_parts(document, _HEADER_KINDS)
+        footers = _header_footer_parts(document, _FOOTER_KINDS)
+    except KeyError as exc:  # a headerReference to a relationship the package lacks
+        headers, footers = [], []
+        warnings.append(f"a header or footer is missing from the file ({exc}); not read")
 
-    # Header and footer parts, each once, in the order the sections refer to them.
-    refs: list[tuple[int, int, str, str]] = []
-    for section, sect in enumerate(root.iter(W_SECTPR)):
-        for ref in sect:
-            if ref.tag in (W_HEADERREF, W_FOOTERREF):
-                kind = "header" if ref.tag == W_HEADERREF else "footer"
-                refs.append((section, _REF_ORDER.get(ref.get(W_TYPE, "default"), 1), kind,
-                             ref.get(R_ID) or ""))
-    refs.sort()
-    parts: dict[str, list[str]] = {"header": [], "footer": []}
-    for _, _, kind, rel_id in refs:
-        target = rels.get(rel_id)
-        if target is None or not package.has(target[1]):
-            warnings.append(f"the {kind} {rel_id} is missing from the file")
-            continue
-        if target[1] not in parts[kind]:
-            parts[kind].append(target[1])
-
-    for name in parts["header"]:
-        reader.block(parse_xml(package.read(name), name), "header", None)
+    for root in headers:
+        reader.block(root, "header", None)
     reader.blank_pending = False
     reader.block(body, "body", None)
-    for name in parts["footer"]:
-        reader.block(parse_xml(package.read(name), name), "footer", None)
+    for root in footers:
+        reader.block(root, "footer", None)
     if reader.hidden_chars:
         warnings.append(
             f"the document contains {reader.hidden_chars} characters of hidden text (not shown "

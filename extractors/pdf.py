@@ -1,21 +1,26 @@
 """The .pdf reader: every page's text lines, in reading order, with positions, size and colour.
 
-pdfplumber (pdfminer) computes a layout for every character in Python; its own backend,
-pypdfium2 (Google's PDFium), gives the same facts from C at a fraction of the cost: the page
-text with PDFium's line breaks, each character's box, font size and fill colour. A 公文 needs
-no more layout than that — the centred 文号 under the red 发文机关标志, the right-aligned
-成文日期 are told by x0/x1/page_width, is_red and font_size on each line — so this reader
-uses PDFium alone; pdfplumber stays the baseline it is measured against (benchmarks/extract.py).
+Two libraries, each where it is good. pdfplumber (pdfminer) computes a layout for every
+character in Python; its own backend, pypdfium2 (Google's PDFium), gives the page text with
+PDFium's line breaks, each character's box, font size and fill colour from C at a fraction of
+the cost. Most of a 公文 needs no more than that — the centred 文号 under the red 发文机关标志,
+the right-aligned 成文日期 are told by x0/x1/page_width, is_red and font_size on each line — so
+every page is read with PDFium. A drafting cover sheet (发文稿纸) is a ruled form whose cells
+wrap ("□不予公" / "开" would be two lines): its page, told from PDFium's text by its row labels,
+is read again with pdfplumber's table finder (imported then, on first need), and its cells
+become lines with `table=(t, row, col)`, as the docx reader gives them.
 
 Bounded: encrypted files, truncated files, absurd page counts, huge pages and slow pages end in
-an `ExtractionError` or a warning, never a hang. Nothing is written: PDFium reads from memory.
+an `ExtractionError` or a warning, never a hang. Nothing is written: both read from memory.
 """
 
 from __future__ import annotations
 
 import ctypes
+import io
 import itertools
 import threading
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -182,14 +187,127 @@ def _page_lines(
     return lines, count
 
 
+# Labels a drafting cover sheet (发文稿纸) starts its rows with. Its page is a ruled form whose
+# cells wrap ("□不予公" / "开"), so its cells are read from the ruling lines with pdfplumber.
+# Two different labels at line starts make a form: a body may mention 公开属性 in a sentence.
+_FORM_LABELS = ("公开属性", "不公开理由", "拟稿", "核稿", "文号", "签发人", "主办单位")
+
+
+def _is_form_page(lines: list[Line]) -> bool:
+    found: set[str] = set()
+    for line in lines:
+        text = line.text.replace(" ", "").replace("\u3000", "")
+        if text.endswith("发文稿纸"):
+            found.add("发文稿纸")
+        found.update(label for label in _FORM_LABELS if text.startswith(label))
+        if len(found) >= 2 and found & {"公开属性", "不公开理由", "拟稿", "核稿", "发文稿纸"}:
+            return True
+    return False
+
+
+def _join_wrapped(text: str) -> str:
+    """A cell's text with the wraps the page width made undone: Chinese joins directly,
+    Latin words and digits keep a space between them."""
+    pieces = [piece.strip() for piece in text.split("\n") if piece.strip()]
+    out = pieces[0] if pieces else ""
+    for piece in pieces[1:]:
+        latin = all(c.isascii() and c.isalnum() for c in (out[-1], piece[0]))
+        out += (" " if latin else "") + piece
+    return out
+
+
+def _form_lines(plumber_page: Any, page_lines: list[Line], first_table: int) -> list[Line]:
+    """The page's lines with every ruled table replaced by its cells, one Line per cell with
+    `table=(t, row, col)` and region "table" (as the docx reader gives table cells). Lines
+    outside the tables are PDFium's, as read."""
+    tables = plumber_page.find_tables()
+    if not tables:
+        return page_lines
+    replaced: list[Line] = []
+    inside: set[int] = set()
+    for number, table in enumerate(tables, start=first_table):
+        x0, top, x1, bottom = table.bbox
+        members = [
+            k for k, line in enumerate(page_lines)
+            if line.top is not None and top - 1 <= line.top <= bottom
+            and line.x0 is not None and x0 - 1 <= line.x0 <= x1
+        ]
+        inside.update(members)
+        texts = table.extract()
+        for row_index, (row, cells) in enumerate(zip(table.rows, texts, strict=False)):
+            for col, (bbox, text) in enumerate(zip(row.cells, cells, strict=False)):
+                if bbox is None or not text or not text.strip():
+                    continue  # a merged cell's continuation, or an empty cell
+                cell_x0, cell_top, cell_x1, cell_bottom = bbox
+                # Size and colour of the PDFium line at the cell's height (pdfminer's are per
+                # character; PDFium reads a table row as one line).
+                sample = next(
+                    (page_lines[k] for k in members
+                     if cell_top - 1 <= (page_lines[k].top or 0) <= cell_bottom),
+                    None,
+                )
+                replaced.append(Line(
+                    _join_wrapped(text), region="table", page=page_lines[0].page,
+                    x0=round(cell_x0, 2), x1=round(cell_x1, 2), top=round(cell_top, 2),
+                    page_width=page_lines[0].page_width,
+                    font_size=sample.font_size if sample else None,
+                    is_red=sample.is_red if sample else None,
+                    table=(number, row_index, col),
+                ))
+    kept = [line for k, line in enumerate(page_lines) if k not in inside]
+    # Tables sit where they were drawn: merge by top (a stable sort keeps cell order).
+    return sorted(kept + replaced, key=lambda line: line.top or 0.0)
+
+
+def _read_forms(
+    data: bytes, pages: dict[int, list[Line]], deadline: Deadline, warnings: list[str]
+) -> dict[int, list[Line]]:
+    """pdfplumber on the form pages only (it lays out every character in Python: ~30 ms a
+    page, where PDFium reads a whole document in a few). Imported here, on first need."""
+    import pdfplumber
+
+    out: dict[int, list[Line]] = {}
+    tables = 0
+    try:
+        with pdfplumber.open(io.BytesIO(data), pages=sorted(pages)) as pdf:
+            for plumber_page in pdf.pages:
+                deadline.check(f"the form on page {plumber_page.page_number}")
+                lines = _form_lines(plumber_page, pages[plumber_page.page_number], tables)
+                tables += len({line.table[0] for line in lines if line.table is not None})
+                out[plumber_page.page_number] = lines
+    except ExtractionError:
+        raise
+    except Exception as exc:  # pdfminer's own errors on a file PDFium could read
+        warnings.append(
+            f"the form's table cells could not be read ({type(exc).__name__}); its lines were "
+            "read without the table structure"
+        )
+        return {}
+    return out
+
+
 def read_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     check_pdf_streams(data, limits)
-    with _PDFIUM_LOCK:
-        return _read_locked(data, limits)
-
-
-def _read_locked(data: bytes, limits: Limits) -> ParsedDocument:
     deadline = Deadline(limits.max_seconds)
+    with _PDFIUM_LOCK:
+        parsed = _read_locked(data, limits, deadline)
+    forms: dict[int, list[Line]] = {}
+    for line in parsed.lines:
+        if line.page is not None:
+            forms.setdefault(line.page, []).append(line)
+    forms = {page: lines for page, lines in forms.items() if _is_form_page(lines)}
+    if forms:
+        read = _read_forms(data, forms, deadline, parsed.warnings)
+        if read:
+            parsed.lines = [
+                line
+                for page, group in itertools.groupby(parsed.lines, key=lambda ln: ln.page)
+                for line in (read[page] if page in read else list(group))
+            ]
+    return parsed
+
+
+def _read_locked(data: bytes, limits: Limits, deadline: Deadline) -> ParsedDocument:
     document = _open(data)
     warnings: list[str] = []
     lines: list[Line] = []

@@ -1,5 +1,6 @@
 """`gongkai extract FILE... [--json]`: one JSON line per file, errors as lines too, exit 1 at
-the end if any file failed, a table without --json, and no Prefect import."""
+the end if any file failed, a table without --json, and no Prefect import (pdfplumber only
+when a PDF has a cover-sheet form to lay out)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_extract_readers import NUMBER, TITLE, red_header_docx, reportlab_pdf
+from test_extract_readers import (
+    NUMBER,
+    TITLE,
+    cover_sheet_pdf,
+    red_header_docx,
+    reportlab_pdf,
+)
 
 from gongkai.entrypoints.cli import main
 
@@ -91,18 +98,33 @@ def test_folder_missing_file_and_size_limit(documents: dict[str, Path], tmp_path
     assert result.exit_code == 1 and _json_lines(result.stdout)[0]["reason"] == "too_large"
 
 
-def test_extract_does_not_import_prefect(documents: dict[str, Path]) -> None:
+def _imports_after_extract(*files: Path) -> tuple[int, list[str], list[str]]:
+    """Runs `gongkai extract --json FILES` in a fresh interpreter: the JSON line count, the
+    service-side packages it imported, and the document-layout packages it imported."""
     script = (
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from gongkai.entrypoints.cli import main\n"
-        f"result = CliRunner().invoke(main, ['extract', '--json', {str(documents['docx'])!r},"
-        f" {str(documents['pdf'])!r}])\n"
+        f"result = CliRunner().invoke(main, ['extract', '--json', *{[str(f) for f in files]!r}])\n"
         "assert result.exit_code == 0, result.output\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('prefect', 'sqlalchemy', 'minio', 'fastapi', 'pdfplumber', 'pdfminer'))\n"
-        "print(len(result.stdout.splitlines()), heavy)\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "print(len(result.stdout.splitlines()))\n"
+        "print(','.join(sorted(top & {'prefect', 'sqlalchemy', 'minio', 'fastapi'})))\n"
+        "print(','.join(sorted(top & {'pdfplumber', 'pdfminer'})))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, check=True)
-    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    count, service, layout = done.stdout.splitlines()
+    return int(count), [m for m in service.split(",") if m], [m for m in layout.split(",") if m]
+
+
+def test_extract_does_not_import_prefect(documents: dict[str, Path]) -> None:
+    assert _imports_after_extract(documents["docx"], documents["pdf"]) == (2, [], [])
+
+
+def test_pdfplumber_is_imported_only_for_a_cover_sheet_form(tmp_path: Path) -> None:
+    # pdfplumber reads the ruled cells of a 发文稿纸 page (pdf.py): imported on that need only,
+    # and still nothing of the service side.
+    form = tmp_path / "稿纸.pdf"
+    form.write_bytes(cover_sheet_pdf(attribute="■主动公开 □依申请公开", reason=""))
+    assert _imports_after_extract(form) == (1, [], ["pdfminer", "pdfplumber"])

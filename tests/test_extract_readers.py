@@ -473,3 +473,184 @@ def test_extract_from_many_threads_at_once() -> None:
         parallel = list(pool.map(lambda data: extract(data, "x").to_dict(), files))
     assert parallel == serial
     assert {m["file_number"] for m in serial} == {NUMBER}
+
+
+# --- python-docx opens the package: headers and footers per section ----------------------------
+
+
+def test_docx_section_headers_footers_each_part_once_in_section_order() -> None:
+    doc = Document()
+    first = doc.sections[0]
+    first.header.paragraphs[0].text = "第一节页眉"
+    first.footer.paragraphs[0].text = "— 1 —"
+    doc.settings.odd_and_even_pages_header_footer = True
+    first.even_page_header.paragraphs[0].text = "偶数页页眉"
+    doc.add_paragraph("第一节正文。")
+    second = doc.add_section()
+    second.header.is_linked_to_previous = False
+    second.header.paragraphs[0].text = "第二节页眉"
+    table = second.footer.add_table(rows=1, cols=2, width=Pt(400))
+    table.cell(0, 0).text = "印发机关"
+    table.cell(0, 1).text = "2020年9月15日印发"
+    doc.add_paragraph("第二节正文。")
+
+    parsed = read_docx(docx_bytes(doc))
+    found = [(ln.text, ln.region, ln.table) for ln in parsed.lines]
+    assert found == [
+        ("第一节页眉", "header", None), ("偶数页页眉", "header", None),
+        ("第二节页眉", "header", None),
+        ("第一节正文。", "body", None), ("第二节正文。", "body", None),
+        ("— 1 —", "footer", None),  # the second section's footer is linked: read once
+        ("印发机关", "footer", (0, 0, 0)), ("2020年9月15日印发", "footer", (0, 0, 1)),
+    ]
+    assert parsed.warnings == []
+
+
+def test_docx_without_a_styles_part_uses_word_defaults_not_a_template() -> None:
+    import re
+    import zipfile
+
+    doc = Document()
+    doc.add_paragraph("正文第一段。")
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes(doc)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/styles.xml":
+                continue
+            if info.filename == "word/_rels/document.xml.rels":
+                data = re.sub(rb'<Relationship [^>]*Target="styles.xml"/>', b"", data)
+            target.writestr(info, data)
+    parsed = read_docx(out.getvalue())
+    (line,) = parsed.lines
+    # Word's own default (五号, 10.5 pt), not python-docx's template Normal style (11 pt)
+    assert line.text == "正文第一段。" and line.font_size == 10.5
+
+
+# --- a drafting cover sheet (发文稿纸) as a ruled PDF form ---------------------------------------
+
+
+def cover_sheet_pdf(*, attribute: str, reason: str, number: str = "鸿政【2020】53号") -> bytes:
+    """A 发文稿纸 drawn by reportlab as a GRID table whose value column is narrow enough that
+    the 公开属性 and 不公开理由 cells wrap inside their cells."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("cell", fontName="STSong-Light", fontSize=12, leading=16,
+                           wordWrap="CJK")
+    heading = ParagraphStyle("head", fontName="STSong-Light", fontSize=22, leading=30,
+                             alignment=1)
+    rows = [
+        ["签发人", "李明哲", "核稿", "许丽娟"],
+        ["公开属性", Paragraph(attribute, style), "", ""],
+        ["不公开理由", Paragraph(reason, style), "", ""],
+        ["文号", number, "", ""],
+        ["标题", Paragraph(TITLE, style), "", ""],
+    ]
+    table = Table(rows, colWidths=[80, 110, 60, 110])
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.8, (0, 0, 0)),
+        ("FONT", (0, 0), (-1, -1), "STSong-Light", 12),
+        ("SPAN", (1, 1), (3, 1)), ("SPAN", (1, 2), (3, 2)), ("SPAN", (1, 3), (3, 3)),
+        ("SPAN", (1, 4), (3, 4)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=(PAGE_W, PAGE_H), invariant=1).build(
+        [Paragraph("石狮市鸿山镇人民政府发文稿纸", heading), table]
+    )
+    return buf.getvalue()
+
+
+def test_pdf_cover_sheet_cells_keep_their_wrapped_text() -> None:
+    attribute = "□主动公开 □依申请公开 □删减后公开 ■不予公开"
+    reason = "涉及国家秘密、商业秘密和个人隐私的内部事务信息"
+    data = cover_sheet_pdf(attribute=attribute, reason=reason)
+    # The value cells really wrap on the page (PDFium alone reads them as two lines each).
+    import pypdfium2 as pdfium
+
+    page = pdfium.PdfDocument(data)[0]
+    raw_lines = page.get_textpage().get_text_range().splitlines()
+    assert not any(attribute in line.replace("\r", "") for line in raw_lines)
+
+    parsed = read_pdf(data)
+    cells = {ln.text: ln for ln in parsed.lines if ln.table is not None}
+    assert cells[attribute].table == (0, 1, 1) and cells["公开属性"].table == (0, 1, 0)
+    assert cells[reason].table == (0, 2, 1)
+    assert cells[TITLE].table == (0, 4, 1)
+    assert cells["许丽娟"].table == (0, 0, 3)
+    assert all(ln.region == "table" and ln.page == 1 for ln in cells.values())
+    assert cells["公开属性"].font_size == pytest.approx(12, abs=0.5)
+    # the heading above the form is PDFium's line, first in reading order
+    assert parsed.lines[0].text == "石狮市鸿山镇人民政府发文稿纸" and parsed.lines[0].table is None
+    assert [ln.text for ln in parsed.lines].count(TITLE) == 1
+
+    meta = extract(data, "稿纸.pdf")
+    assert meta.disclosure == "withheld" and meta.disclosure_reason == reason
+    assert meta.file_number == NUMBER and meta.title == TITLE and meta.signer == "李明哲"
+    assert meta.source_kind == "cover_sheet"
+
+
+def test_pdf_cover_sheet_reads_the_same_as_the_docx_one() -> None:
+    attribute = "■主动公开 □依申请公开 □删减后公开 □不予公开"
+    pdf_meta = extract(cover_sheet_pdf(attribute=attribute, reason=""), "稿纸.pdf")
+    doc = Document()
+    doc.add_paragraph("石狮市鸿山镇人民政府发文稿纸")
+    table = doc.add_table(rows=5, cols=2)
+    for row, (label, value) in enumerate([
+        ("签发人", "李明哲"), ("公开属性", attribute), ("不公开理由", ""),
+        ("文号", "鸿政【2020】53号"), ("标题", TITLE),
+    ]):
+        table.cell(row, 0).text = label
+        table.cell(row, 1).text = value
+    docx_meta = extract(docx_bytes(doc), "稿纸.docx")
+    for field_name in ("disclosure", "disclosure_reason", "file_number", "title", "signer",
+                       "source_kind"):
+        assert getattr(pdf_meta, field_name) == getattr(docx_meta, field_name), field_name
+    assert pdf_meta.disclosure == "active"
+
+
+@pytest.mark.parametrize("padding", [0, 5000, 300_000])
+def test_docx_doctype_after_a_long_prolog_is_refused_before_python_docx_parses(
+    padding: int,
+) -> None:
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(red_header_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/styles.xml":
+                head, _, rest = data.partition(b"?>")
+                data = (head + b"?><!--" + b"x" * padding + b'--><!DOCTYPE w:styles [<!ENTITY a '
+                        b'"aaaaaaaa">]>' + rest)
+            target.writestr(info, data)
+    with pytest.raises(ExtractionError) as caught:
+        read_docx(out.getvalue())
+    assert caught.value.reason == "unsafe_xml" and "word/styles.xml" in caught.value.message
+
+
+def test_docx_doctype_in_a_part_not_named_xml_is_refused() -> None:
+    # python-docx parses a part by its content type, whatever its name: so is it checked.
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(red_header_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            name = info.filename
+            if name == "word/document.xml":
+                name = "word/document.dat"
+                head, _, rest = data.partition(b"?>")
+                data = head + b'?><!DOCTYPE w:document [<!ENTITY a "aaaa">]>' + rest
+            elif name in ("[Content_Types].xml", "word/_rels/document.xml.rels",
+                          "_rels/.rels"):
+                data = data.replace(b"document.xml", b"document.dat")
+            target.writestr(name, data)
+    with pytest.raises(ExtractionError) as caught:
+        read_docx(out.getvalue())
+    assert caught.value.reason == "unsafe_xml" and "word/document.dat" in caught.value.message
