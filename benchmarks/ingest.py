@@ -85,6 +85,11 @@ def main() -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GONGKAI_"))}
     env["GONGKAI_HOME"] = str(home)
+    # A fresh home's Prefect database is copied from a template made once per Prefect version
+    # (flows/prefect_server.py); say whether this run had it or makes it.
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gongkai"
+    templates = sorted(cache.glob("prefect-*.db"))
+    print(f"Prefect database template: {templates[-1] if templates else 'none yet (made now)'}")
     extract_s, _extracted = run(["extract", str(docs), "--json"], env)
     ingest_s, ingested = run(["ingest", str(docs), "--json"], env)
     summary = json.loads(ingested.stdout.strip().splitlines()[-1])
@@ -94,6 +99,7 @@ def main() -> None:
     print(f"ingest:  {ingest_s:7.2f} s  {count / ingest_s:7.1f} documents/s  "
           f"(ratio {ingest_s / extract_s:.2f} x extract; targets <= 1.5 x and >= 100/s)")
     print(f"ingest stages (s): {summary.get('timings')}")
+    print(f"machine load while measuring (1-minute average): {os.getloadavg()[0]:.2f}")
     print(f"by state: {summary['by_state']}")
     if noisy:
         print(f"WARNING: ingest stderr contains {noisy}")

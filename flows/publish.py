@@ -42,6 +42,21 @@ def rebuild_index() -> int:
         return service.rebuild_public_index(ctx)
 
 
+def publish_in_chunks(ids: list[int], chunk_size: int = 100) -> dict[str, Any]:
+    """The publish tasks for `ids`, inside the calling flow run: one task run per chunk, then
+    one index rebuild."""
+    published: list[int] = []
+    refused: dict[str, str] = {}
+    for start in range(0, len(ids), max(1, chunk_size)):
+        chunk = ids[start : start + chunk_size]
+        result = publish_chunk(chunk, start + 1, start + len(chunk), len(ids))
+        published += result["published"]
+        refused.update(result["refused"])
+    index = rebuild_index() if published else None
+    return {"documents": len(ids), "published": len(published), "refused": refused,
+            "index": index}  # fmt: skip
+
+
 @flow(name="publish", flow_run_name=_publish_run_name, validate_parameters=False)
 def publish_documents(
     document_ids: list[int] | None = None, chunk_size: int = 100
@@ -53,13 +68,4 @@ def publish_documents(
     ):
         ids = (list(dict.fromkeys(int(i) for i in document_ids)) if document_ids is not None
                else service.publishable_ids(ctx))  # fmt: skip
-        published: list[int] = []
-        refused: dict[str, str] = {}
-        for start in range(0, len(ids), max(1, chunk_size)):
-            chunk = ids[start : start + chunk_size]
-            result = publish_chunk(chunk, start + 1, start + len(chunk), len(ids))
-            published += result["published"]
-            refused.update(result["refused"])
-        index = rebuild_index() if published else None
-    return {"documents": len(ids), "published": len(published), "refused": refused,
-            "index": index}  # fmt: skip
+        return publish_in_chunks(ids, chunk_size)

@@ -11,8 +11,10 @@ its settings from the environment when it is first imported).
   #19771; a CancelledError traceback when it is terminated while flushing). Instead,
   `LocalPrefectServer` starts the same server (uvicorn, prefect.server.api.server:create_app)
   on a free port, with analytics off, only the services the purpose needs, and its output in
-  $PREFECT_HOME/server.log. It starts in the background so the migration of a fresh database
-  overlaps with intake, and it is stopped with SIGTERM and a grace period at the end.
+  $PREFECT_HOME/server.log. A fresh database is copied from a migrated template cached per
+  Prefect version (flows/prefect_server.py), so a new GONGKAI_HOME does not pay Prefect's
+  migrations again. It starts in the background, overlapping with intake, and it is stopped
+  with SIGTERM and a grace period at the end.
 - A long-running local server (`purpose="service"`, F2's `gongkai serve`) writes its address
   to $PREFECT_HOME/server.json; later commands on the same GONGKAI_HOME (`gongkai submit`)
   find it there and send their events to it, so its deployment triggers see them.
@@ -55,7 +57,7 @@ STARTUP_TIMEOUT_S = float(os.environ.get("GONGKAI_PREFECT_STARTUP_TIMEOUT", "180
 # runs, their task runs, events and logs); triggers and actions stay on for services only.
 _BATCH_SERVICES_OFF = (
     "SCHEDULER", "LATE_RUNS", "PAUSE_EXPIRATIONS", "FOREMAN", "CANCELLATION_CLEANUP",
-    "REPOSSESSOR", "EVENT_LOGGER", "TRIGGERS", "ACTIONS",
+    "REPOSSESSOR", "EVENT_LOGGER", "TRIGGERS", "ACTIONS", "CLEANUP_RECONCILER",
 )  # fmt: skip
 _SERVICE_SERVICES_OFF = ("LATE_RUNS", "PAUSE_EXPIRATIONS", "FOREMAN", "EVENT_LOGGER")
 
@@ -165,7 +167,7 @@ class LocalPrefectServer:
             # Events are written in bigger batches, and the last partial batch soon, so that
             # settle() below sees every event stored quickly.
             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "200",
-            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.5",
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.25",
         })  # fmt: skip
         off = _BATCH_SERVICES_OFF if self.purpose == "batch" else _SERVICE_SERVICES_OFF
         for service in off:
@@ -180,9 +182,10 @@ class LocalPrefectServer:
         self.port = _free_port()
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory",
-                 "prefect.server.api.server:create_app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning", "--lifespan", "on"],
+                # The same uvicorn app as `prefect server start`; a fresh database is first
+                # copied from a migrated template (flows/prefect_server.py).
+                [sys.executable, "-m", "gongkai.flows.prefect_server",
+                 "--db", str(self.home / "prefect.db"), "--port", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=self._env(), cwd=self.home, start_new_session=True,
             )  # fmt: skip
@@ -222,15 +225,17 @@ class LocalPrefectServer:
         except (urllib.error.URLError, OSError, TimeoutError, ValueError, KeyError):
             return None
 
-    def settle(self, timeout: float = 60, quiet_s: float = 1.2) -> None:
+    def settle(self, timeout: float = 60, quiet_s: float = 0.8) -> None:
         """Wait until the server has stored the events it received: they pass through an
-        in-memory queue, and a server stopped too early loses what is still in it."""
+        in-memory queue, and a server stopped too early loses what is still in it. Stored
+        once the count holds still for `quiet_s`, a few times the persister's flush interval
+        (0.25 s, set above)."""
         if self.process is None or self.process.poll() is not None:
             return
         deadline = time.monotonic() + timeout
         last, since = self.stored_events(), time.monotonic()
         while time.monotonic() < deadline:
-            time.sleep(0.3)
+            time.sleep(0.2)
             count = self.stored_events()
             if count is None:
                 return

@@ -13,13 +13,18 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
         # sniff type & size, sha256, store the original, register; emits
         # gongkai.document.received (new) or gongkai.document.duplicate_submission (known bytes).
         # IntakeRejected for a file over Settings.max_file_bytes (nothing stored).
-    process(ctx, document_ids, *, actor="ingest", pool=None) -> list[ProcessOutcome]
+    process(ctx, document_ids, *, actor="ingest", pool=None, on_done=None)
+        -> list[ProcessOutcome]
         # extract -> route -> archival package -> state + audit + event. Only documents in
         # `received` are touched (idempotent). Documents routed to publication stay `received`
         # with their routing recorded until publish() moves them (outcome.to_publish).
+        # In batches: prepare(ctx, records) -> list[Prepared] reads, routes and writes the
+        # packages (durable together; in worker processes with a parallel WorkerPool), then
+        # record_prepared(ctx, batch, actor=...) records the batch in one catalog transaction.
     publish(ctx, document_ids, *, actor="publish", rebuild_index=True) -> PublishReport
-        # only what the policy allows, checked again here; assigns 索引号, renders HTML + JSON
-        # under documents/<id>.*, transitions to `published`, rebuilds the public index.
+        # only what the policy allows, checked again here; assigns 索引号, transitions to
+        # `published`, then renders HTML + JSON under documents/<id>.*, rebuilds the public
+        # index. A batch: one transaction for the 索引号, one for the states, one barrier.
     rebuild_public_index(ctx) -> int
     review_due(ctx, *, actor="review") -> ReviewReport       # lapsed brought forward, events
     due_reviews(ctx, on=None) -> list[DocumentRecord]
@@ -36,10 +41,15 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
 from typing import Any, Literal
@@ -48,9 +58,17 @@ from zoneinfo import ZoneInfo
 from gongkai.config import Settings, load_settings
 from gongkai.extractors.model import DISCLOSURE_VALUES, DocumentMetadata, ExtractionError
 from gongkai.flows import deadlines, lifecycle, policy, render
-from gongkai.flows.events import Emitted, EventSink, MemoryEventSink
-from gongkai.storage.archive import Archive
-from gongkai.storage.catalog import Catalog, DocumentRecord, FindQuery, StaleState
+from gongkai.flows.events import EventSink, MemoryEventSink
+from gongkai.storage.archive import Archive, PackageRequest
+from gongkai.storage.catalog import (
+    Catalog,
+    DocumentRecord,
+    FindQuery,
+    Outcome,
+    Registration,
+    StaleState,
+    with_extraction,
+)
 from gongkai.storage.objects import ObjectStore
 
 # Government dates (成文日期, review dates, deadlines) are China Standard Time dates.
@@ -263,6 +281,12 @@ class IntakeItem:
     refused: str | None = None
 
 
+# Files per intake batch (one pair of durability barriers, one catalog transaction), and the
+# most bytes a batch holds in memory.
+INTAKE_BATCH_FILES = 100
+INTAKE_BATCH_BYTES = 64 * 1024 * 1024
+
+
 def intake_files(
     ctx: Context,
     paths: Sequence[Path],
@@ -273,27 +297,119 @@ def intake_files(
     threads: int = 8,
     on_done: Callable[[IntakeItem], None] | None = None,
 ) -> list[IntakeItem]:
-    """intake() for many files, several at a time: storing an original is mostly waiting for
-    the disk (fsync), which threads overlap. Catalog writes take turns (one lock) so that
-    SQLite's sleeping busy handler never runs. Results are in the order of `paths`."""
-    shared = replace(ctx, catalog=_TurnTakingCatalog(ctx.catalog, threading.Lock()))
+    """intake() for many files, in batches: the files are read by `threads` threads, the
+    originals of a batch are made durable together and registered in one transaction, and
+    each file still gets its own catalog row (or duplicate-submission row) and event, exactly
+    as intake() gives them. Results are in the order of `paths`."""
+    if declared_disclosure is not None and declared_disclosure not in DISCLOSURE_VALUES:
+        raise ValueError(
+            f"declared disclosure {declared_disclosure!r} is not one of "
+            f"{', '.join(DISCLOSURE_VALUES)}"
+        )
+    items: list[IntakeItem] = []
 
-    def one(path: Path) -> IntakeItem:
+    def read(path: Path) -> tuple[Path, bytes | None, str | None]:
         try:
-            data = path.read_bytes()
-            result = intake(shared, data, path.name, source=source, actor=actor,
-                            declared_disclosure=declared_disclosure)  # fmt: skip
-            item = IntakeItem(path, result)
-        except (IntakeRejected, OSError) as exc:
-            item = IntakeItem(path, None, str(exc))
+            size = path.stat().st_size
+            if size > ctx.settings.max_file_bytes:  # not even read
+                return path, None, _too_large(clean_filename(path.name), size, ctx).message
+            return path, path.read_bytes(), None
+        except OSError as exc:
+            return path, None, str(exc)
+
+    def finish(item: IntakeItem) -> None:
+        items.append(item)
         if on_done is not None:
             on_done(item)
-        return item
 
-    if threads <= 1 or len(paths) < 2:
-        return [one(p) for p in paths]
-    with ThreadPoolExecutor(threads, thread_name_prefix="gongkai-intake") as pool:
-        return list(pool.map(one, paths))
+    batch: list[tuple[Path, bytes]] = []
+    held = 0
+    with ThreadPoolExecutor(max(1, threads), thread_name_prefix="gongkai-intake") as readers:
+        for start in range(0, len(paths), INTAKE_BATCH_FILES):
+            for path, data, refused in readers.map(read, paths[start:start + INTAKE_BATCH_FILES]):
+                if data is None:
+                    finish(IntakeItem(path, None, refused or "unreadable"))
+                    continue
+                if len(data) > ctx.settings.max_file_bytes:  # grew since stat()
+                    too_large = _too_large(clean_filename(path.name), len(data), ctx)
+                    finish(IntakeItem(path, None, too_large.message))
+                    continue
+                batch.append((path, data))
+                held += len(data)
+                if len(batch) >= INTAKE_BATCH_FILES or held >= INTAKE_BATCH_BYTES:
+                    for item in _intake_batch(ctx, batch, source=source, actor=actor,
+                                              declared_disclosure=declared_disclosure):
+                        finish(item)
+                    batch, held = [], 0
+        for item in _intake_batch(ctx, batch, source=source, actor=actor,
+                                  declared_disclosure=declared_disclosure):
+            finish(item)
+    order = {path: position for position, path in enumerate(paths)}
+    return sorted(items, key=lambda item: order[item.path])
+
+
+def _too_large(filename: str, size: int, ctx: Context) -> IntakeRejected:
+    limit = ctx.settings.max_file_bytes
+    return IntakeRejected(
+        "too_large", f"{filename}: {size} bytes is more than the limit of {limit} bytes"
+    )
+
+
+def _intake_batch(
+    ctx: Context,
+    batch: Sequence[tuple[Path, bytes]],
+    *,
+    source: str,
+    actor: str,
+    declared_disclosure: str | None,
+) -> list[IntakeItem]:
+    if not batch:
+        return []
+    shas = [hashlib.sha256(data).hexdigest() for _path, data in batch]
+    known = ctx.catalog.records_by_sha256(shas)
+    described: list[tuple[Path, bytes, str, str, str]] = []
+    for (path, data), sha256 in zip(batch, shas, strict=True):
+        filename = clean_filename(path.name)
+        if sha256 in known:  # registered already: its type was settled then
+            content_type = known[sha256].content_type
+        else:
+            kind = sniff_format(data)
+            content_type = CONTENT_TYPES.get(kind or "", UNKNOWN_CONTENT_TYPE)
+            if kind is None and filename.lower().endswith(".txt"):
+                content_type = CONTENT_TYPES["txt"]
+        described.append((path, data, filename, content_type, sha256))
+    keys: dict[int, str] = {}
+    to_store = [i for i, d in enumerate(described) if d[4] not in known]
+    stored = ctx.archive.put_originals(
+        [(described[i][1], described[i][4], described[i][2], described[i][3]) for i in to_store]
+    )
+    items: dict[int, IntakeItem] = {}
+    for position, key in zip(to_store, stored, strict=True):
+        if isinstance(key, OSError):
+            items[position] = IntakeItem(described[position][0], None, str(key))
+        elif isinstance(key, Exception):
+            raise key  # as intake() would: a storage failure is not a refusal
+        else:
+            keys[position] = key
+    for position, d in enumerate(described):
+        if d[4] in known:
+            keys[position] = known[d[4]].original_key  # stored already: nothing new written
+    registering = [i for i in range(len(described)) if i not in items]
+    registered = ctx.catalog.register_many([
+        Registration(sha256=described[i][4], size=len(described[i][1]),
+                     filename=described[i][2], content_type=described[i][3],
+                     original_key=keys[i], source=source, actor=actor,
+                     declared_disclosure=declared_disclosure)
+        for i in registering
+    ])  # fmt: skip
+    for position, (record, new) in zip(registering, registered, strict=True):
+        if new:
+            _emit(ctx, lifecycle.event_name("received"), record, source=source)
+        else:
+            _emit(ctx, "gongkai.document.duplicate_submission", record,
+                  source=source, submitted_filename=described[position][2])  # fmt: skip
+        items[position] = IntakeItem(described[position][0], IntakeResult(record, new))
+    return [items[i] for i in range(len(described))]
 
 
 def pending_ids(ctx: Context) -> list[int]:
@@ -334,7 +450,8 @@ class WorkerPool:
     def __init__(self, workers: int = 1) -> None:
         self.workers = max(1, workers)
         self._pool: Executor | None = None
-        self._prefetched: dict[int, Future[_Carried]] = {}
+        self._pending: dict[int, Future[list[Prepared]]] = {}
+        self._ready: dict[int, Prepared] = {}
 
     @property
     def parallel(self) -> bool:
@@ -358,45 +475,50 @@ class WorkerPool:
             for future in [pool.submit(_warm_worker) for _ in range(self.workers)]:
                 future.result()
 
-    def prefetch(self, settings: Settings, document_ids: Sequence[int]) -> None:
-        """Start extracting these documents now, while the caller still waits for something
-        else (Prefect's server). Extraction is pure: its results are only used by a later
-        process_many, which still checks that each document waits in `received`."""
-        if not self.parallel:
-            return
+    def _submit(self, settings: Settings, document_ids: Sequence[int]) -> None:
         pool = self._executor()
-        for doc_id in document_ids:
-            if doc_id not in self._prefetched:
-                self._prefetched[doc_id] = pool.submit(_extract_in_worker, settings, doc_id)
+        ids = [i for i in dict.fromkeys(document_ids)
+               if i not in self._pending and i not in self._ready]  # fmt: skip
+        size = max(1, min(PREPARE_BATCH, -(-len(ids) // (self.workers * 2))))
+        for start in range(0, len(ids), size):
+            batch = ids[start : start + size]
+            future = pool.submit(_prepare_in_worker, settings, batch)
+            for doc_id in batch:
+                self._pending[doc_id] = future
 
-    def _take_prefetched(self, doc_id: int) -> _Carried | None:
-        future = self._prefetched.pop(doc_id, None)
-        if future is None or future.cancel():
-            return None  # not started yet: extracted with the rest of the step
-        try:
-            return future.result()
-        except Exception:  # read again in the step itself, where a failure is recorded
-            return None
+    def prefetch(self, settings: Settings, document_ids: Sequence[int]) -> None:
+        """Start preparing these documents now (read, extract, route, write the archival
+        package), while the caller still waits for something else (Prefect's server). Nothing
+        of it is in the catalog until a later process() records it, which checks again that
+        each document still waits in `received` (a package is idempotent: written once)."""
+        if self.parallel:
+            self._submit(settings, document_ids)
 
-    def process_many(
-        self, settings: Settings, document_ids: Sequence[int], actor: str
-    ) -> Iterator[tuple[ProcessOutcome, list[Emitted]]]:
-        jobs = [(settings, doc_id, actor, self._take_prefetched(doc_id))
-                for doc_id in document_ids]  # fmt: skip
-        chunksize = max(1, min(8, len(jobs) // (self.workers * 4)))
-        return self._executor().map(_process_in_worker, jobs, chunksize=chunksize)
-
-    def publish_many(
-        self, settings: Settings, document_ids: Sequence[int], actor: str
-    ) -> Iterator[tuple[PublishReport, list[Emitted]]]:
-        jobs = [(settings, doc_id, actor) for doc_id in document_ids]
-        chunksize = max(1, min(8, len(jobs) // (self.workers * 4)))
-        return self._executor().map(_publish_in_worker, jobs, chunksize=chunksize)
+    def prepare(
+        self, settings: Settings, document_ids: Sequence[int]
+    ) -> Iterator[list[Prepared]]:
+        """The prepared documents, a batch at a time in the order the workers finish them."""
+        wanted = set(document_ids)
+        self._submit(settings, document_ids)
+        ready = [self._ready.pop(i) for i in document_ids if i in self._ready]
+        if ready:
+            yield ready
+        futures = {self._pending.pop(i) for i in document_ids if i in self._pending}
+        for future in as_completed(futures):
+            mine: list[Prepared] = []
+            for prepared in future.result():
+                if prepared.document_id in wanted:
+                    mine.append(prepared)
+                else:  # prepared with another chunk's batch: kept for that chunk
+                    self._pending.pop(prepared.document_id, None)
+                    self._ready[prepared.document_id] = prepared
+            yield mine
 
     def close(self) -> None:
-        for future in self._prefetched.values():
+        for future in self._pending.values():
             future.cancel()
-        self._prefetched.clear()
+        self._pending.clear()
+        self._ready.clear()
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -477,30 +599,10 @@ def _uncarry(carried: _Carried) -> ExtractResult:
     return carried[1]
 
 
-def _extract_in_worker(settings: Settings, doc_id: int) -> _Carried:
+def _prepare_in_worker(settings: Settings, document_ids: list[int]) -> list[Prepared]:
+    """A batch of documents prepared in a worker process (no catalog writes)."""
     ctx, _sink = _worker(settings)
-    record = ctx.catalog.get(doc_id)
-    original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
-    return _carry(extract_one(original, record.filename, settings.max_file_bytes))
-
-
-def _process_in_worker(
-    job: tuple[Settings, int, str, _Carried | None],
-) -> tuple[ProcessOutcome, list[Emitted]]:
-    """One document's whole processing step, in a worker process."""
-    settings, doc_id, actor, carried = job
-    ctx, sink = _worker(settings)
-    extracted = _uncarry(carried) if carried is not None else None
-    outcome = process_one(ctx, doc_id, actor=actor, extracted=extracted)
-    return outcome, list(sink.events)
-
-
-def _publish_in_worker(job: tuple[Settings, int, str]) -> tuple[PublishReport, list[Emitted]]:
-    """One document's publication (without the index), in a worker process."""
-    settings, doc_id, actor = job
-    ctx, sink = _worker(settings)
-    report = publish(ctx, [doc_id], actor=actor, rebuild_index=False)
-    return report, list(sink.events)
+    return prepare(ctx, ctx.catalog.get_many(document_ids))
 
 
 # --------------------------------------------------------------------------------------------
@@ -545,9 +647,13 @@ def _package_metadata(
 
 def _deadline_changes(ctx: Context, record: DocumentRecord) -> dict[str, Any]:
     """Art. 26: active documents are published within 20 working days of their 成文日期."""
-    if record.date is None:
+    return _deadline_for(ctx, record.date)
+
+
+def _deadline_for(ctx: Context, written: date | None) -> dict[str, Any]:
+    if written is None:
         return {}
-    deadline = deadlines.publication_deadline(record.date, calendar=ctx.calendar)
+    deadline = deadlines.publication_deadline(written, calendar=ctx.calendar)
     return {"publish_deadline": deadline.due, "deadline_provisional": deadline.provisional}
 
 
@@ -562,75 +668,126 @@ def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision
     )
 
 
-def apply_extraction(
-    ctx: Context, record: DocumentRecord, original: bytes, result: ExtractResult, *, actor: str
-) -> ProcessOutcome:
-    """Route one extracted (or unreadable) document, archive it and record its new state."""
-    if record.state != "received":
-        return ProcessOutcome(record.id, record.state, skipped=True)
-    metadata: DocumentMetadata | None = None
-    error: ExtractionError | None = None
-    if isinstance(result, ExtractionError):
-        error = result
-        decision = policy.RoutingDecision(
-            state="exception", rule="unreadable", reason=error.message, disclosure=None,
-            next_review_at=None, exception_reason=f"{error.reason}: {error.message}",
-        )  # fmt: skip
-    else:
-        metadata = result
-        record = ctx.catalog.save_extraction(record.id, metadata, actor=actor)
-        decision = policy.route(
-            metadata,
-            declared_disclosure=record.declared_disclosure,
-            review_months=ctx.settings.review_months,
-            today=ctx.today(),
-        )
-    prefix = ctx.archive.write_package(
-        record,
-        original=original,
-        metadata=_package_metadata(record, metadata, decision, error),
-        text=metadata.text if metadata is not None else "",
-    )
-    detail = {"rule": decision.rule, "reason": decision.reason}
-    changes: dict[str, Any] = {
-        "archive_key": prefix,
-        "routed_at": ctx.now(),
-        "disclosure": decision.disclosure,
-        "next_review_at": decision.next_review_at,
-        "exception_reason": decision.exception_reason,
-    }
-    if decision.state == "published":
-        # Publication is the publish step's to do (it checks the policy again); here the
-        # routing and the deadline it starts are recorded, the state stays `received`.
-        changes.update(_deadline_changes(ctx, record))
-        ctx.catalog.update(record.id, actor=actor, kind="routed",
-                           detail={**detail, "to": "published"}, **changes)  # fmt: skip
-        return ProcessOutcome(record.id, "received", decision.rule, decision.reason, True)
-    moved = _transition(ctx, record, decision.state, actor=actor, detail=detail, **changes)
-    return ProcessOutcome(moved.id, moved.state, decision.rule, decision.reason)
+# Documents per preparation batch: one pair of durability barriers per batch of packages, and
+# one catalog transaction per batch.
+PREPARE_BATCH = 40
 
 
-def process_one(
-    ctx: Context, doc_id: int, *, actor: str = "ingest", extracted: ExtractResult | None = None
-) -> ProcessOutcome:
-    """Process one document if it is still `received`. A failure of this step (storage, a bug)
-    leaves the document in `received`, reported in the outcome, for a later run to retry."""
-    record = ctx.catalog.get(doc_id)
-    if record.state != "received":
-        return ProcessOutcome(record.id, record.state, skipped=True)
-    try:
-        original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
-        result = (extracted if extracted is not None
-                  else extract_one(original, record.filename, ctx.settings.max_file_bytes))
-        return apply_extraction(ctx, record, original, result, actor=actor)
-    except StaleState:
-        # Someone else moved it meanwhile (a concurrent run): theirs stands.
-        current = ctx.catalog.get(record.id)
-        return ProcessOutcome(current.id, current.state, skipped=True)
-    except Exception as exc:
-        ctx.catalog.record_event(doc_id, "processing_failed", actor=actor,
-                                 detail={"error": f"{type(exc).__name__}: {exc}"})  # fmt: skip
-        return ProcessOutcome(doc_id, "received", rule="failed", reason=str(exc), failed=True)
+@dataclass(frozen=True)
+class Prepared:
+    """A document read, routed and archived, not yet recorded in the catalog."""
+
+    document_id: int
+    carried: _Carried | None = None  # what was read (or why it could not be read)
+    decision: policy.RoutingDecision | None = None
+    prefix: str | None = None  # its archival package, durable
+    error: str | None = None  # the step failed (storage, a bug): it stays `received`
+
+
+def _unreadable(error: ExtractionError) -> policy.RoutingDecision:
+    return policy.RoutingDecision(
+        state="exception", rule="unreadable", reason=error.message, disclosure=None,
+        next_review_at=None, exception_reason=f"{error.reason}: {error.message}",
+    )  # fmt: skip
+
+
+def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
+    """Read, extract, route and write the archival package of each `received` record (pure
+    apart from the archive; runs in worker processes). Packages of the whole batch are made
+    durable together before this returns, so the catalog may then say they are archived."""
+    work: list[tuple[DocumentRecord, _Carried, policy.RoutingDecision]] = []
+    requests: list[PackageRequest] = []
+    done: list[Prepared] = []
+    for record in records:
+        if record.state != "received":
+            continue  # process() skips it; not read, not written
+        try:
+            original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
+            result = extract_one(original, record.filename, ctx.settings.max_file_bytes)
+            metadata: DocumentMetadata | None = None
+            if isinstance(result, ExtractionError):
+                decision = _unreadable(result)
+                packaged = record
+            else:
+                metadata = result
+                packaged = with_extraction(record, metadata)
+                decision = policy.route(
+                    metadata, declared_disclosure=record.declared_disclosure,
+                    review_months=ctx.settings.review_months, today=ctx.today(),
+                )  # fmt: skip
+            requests.append(PackageRequest(
+                packaged, original,
+                _package_metadata(packaged, metadata, decision,
+                                  result if isinstance(result, ExtractionError) else None),
+                metadata.text if metadata is not None else "",
+            ))  # fmt: skip
+            work.append((record, _carry(result), decision))
+        except Exception as exc:  # storage trouble, a bug: reported, the document waits
+            done.append(Prepared(record.id, error=f"{type(exc).__name__}: {exc}"))
+    for (record, carried, decision), written in zip(
+        work, ctx.archive.write_packages(requests), strict=True
+    ):
+        if isinstance(written, Exception):
+            done.append(Prepared(record.id, error=f"{type(written).__name__}: {written}"))
+        else:
+            done.append(Prepared(record.id, carried, decision, written))
+    return done
+
+
+def record_prepared(
+    ctx: Context, batch: Sequence[Prepared], *, actor: str
+) -> list[ProcessOutcome]:
+    """Record a prepared batch in the catalog in one transaction (each document its own
+    extraction, state or routing, and audit rows), then announce each change of state."""
+    outcomes: list[ProcessOutcome] = []
+    pending: list[tuple[Prepared, policy.RoutingDecision]] = []
+    requests: list[Outcome] = []
+    for item in batch:
+        if item.error is not None or item.decision is None or item.carried is None:
+            reason = item.error or "not prepared"
+            ctx.catalog.record_event(item.document_id, "processing_failed", actor=actor,
+                                     detail={"error": reason})  # fmt: skip
+            outcomes.append(ProcessOutcome(item.document_id, "received", rule="failed",
+                                           reason=reason, failed=True))  # fmt: skip
+            continue
+        result = _uncarry(item.carried)
+        metadata = None if isinstance(result, ExtractionError) else result
+        decision = item.decision
+        detail = {"rule": decision.rule, "reason": decision.reason}
+        changes: dict[str, Any] = {
+            "archive_key": item.prefix,
+            "routed_at": ctx.now(),
+            "disclosure": decision.disclosure,
+            "next_review_at": decision.next_review_at,
+            "exception_reason": decision.exception_reason,
+        }
+        if decision.state == "published":
+            # Publication is the publish step's to do (it checks the policy again); here the
+            # routing and the deadline it starts are recorded, the state stays `received`.
+            if metadata is not None and metadata.date:
+                changes.update(_deadline_for(ctx, date.fromisoformat(metadata.date)))
+            requests.append(Outcome(item.document_id, actor, metadata, None, "routed",
+                                    {**detail, "to": "published"}, changes))  # fmt: skip
+        else:
+            lifecycle.check_transition("received", decision.state)
+            requests.append(Outcome(item.document_id, actor, metadata, decision.state,
+                                    "state", detail, changes))  # fmt: skip
+        pending.append((item, decision))
+    results = ctx.catalog.record_outcomes(requests) if requests else []
+    for (item, decision), result in zip(pending, results, strict=True):
+        if isinstance(result, StaleState):
+            # Someone else moved it meanwhile (a concurrent run): theirs stands.
+            current = ctx.catalog.get(item.document_id)
+            outcomes.append(ProcessOutcome(current.id, current.state, skipped=True))
+        elif decision.state == "published":
+            outcomes.append(ProcessOutcome(result.id, "received", decision.rule,
+                                           decision.reason, True))  # fmt: skip
+        else:
+            _emit(ctx, lifecycle.event_name(result.state), result, previous_state="received",
+                  rule=decision.rule)  # fmt: skip
+            outcomes.append(ProcessOutcome(result.id, result.state, decision.rule,
+                                           decision.reason))  # fmt: skip
+    return outcomes
 
 
 def process(
@@ -641,24 +798,31 @@ def process(
     pool: WorkerPool | None = None,
     on_done: Callable[[ProcessOutcome], None] | None = None,
 ) -> list[ProcessOutcome]:
-    """Extract, route, archive and record every listed document that is still `received`."""
+    """Extract, route, archive and record every listed document that is still `received`:
+    prepared in batches (in the pool's worker processes when it has several), each batch
+    recorded in the catalog in one transaction once its packages are durable."""
     ids = list(dict.fromkeys(document_ids))
-    outcomes: list[ProcessOutcome] = []
-    if pool is not None and pool.parallel and len(ids) > 1:
-        for outcome, emitted in pool.process_many(ctx.settings, ids, actor):
-            for e in emitted:
-                ctx.events.emit(e.event, resource_id=e.resource_id, payload=e.payload,
-                                resource_name=e.resource_name)  # fmt: skip
-            outcomes.append(outcome)
+    by_id: dict[int, ProcessOutcome] = {}
+    waiting: list[DocumentRecord] = []
+    for record in ctx.catalog.get_many(ids):
+        if record.state == "received":
+            waiting.append(record)
+        else:
+            by_id[record.id] = ProcessOutcome(record.id, record.state, skipped=True)
+            if on_done is not None:
+                on_done(by_id[record.id])
+    batches: Iterable[list[Prepared]]
+    if pool is not None and pool.parallel and len(waiting) > 1:
+        batches = pool.prepare(ctx.settings, [r.id for r in waiting])
+    else:
+        batches = (prepare(ctx, waiting[start : start + PREPARE_BATCH])
+                   for start in range(0, len(waiting), PREPARE_BATCH))  # fmt: skip
+    for batch in batches:
+        for outcome in record_prepared(ctx, batch, actor=actor):
+            by_id[outcome.document_id] = outcome
             if on_done is not None:
                 on_done(outcome)
-        return outcomes
-    for doc_id in ids:
-        outcome = process_one(ctx, doc_id, actor=actor)
-        outcomes.append(outcome)
-        if on_done is not None:
-            on_done(outcome)
-    return outcomes
+    return [by_id[i] for i in ids]
 
 
 # --------------------------------------------------------------------------------------------
@@ -717,19 +881,6 @@ def _public_text(ctx: Context, record: DocumentRecord, basis: PublicationBasis) 
     return str(record.metadata.get("text") or "")
 
 
-def _assign_index_number(ctx: Context, record: DocumentRecord, *, actor: str) -> DocumentRecord:
-    if record.index_number:
-        return record
-    year = (record.date or ctx.today()).year
-    serial = ctx.catalog.next_index_serial(ctx.settings.org_code, ctx.settings.info_class, year)
-    number = render.format_index_number(
-        ctx.settings.org_code, ctx.settings.info_class, year, serial
-    )
-    # Stored at once, so that a retry after a failure reuses it: no gaps, no duplicates.
-    return ctx.catalog.update(record.id, actor=actor, kind="index_number_assigned",
-                              index_number=number)  # fmt: skip
-
-
 def public_record(
     record: DocumentRecord, text: str, published_at: datetime
 ) -> render.PublicRecord:
@@ -769,50 +920,95 @@ def publish(
     pool: WorkerPool | None = None,
 ) -> PublishReport:
     """Publish each listed document that the policy allows now; the others are reported in
-    `refused` with the reason and left as they are. With a parallel `pool`, documents
-    are published in its worker processes and only the index is rebuilt here."""
+    `refused` with the reason and left as they are. The documents are handled as a batch:
+    their 索引号 are assigned in one transaction, their state changes to `published` in one
+    transaction (each with its own audit row and event), and only then are their pages
+    written to the public store (one durability barrier on the local store). `pool` is
+    accepted for the flows' sake; publishing needs no worker processes."""
+    del pool  # rendering a page costs less than sending it to a worker
     report = PublishReport()
     ids = list(dict.fromkeys(document_ids))
-    if pool is not None and pool.parallel and len(ids) > 1:
-        for part, emitted in pool.publish_many(ctx.settings, ids, actor):
-            for e in emitted:
-                ctx.events.emit(e.event, resource_id=e.resource_id, payload=e.payload,
-                                resource_name=e.resource_name)  # fmt: skip
-            report.published.extend(part.published)
-            report.refused.update(part.refused)
-            if on_done is not None:
-                on_done()
-        if report.published and rebuild_index:
-            rebuild_public_index(ctx)
-        return report
+    allowed: list[tuple[DocumentRecord, PublicationBasis, str]] = []
+    pages: list[tuple[DocumentRecord, PublicationBasis]] = []
     for record in ctx.catalog.get_many(ids):
-        if on_done is not None:
-            on_done()
         if record.state == "published":
             # Already published: only a page lost after the state change is written again.
             if not ctx.public.exists(f"documents/{record.id}.json"):
-                _write_public_pages(ctx, record, _basis_of_published(ctx, record))
+                pages.append((record, _basis_of_published(ctx, record)))
+            if on_done is not None:
+                on_done()
             continue
         basis, why = publication_basis(ctx, record)
         if basis is None:
             report.refused[record.id] = why
+            if on_done is not None:
+                on_done()
             continue
-        record = _assign_index_number(ctx, record, actor=actor)
-        try:
+        lifecycle.check_transition(record.state, "published")
+        allowed.append((record, basis, why))
+    if allowed:
+        settings = ctx.settings
+        # Stored before the state changes, so that a retry after a failure reuses them.
+        numbered = ctx.catalog.assign_index_numbers(
+            [(r.id, (r.date or ctx.today()).year) for r, _, _ in allowed],
+            org_code=settings.org_code, info_class=settings.info_class, actor=actor,
+            number=lambda year, serial: render.format_index_number(
+                settings.org_code, settings.info_class, year, serial),
+        )  # fmt: skip
+        now = ctx.now()
+        by_state: dict[str, list[tuple[DocumentRecord, PublicationBasis, str]]] = {}
+        for record, basis, why in allowed:
+            by_state.setdefault(record.state, []).append((numbered[record.id], basis, why))
+        for from_state, group in by_state.items():
             # The state changes first: nothing is in the public store before the catalog
             # says `published` (which needed the basis just checked).
-            moved = _transition(
-                ctx, record, "published", actor=actor,
-                detail={"basis": basis, "why": why}, published_at=ctx.now(),
+            results = ctx.catalog.record_outcomes(
+                [Outcome(r.id, actor, None, "published", detail={"basis": basis, "why": why},
+                         changes={"published_at": now})
+                 for r, basis, why in group],
+                expected_from=from_state,
             )  # fmt: skip
-        except StaleState:
-            report.refused[record.id] = "its state changed while it was being published"
-            continue
-        _write_public_pages(ctx, moved, basis)
-        report.published.append(moved)
+            for (record, basis, _why), moved in zip(group, results, strict=True):
+                if isinstance(moved, StaleState):
+                    report.refused[record.id] = "its state changed while it was being published"
+                else:
+                    _emit(ctx, lifecycle.event_name("published"), moved,
+                          previous_state=from_state, rule=None)  # fmt: skip
+                    report.published.append(moved)
+                    pages.append((moved, basis))
+                if on_done is not None:
+                    on_done()
+    _write_public_pages_many(ctx, pages)
     if report.published and rebuild_index:
         rebuild_public_index(ctx)
     return report
+
+
+def _write_public_pages_many(
+    ctx: Context, pages: Sequence[tuple[DocumentRecord, PublicationBasis]]
+) -> None:
+    files: list[tuple[str, str, str]] = []
+    for record, basis in pages:
+        public = public_record(record, _public_text(ctx, record, basis),
+                               record.published_at or ctx.now())  # fmt: skip
+        files.append((f"documents/{record.id}.json", render.render_record_json(public),
+                      "application/json"))  # fmt: skip
+        files.append((f"documents/{record.id}.html", render.render_record_html(public),
+                      "text/html; charset=utf-8"))  # fmt: skip
+    put_many = getattr(ctx.public, "put_many", None)
+    if put_many is None or len(files) < 2:
+        for key, data, content_type in files:
+            _put_public(ctx, key, data, content_type)
+        return
+    from gongkai.storage.local import PutRequest
+
+    requests = []
+    for key, data, content_type in files:
+        body = data.encode("utf-8")
+        requests.append(PutRequest(key, body, content_type, hashlib.sha256(body).hexdigest()))
+    for result in put_many(requests):
+        if isinstance(result, Exception):
+            raise result
 
 
 def _basis_of_published(ctx: Context, record: DocumentRecord) -> PublicationBasis:
@@ -820,15 +1016,6 @@ def _basis_of_published(ctx: Context, record: DocumentRecord) -> PublicationBasi
     event = _latest_event(ctx, record.id, {"state"})
     basis = event.detail.get("basis") if event is not None else None
     return basis if basis in ("read_active", "released", "redacted", "resolved") else "redacted"
-
-
-def _write_public_pages(ctx: Context, record: DocumentRecord, basis: PublicationBasis) -> None:
-    public = public_record(record, _public_text(ctx, record, basis),
-                           record.published_at or ctx.now())  # fmt: skip
-    _put_public(ctx, f"documents/{record.id}.json", render.render_record_json(public),
-                "application/json")  # fmt: skip
-    _put_public(ctx, f"documents/{record.id}.html", render.render_record_html(public),
-                "text/html; charset=utf-8")  # fmt: skip
 
 
 def rebuild_public_index(ctx: Context) -> int:

@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -53,6 +53,16 @@ _CONTENT_TYPE_EXTENSIONS = {
 _UNSAFE_SEGMENT_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
 _SEGMENT_MAX_CHARS = 60  # CJK is 3 bytes in UTF-8; keys stay well inside 255-byte segments
 _READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PackageRequest:
+    """One document's package for Archive.write_packages (the arguments of write_package)."""
+
+    record: DocumentRecord
+    original: bytes
+    metadata: dict[str, Any]
+    text: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,49 @@ class Archive:
                 ) from None
         return key
 
+    def put_originals(
+        self, originals: Sequence[tuple[bytes, str, str, str]]
+    ) -> list[str | Exception]:
+        """put_original() for many (data, sha256, filename, content_type), each key or error in
+        its place; on a store with `put_many` with one pair of durability barriers in all."""
+        put_many = getattr(self.store, "put_many", None)
+        if put_many is None:
+            results: list[str | Exception] = []
+            for data, sha256, filename, content_type in originals:
+                try:
+                    results.append(self.put_original(data, sha256=sha256, filename=filename,
+                                                     content_type=content_type))  # fmt: skip
+                except Exception as exc:
+                    results.append(exc)
+            return results
+        from gongkai.storage.local import PutRequest
+
+        keys = [self.original_key(sha256=sha, filename=name, content_type=kind)
+                for _data, sha, name, kind in originals]  # fmt: skip
+        requests = [PutRequest(key, data, kind, sha.lower())
+                    for key, (data, sha, _name, kind) in zip(keys, originals, strict=True)]
+        out: list[str | Exception] = []
+        for key, (_data, sha, _name, _kind), result in zip(
+            keys, originals, put_many(requests), strict=True
+        ):
+            if isinstance(result, ObjectExists):
+                # Content-addressed: the same bytes stored before (or twice in this batch).
+                try:
+                    existing = self.store.head(key)
+                except Exception as exc:
+                    out.append(exc)
+                    continue
+                if existing.sha256 != sha.lower():
+                    out.append(ChecksumMismatch(f"{key} holds sha256 {existing.sha256}, "
+                                                f"not {sha}"))  # fmt: skip
+                    continue
+                out.append(key)
+            elif isinstance(result, Exception):
+                out.append(result)
+            else:
+                out.append(key)
+        return out
+
     def read_original(self, key: str, *, sha256: str) -> bytes:
         """The bytes at `key`, verified to hash to `sha256` (ChecksumMismatch otherwise)."""
         recorded = self.store.head(key).sha256
@@ -148,6 +201,22 @@ class Archive:
         prefix = self.package_prefix(record)
         if self._manifest_keys(prefix):
             return prefix
+        members = self._package_members(record, original, metadata, text)
+        entries: dict[str, dict[str, Any]] = {}
+        for name, (data, content_type) in members.items():
+            entries[name] = self._put_member(prefix, name, data, content_type, keep_existing=True)
+        manifest = self._first_manifest(record, prefix, entries)
+        # ObjectExists: another writer completed the same package first
+        with contextlib.suppress(ObjectExists):
+            self.store.put(
+                f"{prefix}/{MANIFEST_NAME}", _json_bytes(manifest), content_type="application/json"
+            )
+        return prefix
+
+    @staticmethod
+    def _package_members(
+        record: DocumentRecord, original: bytes, metadata: dict[str, Any], text: str
+    ) -> dict[str, tuple[bytes, str]]:
         ext = original_extension(record.filename, record.content_type)
         package_metadata = {
             "format": METADATA_FORMAT,
@@ -155,15 +224,17 @@ class Archive:
             "record": record.to_json(),
             "metadata": metadata,
         }
-        members: dict[str, tuple[bytes, str]] = {
+        return {
             f"original{ext}": (original, record.content_type),
             "metadata.json": (_json_bytes(package_metadata), "application/json"),
             "text.txt": (text.encode("utf-8"), "text/plain; charset=utf-8"),
         }
-        entries: dict[str, dict[str, Any]] = {}
-        for name, (data, content_type) in members.items():
-            entries[name] = self._put_member(prefix, name, data, content_type, keep_existing=True)
-        manifest = {
+
+    @staticmethod
+    def _first_manifest(
+        record: DocumentRecord, prefix: str, entries: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        return {
             "format": MANIFEST_FORMAT,
             "revision": 1,
             "prefix": prefix,
@@ -173,12 +244,83 @@ class Archive:
             "previous": None,
             "members": entries,
         }
-        # ObjectExists: another writer completed the same package first
-        with contextlib.suppress(ObjectExists):
-            self.store.put(
-                f"{prefix}/{MANIFEST_NAME}", _json_bytes(manifest), content_type="application/json"
-            )
-        return prefix
+
+    def write_packages(self, packages: Sequence[PackageRequest]) -> list[str | Exception]:
+        """write_package() for many documents, each result (prefix or error) in its place. On
+        a store with `put_many` (the local folder) the members of all packages are written
+        with one pair of durability barriers, then their manifests with another: a manifest
+        still appears only once every member it lists is durable. Other stores get
+        write_package() one by one (an S3 PUT is durable when it returns)."""
+        put_many = getattr(self.store, "put_many", None)
+        if put_many is None:
+            results: list[str | Exception] = []
+            for p in packages:
+                try:
+                    results.append(self.write_package(p.record, original=p.original,
+                                                      metadata=p.metadata, text=p.text))
+                except Exception as exc:  # reported in its place; the others go on
+                    results.append(exc)
+            return results
+        from gongkai.storage.local import PutRequest
+
+        outcome: list[str | Exception | None] = [None] * len(packages)
+        manifests: dict[int, tuple[str, dict[str, Any], dict[str, tuple[bytes, str]]]] = {}
+        requests: list[PutRequest] = []
+        owners: list[tuple[int, str]] = []
+        for position, package in enumerate(packages):
+            record = package.record
+            try:
+                if _digest(package.original) != record.sha256:
+                    raise ChecksumMismatch(
+                        f"document {record.id}: the original given does not hash to "
+                        f"{record.sha256}"
+                    )
+                prefix = self.package_prefix(record)
+                if self._manifest_keys(prefix):
+                    outcome[position] = prefix  # complete already: left as it is
+                    continue
+                members = self._package_members(record, package.original, package.metadata,
+                                                package.text)  # fmt: skip
+            except Exception as exc:
+                outcome[position] = exc
+                continue
+            manifests[position] = (prefix, {}, members)
+            for name, (data, content_type) in members.items():
+                requests.append(PutRequest(f"{prefix}/{name}", data, content_type,
+                                           _digest(data)))  # fmt: skip
+                owners.append((position, name))
+        for (position, name), result in zip(owners, put_many(requests), strict=True):
+            if position not in manifests:
+                continue
+            prefix, entries, members = manifests[position]
+            try:
+                if isinstance(result, ObjectExists):
+                    # Left by an interrupted earlier attempt: recorded as it is (write_package
+                    # keeps existing members too), re-hashed on read.
+                    size, digest = self._hash_object(f"{prefix}/{name}")
+                    entries[name] = {"sha256": digest, "size": size}
+                elif isinstance(result, Exception):
+                    raise result
+                else:
+                    entries[name] = {"sha256": result.sha256, "size": result.size}
+            except Exception as exc:
+                outcome[position] = exc
+                del manifests[position]
+        manifest_requests: list[PutRequest] = []
+        positions: list[int] = []
+        for position, (prefix, entries, _members) in manifests.items():
+            manifest = self._first_manifest(packages[position].record, prefix, entries)
+            manifest_requests.append(PutRequest(f"{prefix}/{MANIFEST_NAME}",
+                                                _json_bytes(manifest), "application/json"))
+            positions.append(position)
+        for position, result in zip(positions, put_many(manifest_requests), strict=True):
+            prefix = manifests[position][0]
+            # ObjectExists: another writer completed the same package first
+            if isinstance(result, Exception) and not isinstance(result, ObjectExists):
+                outcome[position] = result
+            else:
+                outcome[position] = prefix
+        return [o if o is not None else StorageError("not written") for o in outcome]
 
     def add_members(self, prefix: str, members: Mapping[str, bytes]) -> str:
         """Add members to a complete package under a new manifest revision; nothing is

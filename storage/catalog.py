@@ -8,12 +8,17 @@ Concurrency: several processes may share one catalog. On SQLite every writing tr
 starts with BEGIN IMMEDIATE (one writer at a time, waiting up to busy_timeout); on PostgreSQL
 the row being changed is locked with SELECT ... FOR UPDATE. Duplicate submissions are settled
 by the unique constraint on sha256, index serials by one atomic upsert ... RETURNING.
+
+Group commit: register_many, record_outcomes and assign_index_numbers write many documents in
+one transaction (bulk statements), each document with exactly the rows and audit events its
+one-at-a-time counterpart (register; save_extraction + transition/update; next_index_serial +
+update) writes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,9 +35,11 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -154,6 +161,77 @@ class FindQuery:
     disclosure: str | None = None
     limit: int | None = None
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One original for Catalog.register_many (the arguments of register)."""
+
+    sha256: str
+    size: int
+    filename: str
+    content_type: str
+    original_key: str
+    source: str
+    actor: str
+    declared_disclosure: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One document's processing result for Catalog.record_outcomes: what was read (None: it
+    could not be read), then either a change of state (`to_state`, audited as "state") or,
+    with `to_state` None, column changes audited as an event of `kind`."""
+
+    doc_id: int
+    actor: str
+    metadata: DocumentMetadata | None
+    to_state: str | None
+    kind: str = "state"
+    detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    changes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def extraction_columns(metadata: DocumentMetadata) -> tuple[dict[str, Any], list[str]]:
+    """The document columns save_extraction sets from what was read, and the canonical cited
+    file numbers (one mapping, shared by the catalog and `with_extraction`)."""
+    stored = metadata.to_dict()
+    stored.pop("text", None)  # kept once, in the searchable text column
+    columns: dict[str, Any] = {
+        "format": metadata.format,
+        "file_number": (
+            _canonical_file_number(metadata.file_number) if metadata.file_number else None
+        ),
+        "disclosure": metadata.disclosure,
+        "disclosure_reason": metadata.disclosure_reason,
+        "title": metadata.title,
+        "issuer": metadata.issuer,
+        "date": _parse_iso_date(metadata.date, "DocumentMetadata.date"),
+        "security_level": metadata.security_level,
+        "security_period": metadata.security_period,
+        "urgency": metadata.urgency,
+        "signer": metadata.signer,
+        "recipients": metadata.recipients,
+        "index_number": metadata.index_number,
+        "page_count": metadata.page_count,
+        "text_layer": metadata.text_layer,
+        "metadata_": stored,
+        "text": metadata.text,
+    }
+    cited = [_canonical_file_number(n) for n in metadata.cited_file_numbers if n.strip()]
+    return columns, cited
+
+
+def with_extraction(record: DocumentRecord, metadata: DocumentMetadata) -> DocumentRecord:
+    """The record as save_extraction will leave it, computed without the database (worker
+    processes write the archival package from it before the catalog records the result)."""
+    columns, cited = extraction_columns(metadata)
+    stored = dict(columns.pop("metadata_"))
+    text = columns.pop("text")
+    if stored:
+        stored["text"] = text
+    return dataclasses.replace(record, **columns, cited_file_numbers=tuple(cited),
+                               metadata=stored)  # fmt: skip
 
 
 # Columns a caller may change through transition()/update(): everything but identity, the
@@ -407,6 +485,72 @@ class Catalog:
             )
             return self._record(session, document), False
 
+    def register_many(
+        self, registrations: Sequence[Registration]
+    ) -> list[tuple[DocumentRecord, bool]]:
+        """register() for many originals in one transaction (group commit), each result in its
+        place, with the same audit events. The same bytes twice in one call: the first is new,
+        the second a duplicate submission. If another process registers some of the same bytes
+        meanwhile (the unique constraint on sha256 fires), each is registered one by one."""
+        for r in registrations:
+            sha = r.sha256.lower()
+            if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+                raise ValueError(f"sha256 must be 64 hex digits, not {r.sha256!r}")
+            if r.size < 0:
+                raise ValueError(f"size must not be negative: {r.size}")
+        if not registrations:
+            return []
+        at = _now()
+        shas = list(dict.fromkeys(r.sha256.lower() for r in registrations))
+        try:
+            with self._writing() as session:
+                known: dict[str, Document] = {}
+                for start in range(0, len(shas), 10_000):
+                    for document in session.scalars(
+                        select(Document).where(Document.sha256.in_(shas[start : start + 10_000]))
+                    ):
+                        known[document.sha256] = document
+                placed: list[tuple[Document, bool]] = []
+                for r in registrations:
+                    sha = r.sha256.lower()
+                    existing = known.get(sha)
+                    if existing is not None:
+                        placed.append((existing, False))
+                        continue
+                    document = Document(
+                        sha256=sha, filename=r.filename, size=r.size,
+                        content_type=r.content_type, source=r.source,
+                        declared_disclosure=r.declared_disclosure, original_key=r.original_key,
+                        state="received", received_at=at, deadline_provisional=False,
+                        metadata_={}, text="",
+                    )  # fmt: skip
+                    session.add(document)
+                    known[sha] = document
+                    placed.append((document, True))
+                session.flush()
+                for r, (document, new) in zip(registrations, placed, strict=True):
+                    if new:
+                        detail = {"filename": r.filename, "source": r.source, "size": r.size,
+                                  "sha256": document.sha256}  # fmt: skip
+                    else:
+                        detail = {"filename": r.filename, "source": r.source}
+                    session.add(Event(document_id=document.id, at=at, actor=r.actor,
+                                      kind="received" if new else "duplicate_submission",
+                                      detail=detail))  # fmt: skip
+                session.flush()
+                distinct = list({d.id: d for d, _ in placed}.values())
+                records = {rec.id: rec for rec in self._records(session, distinct)}
+                return [(records[d.id], new) for d, new in placed]
+        except IntegrityError:
+            pass  # a concurrent registration of the same bytes: settle them one by one
+        return [
+            self.register(sha256=r.sha256, size=r.size, filename=r.filename,
+                          content_type=r.content_type, original_key=r.original_key,
+                          source=r.source, actor=r.actor,
+                          declared_disclosure=r.declared_disclosure)
+            for r in registrations
+        ]  # fmt: skip
+
     def get(self, doc_id: int) -> DocumentRecord:
         with self._reading() as session:
             document = session.get(Document, doc_id)
@@ -420,6 +564,18 @@ class Catalog:
                 select(Document).where(Document.sha256 == sha256.lower())
             ).one_or_none()
             return None if document is None else self._record(session, document)
+
+    def records_by_sha256(self, shas: Sequence[str]) -> dict[str, DocumentRecord]:
+        """The documents holding these bytes, by (lower-case) sha256; unknown ones are absent."""
+        wanted = list(dict.fromkeys(s.lower() for s in shas))
+        found: dict[str, DocumentRecord] = {}
+        with self._reading() as session:
+            for start in range(0, len(wanted), 10_000):
+                rows = session.scalars(
+                    select(Document).where(Document.sha256.in_(wanted[start : start + 10_000]))
+                ).all()
+                found.update((r.sha256, r) for r in self._records(session, rows))
+        return found
 
     def get_many(self, ids: Sequence[int]) -> list[DocumentRecord]:
         """Records in the order of `ids`; DocumentNotFound names the ones that do not exist."""
@@ -439,48 +595,150 @@ class Catalog:
     ) -> DocumentRecord:
         """Copy what was read onto the document (fields, canonical cited numbers, the full text
         for search) and record the event "extracted"."""
-        file_number = _canonical_file_number(metadata.file_number) if metadata.file_number else None
-        cited = [_canonical_file_number(n) for n in metadata.cited_file_numbers if n.strip()]
-        document_date = _parse_iso_date(metadata.date, "DocumentMetadata.date")
-        stored = metadata.to_dict()
-        stored.pop("text", None)  # kept once, in the searchable text column
+        columns, cited = extraction_columns(metadata)
         with self._writing() as session:
             document = self._locked(session, doc_id)
-            document.format = metadata.format
-            document.file_number = file_number
-            document.disclosure = metadata.disclosure
-            document.disclosure_reason = metadata.disclosure_reason
-            document.title = metadata.title
-            document.issuer = metadata.issuer
-            document.date = document_date
-            document.security_level = metadata.security_level
-            document.security_period = metadata.security_period
-            document.urgency = metadata.urgency
-            document.signer = metadata.signer
-            document.recipients = metadata.recipients
-            document.index_number = metadata.index_number
-            document.page_count = metadata.page_count
-            document.text_layer = metadata.text_layer
-            document.metadata_ = stored
-            document.text = metadata.text
-            session.execute(delete(CitedFileNumber).where(CitedFileNumber.document_id == doc_id))
-            session.add_all(
-                CitedFileNumber(document_id=doc_id, file_number=number, position=position)
-                for position, number in enumerate(cited)
-            )
-            session.add(
-                Event(
-                    document_id=doc_id, at=_now(), kind="extracted", actor=actor,
-                    detail={
-                        "format": metadata.format, "file_number": file_number,
-                        "title": metadata.title, "disclosure": metadata.disclosure,
-                        "warnings": list(metadata.warnings),
-                        "conflicts": list(metadata.conflicts),
-                    },
-                )
-            )  # fmt: skip
+            self._apply_extraction(session, document, metadata, columns, cited, actor)
             session.flush()
             return self._record(session, document)
+
+    def _apply_extraction(
+        self,
+        session: Session,
+        document: Document,
+        metadata: DocumentMetadata,
+        columns: Mapping[str, Any],
+        cited: Sequence[str],
+        actor: str,
+        *,
+        clear_cited: bool = True,
+    ) -> None:
+        if clear_cited:
+            session.execute(
+                delete(CitedFileNumber).where(CitedFileNumber.document_id == document.id)
+            )
+        for name, value in columns.items():
+            setattr(document, name, value)
+        session.add_all(
+            CitedFileNumber(document_id=document.id, file_number=number, position=position)
+            for position, number in enumerate(cited)
+        )
+        session.add(
+            Event(
+                document_id=document.id, at=_now(), kind="extracted", actor=actor,
+                detail={
+                    "format": metadata.format, "file_number": columns["file_number"],
+                    "title": metadata.title, "disclosure": metadata.disclosure,
+                    "warnings": list(metadata.warnings),
+                    "conflicts": list(metadata.conflicts),
+                },
+            )
+        )  # fmt: skip
+
+    def record_outcomes(
+        self, outcomes: Sequence[Outcome], *, expected_from: str = "received"
+    ) -> list[DocumentRecord | StaleState]:
+        """Many documents' processing results in one transaction (group commit). For each, in
+        order, exactly what save_extraction (if it carries metadata) followed by transition()
+        (`to_state` given) or update() (`to_state` None, audited as `kind`) would write, with
+        the same audit events. A document not in `expected_from` gets StaleState in its place
+        and nothing of it is written; the others are still recorded."""
+        for outcome in outcomes:
+            if outcome.to_state is not None and outcome.to_state not in STATES:
+                raise ValueError(
+                    f"unknown state {outcome.to_state!r}; states are {', '.join(STATES)}"
+                )
+            self._check_changes(outcome.changes)
+        prepared = [
+            (o, extraction_columns(o.metadata) if o.metadata is not None else None)
+            for o in outcomes
+        ]
+        ids = list(dict.fromkeys(o.doc_id for o in outcomes))
+        at = _now()
+        with self._writing() as session:
+            states: dict[int, str] = {}
+            for start in range(0, len(ids), 10_000):
+                chunk = ids[start : start + 10_000]
+                rows = session.execute(
+                    select(Document.id, Document.state).where(Document.id.in_(chunk))
+                    .with_for_update()
+                ).all()  # fmt: skip
+                states.update((doc_id, state) for doc_id, state in rows)
+            missing = [i for i in ids if i not in states]
+            if missing:
+                raise DocumentNotFound(f"no documents {missing}")
+            # Bulk statements (executemany) instead of one ORM flush per document: the same
+            # rows and audit events as save_extraction + transition/update would write.
+            updates: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = []
+            cited_rows: list[dict[str, Any]] = []
+            rereading: list[int] = []
+            results: list[int | StaleState] = []
+            for outcome, extraction in prepared:
+                doc_id = outcome.doc_id
+                from_state = states[doc_id]
+                if from_state != expected_from:
+                    results.append(StaleState(
+                        f"document {doc_id} is {from_state!r}, expected [{expected_from!r}]"
+                    ))  # fmt: skip
+                    continue
+                row: dict[str, Any] = {"id": doc_id}
+                if outcome.metadata is not None and extraction is not None:
+                    columns, cited = extraction
+                    metadata = outcome.metadata
+                    row.update(columns)
+                    rereading.append(doc_id)
+                    cited_rows += [{"document_id": doc_id, "file_number": number,
+                                    "position": position}
+                                   for position, number in enumerate(cited)]  # fmt: skip
+                    events.append({
+                        "document_id": doc_id, "at": at, "kind": "extracted",
+                        "actor": outcome.actor,
+                        "detail": {
+                            "format": metadata.format, "file_number": columns["file_number"],
+                            "title": metadata.title, "disclosure": metadata.disclosure,
+                            "warnings": list(metadata.warnings),
+                            "conflicts": list(metadata.conflicts),
+                        },
+                    })  # fmt: skip
+                row.update(outcome.changes)
+                changes = {k: _jsonable(v) for k, v in outcome.changes.items()}
+                if outcome.to_state is not None:
+                    row["state"] = outcome.to_state
+                    states[doc_id] = outcome.to_state
+                    detail: dict[str, Any] = {
+                        "from": from_state, "to": outcome.to_state,
+                        **({"changes": changes} if changes else {}),
+                        **_json_detail(outcome.detail),
+                    }  # fmt: skip
+                    kind = "state"
+                else:
+                    detail = {"changes": changes, **_json_detail(outcome.detail)}
+                    kind = outcome.kind
+                events.append({"document_id": doc_id, "at": at, "kind": kind,
+                               "actor": outcome.actor, "detail": detail})  # fmt: skip
+                updates.append(row)
+                results.append(doc_id)
+            for start in range(0, len(rereading), 10_000):
+                session.execute(delete(CitedFileNumber).where(
+                    CitedFileNumber.document_id.in_(rereading[start : start + 10_000])))
+            # One executemany per distinct set of columns.
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in updates:
+                by_columns.setdefault(tuple(sorted(row)), []).append(row)
+            for rows in by_columns.values():
+                session.execute(update(Document), rows)
+            if cited_rows:
+                session.execute(insert(CitedFileNumber), cited_rows)
+            if events:
+                session.execute(insert(Event), events)
+            written = [r for r in results if isinstance(r, int)]
+            documents = session.scalars(
+                select(Document).where(Document.id.in_(written))
+                .execution_options(populate_existing=True)
+            ).all() if written else []  # fmt: skip
+            records = {r.id: r for r in self._records(session, documents)}
+            return [records[r] if isinstance(r, int) else r for r in results]
 
     def transition(
         self,
@@ -745,6 +1003,62 @@ class Catalog:
         ).returning(table.c.last)
         with self._write_engine.begin() as connection:
             return int(connection.execute(statement).scalar_one())
+
+    def assign_index_numbers(
+        self,
+        documents: Sequence[tuple[int, int]],
+        *,
+        org_code: str,
+        info_class: str,
+        number: Callable[[int, int], str],
+        actor: str,
+    ) -> dict[int, DocumentRecord]:
+        """For each (document id, year) that has no 索引号 yet: the next serial of (org, class,
+        year) and the number `number(year, serial)` made from it, stored on the document and
+        audited as "index_number_assigned", all in one transaction: a serial is used exactly
+        when its number is stored (no gaps, no duplicates, whatever fails). Documents that
+        have one already keep it. Returns every listed document's record."""
+        dialect_module = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
+        table = IndexSerial.__table__
+        ids = list(dict.fromkeys(doc_id for doc_id, _ in documents))
+        years = dict(documents)
+        at = _now()
+        with self._writing() as session:
+            numbered: dict[int, str | None] = {}
+            for start in range(0, len(ids), 10_000):
+                rows = session.execute(
+                    select(Document.id, Document.index_number)
+                    .where(Document.id.in_(ids[start : start + 10_000])).with_for_update()
+                ).all()  # fmt: skip
+                numbered.update((doc_id, index_number) for doc_id, index_number in rows)
+            missing = [i for i in ids if i not in numbered]
+            if missing:
+                raise DocumentNotFound(f"no documents {missing}")
+            updates: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = []
+            for doc_id in ids:
+                if numbered[doc_id]:
+                    continue
+                year = years[doc_id]
+                statement = dialect_module.insert(table).values(
+                    org_code=org_code, info_class=info_class, year=year, last=1
+                ).on_conflict_do_update(
+                    index_elements=[table.c.org_code, table.c.info_class, table.c.year],
+                    set_={"last": table.c.last + 1},
+                ).returning(table.c.last)  # fmt: skip
+                serial = int(session.execute(statement).scalar_one())
+                value = number(year, serial)
+                updates.append({"id": doc_id, "index_number": value})
+                events.append({"document_id": doc_id, "at": at, "kind": "index_number_assigned",
+                               "actor": actor, "detail": {"changes": {"index_number": value}}})
+            if updates:
+                session.execute(update(Document), updates)
+                session.execute(insert(Event), events)
+            documents_ = session.scalars(
+                select(Document).where(Document.id.in_(ids))
+                .execution_options(populate_existing=True)
+            ).all()  # fmt: skip
+            return {r.id: r for r in self._records(session, documents_)}
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -1,0 +1,135 @@
+"""The local Prefect server process: a fresh database from a migrated template, then uvicorn.
+
+    python -m gongkai.flows.prefect_server --db PATH --port N
+
+Started by `runtime.LocalPrefectServer` with Prefect's settings in the environment. Migrating a
+fresh Prefect database (116 Alembic revisions on SQLite) costs about 5 s of CPU on every new
+GONGKAI_HOME, yet its outcome depends only on the Prefect version. So the first fresh database
+is migrated here and an empty copy of it is kept as a template,
+
+    $XDG_CACHE_HOME/gongkai/prefect-<prefect version>-<digest of the migration files>.db
+
+made atomically (a consistent SQLite backup to a temporary file, checked, then renamed), and
+later fresh homes start from a copy of it. A template is used only if it passes the checks
+(SQLite integrity, the Alembic revision of the newest migration file); otherwise the database
+is migrated as usual. Prefect's own start-up migration still runs and finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import re
+import sqlite3
+import sys
+import uuid
+from pathlib import Path
+
+_REVISION_IN_NAME = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{6}_([0-9a-f]+)_")
+
+
+def _migrations_dir() -> Path:
+    import prefect.server.database
+
+    return Path(prefect.server.database.__file__).parent / "_migrations" / "versions" / "sqlite"
+
+
+def _migration_files() -> list[str]:
+    return sorted(p.name for p in _migrations_dir().glob("*.py") if _REVISION_IN_NAME.match(p.name))
+
+
+def head_revision(files: list[str]) -> str | None:
+    """The revision of the newest migration file (their names start with a timestamp)."""
+    match = _REVISION_IN_NAME.match(files[-1]) if files else None
+    return match.group(1) if match else None
+
+
+def template_path(cache_dir: Path | None = None) -> Path | None:
+    """Where the template for the installed Prefect lives (None: no usable cache folder)."""
+    import prefect
+
+    files = _migration_files()
+    if not files:
+        return None
+    digest = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
+    base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "gongkai" / f"prefect-{prefect.__version__}-{digest}.db"
+
+
+def valid_database(path: Path, revision: str | None) -> bool:
+    """An intact SQLite database migrated to exactly `revision`."""
+    if revision is None or not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                return False
+            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
+            return rows == [(revision,)]
+    except sqlite3.Error:
+        return False
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy (SQLite's backup API, WAL included) written to a temporary file,
+    synced and renamed: `target` is either absent or complete."""
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with contextlib.closing(sqlite3.connect(source)) as src, \
+                contextlib.closing(sqlite3.connect(temp)) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        with open(temp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _migrate() -> None:
+    import asyncio
+
+    from prefect.server.database import provide_database_interface
+
+    asyncio.run(provide_database_interface().create_db())
+
+
+def prepare_database(db: Path, cache_dir: Path | None = None) -> str:
+    """Give a missing database its schema, from the template when there is a valid one.
+    Returns what was done: "existing", "template" or "migrated"."""
+    if db.exists():
+        return "existing"
+    files = _migration_files()
+    revision = head_revision(files)
+    template = template_path(cache_dir)
+    if template is not None and valid_database(template, revision):
+        _copy_database(template, db)
+        return "template"
+    _migrate()
+    if template is not None and valid_database(db, revision):
+        with contextlib.suppress(OSError, sqlite3.Error):  # no cache: next time migrates too
+            template.parent.mkdir(parents=True, exist_ok=True)
+            _copy_database(db, template)
+    return "migrated"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    options = parser.parse_args(argv)
+    done = prepare_database(options.db)
+    print(f"gongkai: Prefect database {options.db}: {done}", file=sys.stderr, flush=True)
+
+    import uvicorn
+
+    uvicorn.run("prefect.server.api.server:create_app", factory=True, host=options.host,
+                port=options.port, log_level="warning", lifespan="on")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

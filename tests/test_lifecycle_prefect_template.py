@@ -1,0 +1,82 @@
+"""A fresh GONGKAI_HOME's Prefect database comes from a migrated template cached per Prefect
+version; a damaged or foreign template is never used. Prefect runs in a subprocess (this test
+process never configures Prefect)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from gongkai.flows.prefect_server import head_revision, valid_database
+
+PREPARE = """
+import json, sys
+from pathlib import Path
+from gongkai.flows.prefect_server import prepare_database, template_path
+cache = Path(sys.argv[2])
+done = prepare_database(Path(sys.argv[1]), cache)
+print(json.dumps({"done": done, "template": str(template_path(cache))}))
+"""
+
+
+def prepare(db: Path, cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(db.parent)
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{db}"
+    result = subprocess.run([sys.executable, "-c", PREPARE, str(db), str(cache)], env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def revision_of(db: Path) -> str:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+def test_first_fresh_home_migrates_and_leaves_a_template_later_ones_copy(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = prepare(tmp_path / "home1" / "prefect.db", cache)
+    template = Path(first["template"])
+    assert first["done"] == "migrated"
+    assert template.is_file() and template.parent == cache / "gongkai"
+    revision = revision_of(template)
+    assert valid_database(template, revision)
+    assert [p.name for p in template.parent.iterdir()] == [template.name]  # no temp files
+
+    second = prepare(tmp_path / "home2" / "prefect.db", cache)
+    assert second == {"done": "template", "template": str(template)}
+    copied = tmp_path / "home2" / "prefect.db"
+    assert revision_of(copied) == revision and valid_database(copied, revision)
+    with sqlite3.connect(copied) as connection:  # an empty database: no runs, no events
+        assert connection.execute("SELECT count(*) FROM flow_run").fetchone() == (0,)
+
+    again = prepare(copied, cache)  # an existing database is left alone
+    assert again["done"] == "existing"
+
+    # A damaged template is not used: the database is migrated as usual.
+    template.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    assert not valid_database(template, revision)
+    third = prepare(tmp_path / "home3" / "prefect.db", cache)
+    assert third["done"] == "migrated"
+    assert revision_of(tmp_path / "home3" / "prefect.db") == revision
+
+
+def test_template_checks(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        connection.execute("INSERT INTO alembic_version VALUES ('abc123')")
+    assert valid_database(db, "abc123")
+    assert not valid_database(db, "def456")  # another Prefect's schema
+    assert not valid_database(db, None)
+    assert not valid_database(tmp_path / "missing.db", "abc123")
+    (tmp_path / "junk.db").write_bytes(b"not a database")
+    assert not valid_database(tmp_path / "junk.db", "abc123")
+    names = ["2025_01_01_000000_aaa111_first.py", "2026_10_20_000000_27d8f4e1a6c9_newest.py"]
+    assert head_revision(names) == "27d8f4e1a6c9"
+    assert head_revision([]) is None
