@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gongkai.extractors.dates import date_only, find_dates, is_date_shaped, parse_date
@@ -996,24 +996,28 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
         setattr(meta, name, value)
         meta.provenance[name] = where
 
-    # 发文字号 ---------------------------------------------------------------------------------
-    numbers: list[tuple[str, str]] = []
-    if body.own_number:
-        numbers.append((body.own_number, _where("版头", body.own_seg)))
-    given = from_block("文号")
-    if given:
-        canonical = normalize_file_number(given[0])
-        if canonical:
-            numbers.append((canonical, given[1]))
-        else:
-            meta.warnings.append(f"{given[1]} {given[0]!r} is not a file number")
-    if numbers:
-        put("file_number", numbers[0][0], numbers[0][1])
-        for number, where in numbers[1:]:
-            if number != numbers[0][0]:
+    def reconcile(name: str, found: list[tuple[str, str]], label: str,
+                  normalize: Callable[[str], str | None], kind: str) -> None:
+        """The document's own value first, then the labelled block's (cover sheet, portal);
+        a block value that disagrees is a conflict, one that does not parse a warning."""
+        given = from_block(label)
+        if given:
+            value = normalize(given[0])
+            if value:
+                found.append((value, given[1]))
+            else:
+                meta.warnings.append(f"{given[1]} {given[0]!r} is not a {kind}")
+        if not found:
+            return
+        put(name, found[0][0], found[0][1])
+        for value, where in found[1:]:
+            if value != found[0][0]:
                 meta.conflicts.append(
-                    f"file_number: {numbers[0][1]} says {numbers[0][0]}, {where} says {number}"
-                )
+                    f"{name}: {found[0][1]} says {found[0][0]}, {where} says {value}")
+
+    # 发文字号 ---------------------------------------------------------------------------------
+    own = [(body.own_number, _where("版头", body.own_seg))] if body.own_number else []
+    reconcile("file_number", own, "文号", normalize_file_number, "file number")
     meta.cited_file_numbers = body.cited
 
     # 公开属性 ---------------------------------------------------------------------------------
@@ -1085,21 +1089,10 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
         put("issuer", issuers[0][0], issuers[0][1])
 
     # 成文日期 ---------------------------------------------------------------------------------
-    dates: list[tuple[str, str]] = []
+    written = []
     if body.date and body.date[0]:
-        dates.append((body.date[0], _where("成文日期", body.date[1])))
-    given = from_block("成文日期")
-    if given:
-        iso = parse_date(given[0])
-        if iso:
-            dates.append((iso, given[1]))
-        else:
-            meta.warnings.append(f"{given[1]} {given[0]!r} is not a date")
-    if dates:
-        put("date", dates[0][0], dates[0][1])
-        for iso, where in dates[1:]:
-            if iso != dates[0][0]:
-                meta.conflicts.append(f"date: {dates[0][1]} says {dates[0][0]}, {where} says {iso}")
+        written.append((body.date[0], _where("成文日期", body.date[1])))
+    reconcile("date", written, "成文日期", parse_date, "date")
 
     # 密级, 紧急程度, 份号, 签发人 -------------------------------------------------------
     levels: list[tuple[str | None, str | None, str]] = []
