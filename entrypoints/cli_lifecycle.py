@@ -93,6 +93,14 @@ def _by_state_table(by_state: dict[str, int], title: str) -> Table:
 # ingest / submit
 
 
+def _import_flows_quietly() -> None:
+    # Importing Prefect and the flows takes about two seconds; done in a thread it overlaps
+    # with intake. The runtime has configured Prefect's environment already. An import that
+    # fails here fails again, with its traceback, where the main thread imports the flows.
+    with contextlib.suppress(Exception):
+        import gongkai.flows.ingest  # noqa: F401
+
+
 def _warm_quietly(pool: Any) -> None:
     # A worker that cannot start shows up as the first processing step's error instead.
     with contextlib.suppress(Exception):
@@ -125,9 +133,11 @@ def ingest(
     settings = load_settings()
     files = list(_iter_files(paths))
     actor = _default_actor()
-    with runtime.prefect_session(settings, wait=False) as mode:
+    # The local server starts with the first new document intake finds (start=False): it
+    # comes up while the rest are taken in, and a run with nothing new never starts it.
+    with runtime.prefect_session(settings, wait=False, start=False) as mode:
         from gongkai.flows.events import BufferedEventSink
-        from gongkai.flows.service import Context, WorkerPool, intake_files
+        from gongkai.flows.service import Context, IntakeItem, WorkerPool, intake_files
 
         events = BufferedEventSink()
         progress = Progress(
@@ -141,14 +151,28 @@ def ingest(
         duplicates = 0
         # One worker a core: measured faster than two a core (the step is mostly CPU).
         pool = WorkerPool(workers or os.cpu_count() or 1)
-        # The worker processes start (importing the readers) while intake runs.
+        # The worker processes start (importing the readers) while intake runs, from the first
+        # new document on: a run with nothing new needs no workers either.
         warming = threading.Thread(target=_warm_quietly, args=(pool,), daemon=True)
-        warming.start()
+        importing = threading.Thread(target=_import_flows_quietly, daemon=True)
+
+        def start_background_work() -> None:
+            if warming.ident is None:  # not started yet
+                warming.start()
+                importing.start()
+            if mode.server is not None:
+                mode.server.start()  # once; later calls return at once
         with Context.open(settings, events=events) as ctx, progress, pool:
             intake_bar = progress.add_task("intake", total=len(files))
+
+            def on_intake(item: IntakeItem) -> None:
+                progress.advance(intake_bar)
+                if item.result is not None and item.result.new:
+                    start_background_work()
+
             items = intake_files(
                 ctx, files, source="cli", actor=actor, declared_disclosure=declared_disclosure,
-                on_done=lambda _item: progress.advance(intake_bar),
+                on_done=on_intake,
             )  # fmt: skip
             for item in items:
                 if item.result is None:
@@ -162,21 +186,36 @@ def ingest(
             timings["intake"] = time.perf_counter() - started
             all_ids = list(dict.fromkeys(all_ids))
             # Resubmitted documents still waiting (an interrupted earlier run) are taken too.
+            # New documents are in `received` too, so nothing waiting means nothing new and
+            # nothing left over: no flow would do anything, and Prefect is not started.
             waiting = [r.id for r in ctx.catalog.get_many(all_ids) if r.state == "received"]
+            uses_prefect = bool(waiting)
             mark = time.perf_counter()
-            if mode.server is not None:
+            if uses_prefect:
+                start_background_work()  # documents left waiting by an earlier run
+            if uses_prefect and mode.server is not None:
                 warming.join()
                 # The readers are pure: the workers read ahead while Prefect's server starts.
                 pool.prefetch(settings, waiting)
                 mode.server.wait_ready()
             timings["prefect_wait"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            from gongkai.flows.events import PrefectEventSink
-
-            events.attach(PrefectEventSink())
-            warming.join()
-            if waiting:
+            if not uses_prefect:
+                # Only `duplicate_submission` events are held here. They are not transitions
+                # (no `gongkai.document.<state>` event, no deployment trigger listens to them)
+                # and the catalog already holds an audit row for every one of them, the record
+                # of truth; starting Prefect's server (seconds) only to deliver them is not
+                # worth it. A run that talks to Prefect anyway still sends them.
+                events.discard()
+            else:
+                from gongkai.flows.events import PrefectEventSink
                 from gongkai.flows.ingest import ingest_documents
+
+                # The held `received` events go out from a thread while the flow run starts;
+                # events of the flow queue behind them, and all are passed on before the
+                # session drains Prefect's events worker and stops the server.
+                events.attach_in_background(PrefectEventSink())
+                warming.join()
 
                 process_bar = progress.add_task("process", total=len(waiting))
                 publish_bar = progress.add_task("publish", total=None)
@@ -184,8 +223,11 @@ def ingest(
                 def on_progress(stage: str, done: int) -> None:
                     progress.advance(process_bar if stage == "process" else publish_bar, done)
 
-                with runtime.use_context(ctx, pool=pool, progress=on_progress):
-                    flow_result = ingest_documents(waiting, chunk_size=chunk_size)
+                try:
+                    with runtime.use_context(ctx, pool=pool, progress=on_progress):
+                        flow_result = ingest_documents(waiting, chunk_size=chunk_size)
+                finally:
+                    events.wait_attached()
                 failed = dict(flow_result.get("failed", {}))
                 progress.update(publish_bar, total=progress.tasks[publish_bar].completed)
             timings["flows"] = time.perf_counter() - mark
@@ -198,6 +240,9 @@ def ingest(
         "new": len(new_ids),
         "duplicates": duplicates,
         "processed": len(waiting),
+        # Nothing new and nothing left waiting: no flow ran and Prefect was not started.
+        "nothing_new": not uses_prefect,
+        "prefect": uses_prefect,
         "rejected": rejected,
         "failed": failed,
         "by_state": by_state,
@@ -211,6 +256,8 @@ def ingest(
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
+        if not uses_prefect:
+            stderr.print("nothing new: every document was known already and none is waiting")
         Console().print(_by_state_table(by_state, f"{len(records)} documents "
                                         f"({len(new_ids)} new, {duplicates} already known, "
                                         f"{summary['seconds']} s)"))  # fmt: skip

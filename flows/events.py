@@ -14,6 +14,7 @@ Resource id: `gongkai.document.<id>` (lifecycle.resource_id).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -114,11 +115,21 @@ class BufferedEventSink:
     """Holds events until a real sink is attached, then passes them on in order.
 
     `gongkai ingest` takes documents in while Prefect's local server is still starting; their
-    `received` events wait here and go out once the server is ready."""
+    `received` events wait here and go out once the server is ready. `attach_in_background`
+    hands them over from a thread, so that the flow run starts at once instead of behind a
+    thousand emits; events emitted meanwhile queue behind the held ones (order is kept), and
+    `wait_attached()` returns once everything held has been passed on."""
 
     def __init__(self) -> None:
         self._held: list[Emitted] = []
         self._target: EventSink | None = None
+        self._lock = threading.Lock()
+        self._attaching: threading.Thread | None = None
+
+    @property
+    def held(self) -> int:
+        with self._lock:
+            return len(self._held)
 
     def emit(
         self,
@@ -128,17 +139,44 @@ class BufferedEventSink:
         payload: Mapping[str, Any],
         resource_name: str | None = None,
     ) -> None:
-        if self._target is not None:
-            self._target.emit(event, resource_id=resource_id, payload=payload,
-                              resource_name=resource_name)  # fmt: skip
-        else:
-            self._held.append(Emitted(event, resource_id, dict(payload), resource_name))
+        with self._lock:
+            target = self._target
+            if target is None:
+                self._held.append(Emitted(event, resource_id, dict(payload), resource_name))
+                return
+        target.emit(event, resource_id=resource_id, payload=payload,
+                    resource_name=resource_name)  # fmt: skip
 
     def attach(self, target: EventSink) -> int:
         """Send what was held to `target` and pass everything after it straight through."""
-        held, self._held = self._held, []
-        for e in held:
-            target.emit(e.event, resource_id=e.resource_id, payload=e.payload,
-                        resource_name=e.resource_name)  # fmt: skip
-        self._target = target
-        return len(held)
+        sent = 0
+        while True:
+            with self._lock:
+                held, self._held = self._held, []
+                if not held:
+                    # Nothing left behind: from now on emit() goes straight to the target.
+                    self._target = target
+                    return sent
+            for e in held:
+                target.emit(e.event, resource_id=e.resource_id, payload=e.payload,
+                            resource_name=e.resource_name)  # fmt: skip
+            sent += len(held)
+
+    def attach_in_background(self, target: EventSink) -> None:
+        """attach() in a daemon thread; call wait_attached() before the target goes away."""
+        if self._attaching is not None:
+            raise RuntimeError("a sink is being attached already")
+        self._attaching = threading.Thread(
+            target=self.attach, args=(target,), name="gongkai-attach-events", daemon=True
+        )
+        self._attaching.start()
+
+    def wait_attached(self) -> None:
+        if self._attaching is not None:
+            self._attaching.join()
+
+    def discard(self) -> list[Emitted]:
+        """Take the held events out without sending them (the caller says why)."""
+        with self._lock:
+            held, self._held = self._held, []
+        return held

@@ -154,7 +154,15 @@ class LocalPrefectServer:
 
     @property
     def api_url(self) -> str:
+        if self.port is None:
+            # The address is settled before the process starts: PREFECT_API_URL must be set
+            # before Prefect is first imported, and the server may start later (start=False).
+            self.port = _free_port()
         return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def started(self) -> bool:
+        return self.process is not None
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
@@ -179,7 +187,8 @@ class LocalPrefectServer:
         if self.process is not None:
             return
         self.home.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        if self.port is None:
+            self.port = _free_port()
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 # The same uvicorn app as `prefect server start`; a fresh database is first
@@ -191,7 +200,9 @@ class LocalPrefectServer:
             )  # fmt: skip
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
-        assert self.process is not None, "start() first"
+        if self.process is None:
+            self.start()
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while not _healthy(self.api_url):
             if self.process.poll() is not None:
@@ -268,10 +279,14 @@ def prefect_session(
     purpose: Purpose = "batch",
     console_level: str = "WARNING",
     wait: bool = True,
+    start: bool = True,
 ) -> Iterator[PrefectMode]:
     """Configure Prefect and, in local mode without a running service, run a local server for
     the duration. With wait=False the caller calls `mode.server.wait_ready()` itself before
-    the first flow run (so that work without Prefect overlaps the server's start)."""
+    the first flow run (so that work without Prefect overlaps the server's start). With
+    start=False the server's address is settled but its process is started only by
+    `mode.server.start()` (or wait_ready()): a run that turns out to need no Prefect (nothing
+    new to ingest) never pays for it. Whatever was started is drained, settled and stopped."""
     settings = settings or load_settings()
     mode = configure(settings, console_level=console_level)
     if not mode.local or mode.api_url:
@@ -283,7 +298,8 @@ def prefect_session(
             "or configure the runtime first"
         )
     server = LocalPrefectServer(settings, purpose=purpose)
-    server.start()
+    if start:
+        server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
         if wait:

@@ -62,12 +62,24 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
         "exception": 3, "quarantined": 1,
     }  # fmt: skip
 
-    # Running it again does nothing new.
+    assert summary["prefect"] is True and summary["nothing_new"] is False
+
+    # Running it again does nothing new, and does not start Prefect's server for it: the log
+    # the server appends to on every start stays as it was, and no event reaches Prefect.
+    server_log = home / "prefect" / "server.log"
+    log_before = server_log.read_bytes()
     second = run_gongkai(home, "ingest", str(inbox), "--json")
     assert_clean(second)
     again = last_json(second)
     assert again["new"] == 0 and again["duplicates"] == len(plan) + 2
     assert again["processed"] == 0 and again["by_state"] == summary["by_state"]
+    assert again["nothing_new"] is True and again["prefect"] is False
+    assert server_log.read_bytes() == log_before
+    # The resubmissions are still recorded: one audit row each in the catalog.
+    with sqlite3.connect(home / "catalog.sqlite3") as db:
+        (audited,) = db.execute(
+            "SELECT count(*) FROM events WHERE kind = 'duplicate_submission'").fetchone()
+    assert audited == len(plan) + 2
 
     # `gongkai find --json` lists every document with its state and filename.
     found = run_gongkai(home, "find", "--json")
@@ -84,7 +96,8 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
         counts = dict(db.execute("SELECT event, count(*) FROM events GROUP BY event").fetchall())
     assert counts["gongkai.document.received"] == len(plan) + 2
     assert counts["gongkai.document.published"] == 12
-    assert counts["gongkai.document.duplicate_submission"] == len(plan) + 2
+    # The no-op re-run sent none (its audit rows are the record, see `gongkai ingest`).
+    assert "gongkai.document.duplicate_submission" not in counts
     assert counts["prefect.flow-run.Completed"] == 2  # ingest + its publish subflow, once
     # A review decision, the fixity flow and the status report through the same front door.
     withheld = next(d for d in listed if d["state"] == "withheld")
