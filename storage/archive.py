@@ -173,11 +173,16 @@ class Archive:
 
     def read_original(self, key: str, *, sha256: str) -> bytes:
         """The bytes at `key`, verified to hash to `sha256` (ChecksumMismatch otherwise)."""
-        recorded = self.store.head(key).sha256
-        if recorded != sha256.lower():
-            raise ChecksumMismatch(f"{key}: the store holds sha256 {recorded}, expected {sha256}")
-        # get_bytes verifies the bytes against the store's sha256, which is the expected one.
-        return self.store.get_bytes(key)
+        with self.store.open(key) as stream:
+            # Both backends' streams carry the store's recorded sha256: no separate HEAD
+            # (a sidecar read locally, an HTTP round trip on S3) before reading.
+            recorded = getattr(stream, "expected_sha256", None) or self.store.head(key).sha256
+            if recorded != sha256.lower():
+                raise ChecksumMismatch(
+                    f"{key}: the store holds sha256 {recorded}, expected {sha256}"
+                )
+            # Reading to the end verifies the bytes against `recorded`, the expected sha256.
+            return stream.read()
 
     # -- packages ---------------------------------------------------------------------------
 

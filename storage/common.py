@@ -131,6 +131,11 @@ class VerifyingReader(io.RawIOBase):
         self._hash_checked = False
         self._failure: ChecksumMismatch | None = None
 
+    @property
+    def expected_sha256(self) -> str:
+        """The sha256 the store recorded for this object (what the stream is checked against)."""
+        return self._expected_sha256
+
     def readable(self) -> bool:
         return True
 
