@@ -295,3 +295,43 @@ def test_generated_corpus_is_routed_as_its_truth_allows(ctx: Context, tmp_path: 
     assert "published" in states.values()
     public = {k.split("/")[1].split(".")[0] for k in public_keys(ctx) if k.startswith("documents/")}
     assert public == {str(i) for i, s in states.items() if s == "published"}
+
+
+def cover_sheet_docx(serial: int, reason: str) -> bytes:
+    """A drafting cover sheet (发文稿纸) withholding a document, with its 不公开理由."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("石狮市鸿山镇人民政府发文稿纸")
+    rows = [("文号", f"鸿政〔2021〕{serial}号"),
+            ("标题", f"石狮市鸿山镇人民政府关于第{serial}批道路改造招标工作的通知"),
+            ("公开属性", "不予公开"), ("不公开理由", reason), ("签发人", "王五"),
+            ("成文日期", "2021年3月4日")]  # fmt: skip
+    table = document.add_table(rows=len(rows), cols=2)
+    for i, (label, value) in enumerate(rows):
+        table.cell(i, 0).text, table.cell(i, 1).text = label, value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_review_brings_forward_withholding_whose_stated_end_has_passed(ctx: Context) -> None:
+    """A 不公开理由 with an end date that has passed makes the document due now, whatever its
+    next review date says; one whose end lies ahead waits for its date."""
+    lapsing = take_in(ctx, cover_sheet_docx(30, "2021年6月30日前涉及未公开的招标事项"), "30.docx")
+    later = take_in(ctx, cover_sheet_docx(31, "2030年12月31日前涉及未公开的招标事项"), "31.docx")
+    ingest(ctx, [lapsing, later])
+    assert {ctx.catalog.get(i).state for i in (lapsing, later)} == {"withheld"}
+    first = ctx.catalog.get(lapsing).next_review_at
+    assert first is not None and first > date(2021, 7, 1)  # the 12-month default
+    assert service.review_due(ctx).due == []
+
+    ctx.clock.now = datetime(2021, 7, 2, 2, 0, tzinfo=UTC)  # the stated end has passed
+    report = service.review_due(ctx)
+    assert report.brought_forward == [lapsing]
+    assert [r.id for r in report.due] == [lapsing]
+    assert ctx.catalog.get(later).next_review_at > date(2021, 7, 2)
+    kinds = [e.kind for e in ctx.catalog.history(lapsing)]
+    assert "review_brought_forward" in kinds
