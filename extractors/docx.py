@@ -28,6 +28,7 @@ from gongkai.extractors.safety import (
     SafeZip,
     check_xml,
     parse_xml,
+    prolog_declares_dtd,
 )
 
 __all__ = ["read_docx"]
@@ -471,27 +472,6 @@ def _damaged(detail: str) -> ExtractionError:
     )
 
 
-def _prolog_verdict(head: bytes) -> bool | None:
-    """True if the XML's prolog declares a DOCTYPE, False once the root element starts without
-    one, None if `head` ends inside the prolog (the same scan as `safety.has_dtd`, which needs
-    the whole part)."""
-    position = 0
-    while True:
-        position = head.find(b"<", position)
-        if position < 0:
-            return None
-        if head.startswith(b"<?", position):
-            position = head.find(b"?>", position)
-        elif head.startswith(b"<!--", position):
-            position = head.find(b"-->", position)
-        elif len(head) - position < 9:
-            return None  # "<!DOCTYPE" may be cut by the chunk's end
-        else:
-            return head.startswith(b"<!", position)
-        if position < 0:
-            return None
-
-
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 
@@ -540,7 +520,7 @@ def _checked_package(data: bytes, limits: Limits) -> None:
                     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]:
                         check_xml(head + stream.read(), name)
                         break
-                    verdict = _prolog_verdict(head)
+                    verdict = prolog_declares_dtd(head, complete=False)
                     if verdict:
                         check_xml(head, name)  # raises the one unsafe_xml error
                     if verdict is False or not chunk:

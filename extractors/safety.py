@@ -261,24 +261,34 @@ def _unsafe_xml(part: str) -> ExtractionError:
     )
 
 
-def has_dtd(data: bytes) -> bool:
-    """True if the XML declares a DOCTYPE (entities can only be declared inside one). A DTD
-    must come before the root element, so only the prolog is scanned, except in UTF-16."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
-        return any(mark in data for mark in _DTD_MARKS_16)
+def prolog_declares_dtd(head: bytes, *, complete: bool) -> bool | None:
+    """True if the XML prolog in `head` declares a DOCTYPE, False once the root element starts
+    without one. A DTD must come before the root element, so only the prolog is scanned. With
+    complete=False `head` is the start of a part: None means it ends inside the prolog."""
+    undecided = False if complete else None
     position = 0
     while True:
-        position = data.find(b"<", position)
+        position = head.find(b"<", position)
         if position < 0:
-            return False
-        if data.startswith(b"<?", position):
-            position = data.find(b"?>", position)
-        elif data.startswith(b"<!--", position):
-            position = data.find(b"-->", position)
+            return undecided
+        if head.startswith(b"<?", position):
+            position = head.find(b"?>", position)
+        elif head.startswith(b"<!--", position):
+            position = head.find(b"-->", position)
+        elif not complete and len(head) - position < 9:
+            return None  # "<!DOCTYPE" may be cut by the chunk's end
         else:
-            return data.startswith(b"<!", position)  # a declaration, or the root element
+            return head.startswith(b"<!", position)  # a declaration, or the root element
         if position < 0:
-            return False
+            return undecided
+
+
+def has_dtd(data: bytes) -> bool:
+    """True if the XML declares a DOCTYPE (entities can only be declared inside one); UTF-16
+    parts are searched whole."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        return any(mark in data for mark in _DTD_MARKS_16)
+    return bool(prolog_declares_dtd(data, complete=True))
 
 
 def check_xml(data: bytes, part: str) -> None:
