@@ -656,17 +656,7 @@ class Catalog:
         ids = list(dict.fromkeys(o.doc_id for o in outcomes))
         at = _now()
         with self._writing() as session:
-            states: dict[int, str] = {}
-            for start in range(0, len(ids), 10_000):
-                chunk = ids[start : start + 10_000]
-                rows = session.execute(
-                    select(Document.id, Document.state).where(Document.id.in_(chunk))
-                    .with_for_update()
-                ).all()  # fmt: skip
-                states.update((doc_id, state) for doc_id, state in rows)
-            missing = [i for i in ids if i not in states]
-            if missing:
-                raise DocumentNotFound(f"no documents {missing}")
+            states: dict[int, str] = _lock_documents(session, ids, Document.state)
             # Bulk statements (executemany) instead of one ORM flush per document: the same
             # rows and audit events as save_extraction + transition/update would write.
             updates: list[dict[str, Any]] = []
@@ -1024,16 +1014,9 @@ class Catalog:
         years = dict(documents)
         at = _now()
         with self._writing() as session:
-            numbered: dict[int, str | None] = {}
-            for start in range(0, len(ids), 10_000):
-                rows = session.execute(
-                    select(Document.id, Document.index_number)
-                    .where(Document.id.in_(ids[start : start + 10_000])).with_for_update()
-                ).all()  # fmt: skip
-                numbered.update((doc_id, index_number) for doc_id, index_number in rows)
-            missing = [i for i in ids if i not in numbered]
-            if missing:
-                raise DocumentNotFound(f"no documents {missing}")
+            numbered: dict[int, str | None] = _lock_documents(
+                session, ids, Document.index_number
+            )
             updates: list[dict[str, Any]] = []
             events: list[dict[str, Any]] = []
             for doc_id in ids:
@@ -1110,6 +1093,23 @@ class Catalog:
             ):
                 cited[document_id].append(number)
         return [_document_record(d, tuple(cited[d.id])) for d in documents]
+
+
+def _lock_documents(session: Session, ids: Sequence[int], column: Any) -> dict[int, Any]:
+    """Lock the documents' rows for this transaction (FOR UPDATE; SQLite's write transaction
+    already excludes other writers) and return id -> `column`. DocumentNotFound names any id
+    that does not exist. Chunked: an IN list has a parameter limit."""
+    found: dict[int, Any] = {}
+    for start in range(0, len(ids), 10_000):
+        rows = session.execute(
+            select(Document.id, column).where(Document.id.in_(ids[start : start + 10_000]))
+            .with_for_update()
+        ).all()  # fmt: skip
+        found.update((doc_id, value) for doc_id, value in rows)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise DocumentNotFound(f"no documents {missing}")
+    return found
 
 
 def _document_record(document: Document, cited: tuple[str, ...]) -> DocumentRecord:
