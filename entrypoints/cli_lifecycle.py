@@ -224,7 +224,8 @@ def ingest(
                     progress.advance(process_bar if stage == "process" else publish_bar, done)
 
                 try:
-                    with runtime.use_context(ctx, pool=pool, progress=on_progress):
+                    with runtime.use_context(ctx, pool=pool, progress=on_progress), \
+                            runtime.one_shot_runs(mode):
                         flow_result = ingest_documents(waiting, chunk_size=chunk_size)
                 finally:
                     events.wait_attached()

@@ -333,13 +333,14 @@ def run_watch(
     def after_batch(batch: list[Taken]) -> None:
         ids = accepted_ids(t for t in batch if not t.duplicate)
         if run_flows and ids:
-            with runtime.use_context(ctx):
+            with runtime.use_context(ctx), runtime.one_shot_runs(mode):
                 run_lifecycle(ids, settings)
             counts["ingested"] += len(ids)
 
+    mode = runtime.PrefectMode(local=False, api_url=None, prefect_home=None)
     with contextlib.ExitStack() as stack:
         if run_flows:
-            stack.enter_context(runtime.prefect_session(settings, purpose="batch"))
+            mode = stack.enter_context(runtime.prefect_session(settings, purpose="batch"))
         sink = event_sink(settings)
         ctx = stack.enter_context(Context.open(settings, events=sink))
         flush = getattr(sink, "flush", None)

@@ -70,6 +70,17 @@ class MemoryEventSink:
         self.events.clear()
 
 
+_sent_lock = threading.Lock()
+_sent = 0
+
+
+def sent_count() -> int:
+    """Events handed to Prefect's events client by this process (every PrefectEventSink).
+    The local server's shutdown waits until it has stored this many `gongkai.` events."""
+    with _sent_lock:
+        return _sent
+
+
 class PrefectEventSink:
     """Emits through Prefect's events client (local temporary server or PREFECT_API_URL)."""
 
@@ -87,10 +98,13 @@ class PrefectEventSink:
         payload: Mapping[str, Any],
         resource_name: str | None = None,
     ) -> None:
+        global _sent
         resource = {"prefect.resource.id": resource_id}
         if resource_name:
             resource["prefect.resource.name"] = resource_name
-        self._emit_event(event=event, resource=resource, payload=dict(payload))
+        if self._emit_event(event=event, resource=resource, payload=dict(payload)) is not None:
+            with _sent_lock:
+                _sent += 1
 
 
 class AuditOnlyEventSink:

@@ -22,6 +22,7 @@ its settings from the environment when it is first imported).
     configure(settings=None, *, console_level="WARNING") -> PrefectMode
     LocalPrefectServer(settings, purpose="batch"|"service").start() / wait_ready() / stop()
     prefect_session(settings=None, *, purpose="batch") -> context manager yielding PrefectMode
+    one_shot_runs(mode)                            # no heartbeats against a batch server
     use_context(ctx, *, pool=None, progress=None)  # flows in this process use ctx
     flow_context() / flow_workers(n) / report_progress(stage, done)   # used by the flows
 """
@@ -42,7 +43,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gongkai.config import Settings, load_settings
 
@@ -177,6 +178,11 @@ class LocalPrefectServer:
             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "200",
             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.25",
         })  # fmt: skip
+        if self.purpose == "batch":
+            # Registering Prefect's block types costs a fresh database about a second of CPU
+            # at every start (the memo that skips it is per database). A one-shot batch run
+            # uses no blocks and serves no UI; a `service` server registers them for the UI.
+            env["PREFECT_API_BLOCKS_REGISTER_ON_START"] = "false"
         off = _BATCH_SERVICES_OFF if self.purpose == "batch" else _SERVICE_SERVICES_OFF
         for service in off:
             env[f"PREFECT_SERVER_SERVICES_{service}_ENABLED"] = "false"
@@ -222,10 +228,13 @@ class LocalPrefectServer:
                 json.dumps({"pid": self.process.pid, "api_url": self.api_url})
             )
 
-    def stored_events(self) -> int | None:
-        """How many events the server has stored (None if it cannot tell)."""
-        body = json.dumps({"filter": {"occurred": {"since": "2000-01-01T00:00:00Z"}},
-                           "limit": 1}).encode()  # fmt: skip
+    def stored_events(self, prefix: str | None = None) -> int | None:
+        """How many events the server has stored, all or those whose name starts with
+        `prefix` (None if it cannot tell)."""
+        event_filter: dict[str, Any] = {"occurred": {"since": "2000-01-01T00:00:00Z"}}
+        if prefix is not None:
+            event_filter["event"] = {"prefix": [prefix]}
+        body = json.dumps({"filter": event_filter, "limit": 1}).encode()
         request = urllib.request.Request(
             self.api_url + "/events/filter", data=body, method="POST",
             headers={"Content-Type": "application/json"},
@@ -236,17 +245,31 @@ class LocalPrefectServer:
         except (urllib.error.URLError, OSError, TimeoutError, ValueError, KeyError):
             return None
 
-    def settle(self, timeout: float = 60, quiet_s: float = 0.8) -> None:
+    def settle(self, sent: int | None = None, *, timeout: float = 60,
+               quiet_s: float = 0.5) -> None:  # fmt: skip
         """Wait until the server has stored the events it received: they pass through an
-        in-memory queue, and a server stopped too early loses what is still in it. Stored
-        once the count holds still for `quiet_s`, a few times the persister's flush interval
-        (0.25 s, set above)."""
+        in-memory queue, and a server stopped too early loses what is still in it.
+
+        `sent`: how many gongkai events this process sent (events.sent_count()). Once that
+        many are stored, everything sent before them is too (one stream, persisted in order),
+        and what the server made itself meanwhile (flow-run states) is written within one
+        flush interval (0.25 s, set above); so one quiet interval suffices. Without `sent`,
+        the count must hold still for `quiet_s`, two flush intervals."""
         if self.process is None or self.process.poll() is not None:
             return
         deadline = time.monotonic() + timeout
+        if sent:
+            while time.monotonic() < deadline:
+                stored = self.stored_events(prefix="gongkai.")
+                if stored is None:
+                    return
+                if stored >= sent:
+                    quiet_s = 0.3
+                    break
+                time.sleep(0.1)
         last, since = self.stored_events(), time.monotonic()
         while time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.1)
             count = self.stored_events()
             if count is None:
                 return
@@ -307,9 +330,35 @@ def prefect_session(
         yield PrefectMode(True, server.api_url, mode.prefect_home, server)
     finally:
         _drain_events()
-        server.settle()
+        server.settle(_sent_events())
         server.stop()
         os.environ.pop("PREFECT_API_URL", None)
+
+
+@contextlib.contextmanager
+def one_shot_runs(mode: PrefectMode) -> Iterator[None]:
+    """Flow runs started in this block against the command's own batch server send no
+    heartbeats. A heartbeat lets a server's automations notice a run whose process died; a
+    batch server has no automations and stops with the command. Prefect joins the heartbeat
+    thread at the end of every flow run, and that thread sleeps in one-second steps: up to a
+    second of idle wait per run (ingest and its publish subflow). Runs against a user's
+    server or `gongkai serve` keep their heartbeats."""
+    server = mode.server
+    if server is None or server.purpose != "batch":
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def _sent_events() -> int | None:
+    if "gongkai.flows.events" not in sys.modules:
+        return None
+    from gongkai.flows.events import sent_count
+
+    return sent_count()
 
 
 def _drain_events() -> None:

@@ -99,6 +99,8 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     # The no-op re-run sent none (its audit rows are the record, see `gongkai ingest`).
     assert "gongkai.document.duplicate_submission" not in counts
     assert counts["prefect.flow-run.Completed"] == 2  # ingest + its publish subflow, once
+    # Runs against the command's own batch server send no heartbeats (runtime.one_shot_runs).
+    assert "prefect.flow-run.heartbeat" not in counts
     # A review decision, the fixity flow and the status report through the same front door.
     withheld = next(d for d in listed if d["state"] == "withheld")
     decided = run_gongkai(home, "review", "decide", str(withheld["id"]), "release",
