@@ -28,6 +28,7 @@ import fcntl
 import io
 import json
 import os
+import stat
 import sys
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -148,23 +149,41 @@ class LocalStore(ObjectStore):
         self, key: str, resolved_dirs: dict[Path, Path] | None = None
     ) -> tuple[Path, Path]:
         """The data and sidecar paths of `key`. With `resolved_dirs` (one batch's cache of
-        resolved folders) a folder shared by many keys is resolved once; the last segment is
-        still checked on its own (a symlink there is resolved in full)."""
+        resolved folders) a folder is resolved from its cached parent with one lstat of its
+        own name, instead of every component again; the last segment is still checked on its
+        own (a symlink there is resolved in full)."""
         check_key(key)
         data_path = self.data_dir / key
         meta_path = self.meta_dir / key
         # Resolve-and-check: a symlink planted inside the tree must not lead outside it.
-        for path, base in ((data_path, self._data_real), (meta_path, self._meta_real)):
+        for path, base, base_real in ((data_path, self.data_dir, self._data_real),
+                                      (meta_path, self.meta_dir, self._meta_real)):  # fmt: skip
             if resolved_dirs is None or path.is_symlink():
                 real = path.resolve()
             else:
-                parent = resolved_dirs.get(path.parent)
-                if parent is None:
-                    parent = resolved_dirs[path.parent] = path.parent.resolve()
-                real = parent / path.name
-            if not real.is_relative_to(base):
+                real = self._real_dir(path.parent, base, base_real, resolved_dirs) / path.name
+            if not real.is_relative_to(base_real):
                 raise UnsafeKey(f"key {key!r} resolves outside the store")
         return data_path, meta_path
+
+    @staticmethod
+    def _real_dir(
+        directory: Path, base: Path, base_real: Path, cache: dict[Path, Path]
+    ) -> Path:
+        """`directory` (under `base`) with symlinks resolved, memoised per folder in `cache`.
+        A folder that is no symlink (or does not exist yet) resolves to its parent's real
+        path plus its name; a symlink is resolved in full."""
+        real = cache.get(directory)
+        if real is not None:
+            return real
+        if directory == base:
+            real = base_real
+        elif directory.is_symlink():
+            real = directory.resolve()
+        else:
+            real = LocalStore._real_dir(directory.parent, base, base_real, cache) / directory.name
+        cache[directory] = real
+        return real
 
     @contextlib.contextmanager
     def _locked(self, exclusive: bool) -> Iterator[None]:
@@ -207,10 +226,16 @@ class LocalStore(ObjectStore):
         return directory / f"{RESERVED_SEGMENT_PREFIX}{uuid.uuid4().hex}.tmp"
 
     @staticmethod
-    def _make_dirs(directory: Path, key: str, new_parents: set[Path] | None = None) -> None:
+    def _make_dirs(
+        directory: Path,
+        key: str,
+        new_parents: set[Path] | None = None,
+        created: set[Path] | None = None,
+    ) -> None:
         """Create the key's folders; fsync the parent of each new one so that the folder
         entries survive a crash as well as the files in them (or, with `new_parents`, collect
-        those parents for the caller's own durability barrier)."""
+        those parents for the caller's own durability barrier). `created` collects the
+        folders this call made."""
         missing: list[Path] = []
         probe = directory
         while not probe.is_dir():
@@ -230,6 +255,8 @@ class LocalStore(ObjectStore):
                         f"key {key!r} needs a folder where an object of a shorter key is stored"
                     ) from None
                 continue  # a concurrent writer made it
+            if created is not None:
+                created.add(folder)
             if new_parents is not None:
                 new_parents.add(folder.parent)
             else:
@@ -308,7 +335,8 @@ class LocalStore(ObjectStore):
         results: list[ObjectInfo | StorageError | None] = [None] * len(requests)
         staged: list[tuple[int, Path, Path, Path, Path, dict[str, Any]]] = []
         new_parents: set[Path] = set()
-        temps: list[Path] = []
+        created: set[Path] = set()  # folders made by this batch: nothing is in them yet
+        temps: set[Path] = set()
         resolved_dirs: dict[Path, Path] = {}
         try:
             for position, request in enumerate(requests):
@@ -317,15 +345,18 @@ class LocalStore(ObjectStore):
                     content_type = check_content_type(request.content_type)
                     user_metadata = check_metadata(request.metadata)
                     expected = check_sha256(request.sha256)
-                    if self.write_once and meta_path.exists():
+                    # An early refusal saves writing the bytes; the check under the lock
+                    # below is the one that counts. A folder this batch made is empty.
+                    if (self.write_once and meta_path.parent not in created
+                            and meta_path.exists()):  # fmt: skip
                         raise ObjectExists(
                             f"{self.bucket}/{request.key} exists and this store is write-once"
                         )
-                    self._make_dirs(data_path.parent, request.key, new_parents)
-                    self._make_dirs(meta_path.parent, request.key, new_parents)
+                    self._make_dirs(data_path.parent, request.key, new_parents, created)
+                    self._make_dirs(meta_path.parent, request.key, new_parents, created)
                     temp_data = self._temp_path(data_path.parent)
                     temp_meta = self._temp_path(meta_path.parent)
-                    temps += [temp_data, temp_meta]
+                    temps.add(temp_data)
                     size, digest = self._write_temp(temp_data, request.key, bytes(request.data),
                                                     expected, None, sync=False)  # fmt: skip
                     sidecar = {
@@ -333,6 +364,7 @@ class LocalStore(ObjectStore):
                         "size": size, "content_type": content_type, "metadata": user_metadata,
                         "last_modified": datetime.now(UTC).isoformat(),
                     }  # fmt: skip
+                    temps.add(temp_meta)
                     with open(temp_meta, "xb") as meta_file:
                         meta_file.write(
                             json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
@@ -346,26 +378,39 @@ class LocalStore(ObjectStore):
             with self._locked(exclusive=True):
                 for position, data_path, meta_path, temp_data, temp_meta, sidecar in staged:
                     key = requests[position].key
-                    if self.write_once and meta_path.exists():
-                        results[position] = ObjectExists(
-                            f"{self.bucket}/{key} exists and this store is write-once"
-                        )
-                        continue
-                    if data_path.is_dir() or meta_path.is_dir():
-                        results[position] = ObjectExists(
-                            f"key {key!r} is a folder of other objects"
-                        )
+                    refusal = self._commit_refusal(key, data_path, meta_path)
+                    if refusal is not None:
+                        results[position] = refusal
                         continue
                     os.replace(temp_data, data_path)
                     os.replace(temp_meta, meta_path)
+                    temps.difference_update((temp_data, temp_meta))
                     touched.update((data_path.parent, meta_path.parent))
                     results[position] = self._info(key, sidecar)
             _make_durable([], touched)
         finally:
-            for temp in temps:
+            for temp in temps:  # those not renamed into place
                 with contextlib.suppress(FileNotFoundError):
                     temp.unlink()
         return [r if r is not None else StorageError("not written") for r in results]
+
+    def _commit_refusal(self, key: str, data_path: Path, meta_path: Path) -> ObjectExists | None:
+        """Why `key` cannot be committed now (held under the bucket's lock), or None. One
+        stat of the sidecar decides write-once and "a folder is there"; the data path is
+        looked at only when the sidecar is absent (a folder there blocks the rename)."""
+        try:
+            meta_is_dir = stat.S_ISDIR(os.stat(meta_path).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            if data_path.is_dir():
+                return ObjectExists(f"key {key!r} is a folder of other objects")
+            return None
+        if meta_is_dir:
+            return ObjectExists(f"key {key!r} is a folder of other objects")
+        if self.write_once:
+            return ObjectExists(f"{self.bucket}/{key} exists and this store is write-once")
+        if data_path.is_dir():
+            return ObjectExists(f"key {key!r} is a folder of other objects")
+        return None
 
     def _write_temp(
         self,

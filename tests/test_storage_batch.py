@@ -19,6 +19,7 @@ from gongkai.storage.catalog import (
     StaleState,
     with_extraction,
 )
+from gongkai.storage.common import RESERVED_SEGMENT_PREFIX
 from gongkai.storage.local import LocalStore, PutRequest
 from gongkai.storage.objects import ChecksumMismatch, ObjectExists, UnsafeKey
 
@@ -227,3 +228,62 @@ def test_put_many_refuses_a_key_behind_a_planted_symlink(tmp_path: Path) -> None
     assert isinstance(results[0], UnsafeKey)
     assert not isinstance(results[1], Exception)
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("tree", ["data", "meta"])
+def test_put_many_refuses_keys_under_a_symlinked_folder_deeper_down(
+    tmp_path: Path, tree: str
+) -> None:
+    # The batch resolves folders from its cache one level at a time: a symlink two levels
+    # down, in either tree, must still be seen, for every key of the batch under it.
+    store = LocalStore(tmp_path / "root", "archive", write_once=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    base = store.data_dir if tree == "data" else store.meta_dir
+    (base / "2020" / "issuer").mkdir(parents=True)
+    (base / "2020" / "issuer" / "escape").symlink_to(outside, target_is_directory=True)
+    results = store.put_many([
+        PutRequest("2020/issuer/fine/x", b"0"),
+        PutRequest("2020/issuer/escape/x", b"1"),
+        PutRequest("2020/issuer/escape/deeper/y", b"2"),
+        PutRequest("2020/issuer/fine/z", b"3"),
+    ])  # fmt: skip
+    assert isinstance(results[1], UnsafeKey) and isinstance(results[2], UnsafeKey)
+    assert not isinstance(results[0], Exception) and not isinstance(results[3], Exception)
+    assert list(outside.iterdir()) == []
+    assert store.get_bytes("2020/issuer/fine/z") == b"3"
+
+
+@pytest.mark.parametrize("write_once", [True, False])
+def test_put_many_refuses_a_key_where_a_folder_or_a_shorter_object_is(
+    tmp_path: Path, write_once: bool
+) -> None:
+    store = LocalStore(tmp_path, "archive", write_once=write_once)
+    store.put("a/b", b"object under folder a")
+    store.put("c", b"object c")
+    results = store.put_many([
+        PutRequest("a", b"where folder a is"),
+        PutRequest("c/d", b"under object c"),
+        PutRequest("e", b"fine"),
+    ])  # fmt: skip
+    assert isinstance(results[0], ObjectExists)
+    assert isinstance(results[1], ObjectExists)
+    assert not isinstance(results[2], Exception)
+    assert store.get_bytes("a/b") == b"object under folder a"
+    assert store.get_bytes("c") == b"object c"
+    # Nothing half-written is left behind: no temporary files in either tree.
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(RESERVED_SEGMENT_PREFIX)]
+    assert leftovers == []
+
+
+def test_put_many_overwrites_on_a_mutable_store_and_refuses_on_a_write_once_one(
+    tmp_path: Path,
+) -> None:
+    mutable = LocalStore(tmp_path / "m", "public", write_once=False)
+    once = LocalStore(tmp_path / "o", "archive", write_once=True)
+    for store in (mutable, once):
+        store.put_many([PutRequest("k", b"first")])
+    again_mutable = mutable.put_many([PutRequest("k", b"second")])
+    again_once = once.put_many([PutRequest("k", b"second")])
+    assert not isinstance(again_mutable[0], Exception) and mutable.get_bytes("k") == b"second"
+    assert isinstance(again_once[0], ObjectExists) and once.get_bytes("k") == b"first"
