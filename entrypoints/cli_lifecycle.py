@@ -34,6 +34,10 @@ STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withhe
 stderr = Console(stderr=True)
 
 
+# New documents handed to the worker processes at a time during intake (two batches each).
+READ_AHEAD_BATCH = 80
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -165,10 +169,21 @@ def ingest(
         with Context.open(settings, events=events) as ctx, progress, pool:
             intake_bar = progress.add_task("intake", total=len(files))
 
+            # New documents go to the workers a batch at a time while intake goes on: their
+            # reading and archiving overlaps intake, the server's start and Prefect's import.
+            # (Prepared ahead, recorded later by the flow, which checks each is still waiting.)
+            read_ahead: list[int] = []
+
             def on_intake(item: IntakeItem) -> None:
                 progress.advance(intake_bar)
-                if item.result is not None and item.result.new:
-                    start_background_work()
+                if item.result is None or not item.result.new:
+                    return
+                start_background_work()
+                read_ahead.append(item.result.record.id)
+                # The pool is handed work once its processes are up (warm() made them).
+                if len(read_ahead) >= READ_AHEAD_BATCH and not warming.is_alive():
+                    pool.prefetch(settings, read_ahead)
+                    read_ahead.clear()
 
             items = intake_files(
                 ctx, files, source="cli", actor=actor, declared_disclosure=declared_disclosure,
@@ -193,10 +208,11 @@ def ingest(
             mark = time.perf_counter()
             if uses_prefect:
                 start_background_work()  # documents left waiting by an earlier run
-            if uses_prefect and mode.server is not None:
+            if uses_prefect:
                 warming.join()
                 # The readers are pure: the workers read ahead while Prefect's server starts.
                 pool.prefetch(settings, waiting)
+            if uses_prefect and mode.server is not None:
                 mode.server.wait_ready()
             timings["prefect_wait"] = time.perf_counter() - mark
             mark = time.perf_counter()

@@ -133,3 +133,40 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     assert (site / "index.html").exists() and (site / "feed.atom").exists()
     assert len(list((site / "documents").glob("*.json"))) == 13
+
+
+def test_ingest_reads_ahead_while_taking_in_and_records_each_document_once(
+    tmp_path: Path,
+) -> None:
+    # Enough new documents that the workers are handed batches while intake still runs
+    # (cli_lifecycle.READ_AHEAD_BATCH): each is still read, archived and recorded once.
+    from gongkai.entrypoints.cli_lifecycle import READ_AHEAD_BATCH
+
+    count = 3 * READ_AHEAD_BATCH + 17
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    cycle = ["active", "on_request", "withheld", "partial", None]
+    for serial in range(1, count + 1):
+        data, truth = make_docx(serial, disclosure=cycle[serial % len(cycle)])
+        (inbox / truth.filename).write_bytes(data)
+    home = tmp_path / "home"
+
+    result = run_gongkai(home, "ingest", str(inbox), "--workers", "2", "--json")
+    assert_clean(result)
+    summary = last_json(result)
+    assert summary["new"] == count and summary["processed"] == count
+    assert summary["failed"] == {} and "received" not in summary["by_state"]
+    with sqlite3.connect(home / "catalog.sqlite3") as db:
+        routed = db.execute(
+            "SELECT document_id, count(*) FROM events WHERE actor = 'ingest' "
+            "AND kind IN ('state', 'routed') GROUP BY document_id").fetchall()
+        extracted = db.execute(
+            "SELECT count(*), count(DISTINCT document_id) FROM events "
+            "WHERE kind = 'extracted'").fetchone()
+        packaged = db.execute(
+            "SELECT count(*) FROM documents WHERE archive_key IS NOT NULL").fetchone()
+    assert len(routed) == count and {n for _doc, n in routed} == {1}
+    assert extracted == (count, count)
+    assert packaged == (count,)
+    manifests = list((home / "objects").rglob("manifest.json"))
+    assert len([m for m in manifests if ".gongkai-meta" not in m.parts]) == count
