@@ -291,8 +291,10 @@ class Archive:
                 continue
             manifests[position] = (prefix, {}, members)
             for name, (data, content_type) in members.items():
-                requests.append(PutRequest(f"{prefix}/{name}", data, content_type,
-                                           _digest(data)))  # fmt: skip
+                # The store hashes what it writes and the manifest records that hash; the
+                # original is also held to the sha256 checked above while it is written.
+                expected = record.sha256 if data is package.original else None
+                requests.append(PutRequest(f"{prefix}/{name}", data, content_type, expected))
                 owners.append((position, name))
         for (position, name), result in zip(owners, put_many(requests), strict=True):
             if position not in manifests:

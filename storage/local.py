@@ -458,6 +458,8 @@ class LocalStore(ObjectStore):
         # Walk only the folder the prefix names; the rest of the prefix filters names.
         folder = prefix.rpartition("/")[0]
         start = self.meta_dir / folder if folder else self.meta_dir
+        if not start.is_dir():
+            return  # no such folder: nothing to list (and nothing to resolve)
         if not start.resolve().is_relative_to(self._meta_real):
             raise UnsafeKey(f"prefix {prefix!r} resolves outside the store")
         keys: list[str] = []
