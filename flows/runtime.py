@@ -42,6 +42,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -228,10 +229,13 @@ class LocalPrefectServer:
                 json.dumps({"pid": self.process.pid, "api_url": self.api_url})
             )
 
-    def stored_events(self, prefix: str | None = None) -> int | None:
+    def stored_events(
+        self, prefix: str | None = None, since: datetime | None = None
+    ) -> int | None:
         """How many events the server has stored, all or those whose name starts with
-        `prefix` (None if it cannot tell)."""
-        event_filter: dict[str, Any] = {"occurred": {"since": "2000-01-01T00:00:00Z"}}
+        `prefix` and that occurred `since` then (None if it cannot tell)."""
+        start = since.isoformat() if since is not None else "2000-01-01T00:00:00+00:00"
+        event_filter: dict[str, Any] = {"occurred": {"since": start}}
         if prefix is not None:
             event_filter["event"] = {"prefix": [prefix]}
         body = json.dumps({"filter": event_filter, "limit": 1}).encode()
@@ -245,22 +249,22 @@ class LocalPrefectServer:
         except (urllib.error.URLError, OSError, TimeoutError, ValueError, KeyError):
             return None
 
-    def settle(self, sent: int | None = None, *, timeout: float = 60,
+    def settle(self, sent: int = 0, since: datetime | None = None, *, timeout: float = 60,
                quiet_s: float = 0.5) -> None:  # fmt: skip
         """Wait until the server has stored the events it received: they pass through an
         in-memory queue, and a server stopped too early loses what is still in it.
 
-        `sent`: how many gongkai events this process sent (events.sent_count()). Once that
-        many are stored, everything sent before them is too (one stream, persisted in order),
-        and what the server made itself meanwhile (flow-run states) is written within one
-        flush interval (0.25 s, set above); so one quiet interval suffices. Without `sent`,
-        the count must hold still for `quiet_s`, two flush intervals."""
+        `sent`: how many gongkai events this process sent to it from `since` on. Once that
+        many of them are stored, everything sent before them is too (one stream, persisted
+        in order), and what the server made itself meanwhile (flow-run states) is written
+        within one flush interval (0.25 s, set above); so one quiet interval suffices.
+        Without `sent`, the count must hold still for `quiet_s`, two flush intervals."""
         if self.process is None or self.process.poll() is not None:
             return
         deadline = time.monotonic() + timeout
-        if sent:
+        if sent > 0 and since is not None:
             while time.monotonic() < deadline:
-                stored = self.stored_events(prefix="gongkai.")
+                stored = self.stored_events(prefix="gongkai.", since=since)
                 if stored is None:
                     return
                 if stored >= sent:
@@ -321,6 +325,9 @@ def prefect_session(
             "or configure the runtime first"
         )
     server = LocalPrefectServer(settings, purpose=purpose)
+    # What this session sends is told apart from earlier runs' events in the same database
+    # (and from earlier sessions in this process) for settle().
+    session_started, sent_before = datetime.now(UTC) - timedelta(seconds=1), _sent_events()
     if start:
         server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
@@ -330,7 +337,7 @@ def prefect_session(
         yield PrefectMode(True, server.api_url, mode.prefect_home, server)
     finally:
         _drain_events()
-        server.settle(_sent_events())
+        server.settle(_sent_events() - sent_before, session_started)
         server.stop()
         os.environ.pop("PREFECT_API_URL", None)
 
@@ -353,9 +360,9 @@ def one_shot_runs(mode: PrefectMode) -> Iterator[None]:
         yield
 
 
-def _sent_events() -> int | None:
+def _sent_events() -> int:
     if "gongkai.flows.events" not in sys.modules:
-        return None
+        return 0
     from gongkai.flows.events import sent_count
 
     return sent_count()
