@@ -44,10 +44,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gongkai.extractors.model import DocumentMetadata
+from gongkai.storage.migrations import HEAD_REVISION
 from gongkai.storage.models import (
     CitedFileNumber,
     Document,
@@ -352,6 +353,8 @@ class Catalog:
         """The catalog, its schema brought up to date (an empty database is created)."""
         catalog = cls(database_url)
         try:
+            if catalog._stored_revision() == HEAD_REVISION:
+                return catalog  # up to date: no Alembic needed
             current, head = catalog.current_revision(), catalog.head_revision()
             if current != head:
                 if current is not None and not catalog._knows_revision(current):
@@ -391,6 +394,16 @@ class Catalog:
 
         script = ScriptDirectory.from_config(self._alembic_config())
         return any(r.revision == revision for r in script.walk_revisions())
+
+    def _stored_revision(self) -> str | None:
+        """The revision recorded in the database by one query, or None where there is none
+        (a new database) or it is not a single row (then Alembic decides)."""
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        except SQLAlchemyError:
+            return None
+        return str(rows[0][0]) if len(rows) == 1 else None
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext

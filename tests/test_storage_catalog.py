@@ -508,3 +508,27 @@ def test_migrations_downgrade_to_nothing_and_back(database_url: str):
         assert created
         catalog.save_extraction(record.id, metadata(text="重建后的全文索引照常工作。"), actor="t")
         assert _ids(catalog.find(FindQuery(text="全文索引"))) == [record.id]
+
+
+def test_head_revision_constant_is_alembics_head(sqlite_url: str) -> None:
+    from gongkai.storage.migrations import HEAD_REVISION
+
+    with Catalog.open(sqlite_url) as catalog:
+        assert HEAD_REVISION == catalog.head_revision() == catalog.current_revision()
+
+
+def test_opening_an_up_to_date_catalog_does_not_load_alembic(database_url: str) -> None:
+    import subprocess
+    import sys
+
+    Catalog.open(database_url).close()  # created and migrated here
+    probe = (
+        "import sys\n"
+        "from gongkai.storage.catalog import Catalog\n"
+        f"Catalog.open({database_url!r}).close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
