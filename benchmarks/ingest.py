@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -102,15 +103,96 @@ def parallel_capacity(docs: Path, work: Path, env: dict[str, str]) -> float:
     return one_s / two_s
 
 
+class CpuSampler:
+    """CPU seconds of a process and its descendants, by role (Linux /proc; elsewhere
+    nothing): the ingest's main process, its worker processes and its Prefect server. Each
+    process's last reading is kept, so a process that ended still counts."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, root_pid: int) -> None:
+        self.root_pid = root_pid
+        self.seen: dict[tuple[int, int], tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _stat(pid: int) -> tuple[int, int, float] | None:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = raw[raw.rfind(")") + 2 :].split()
+        return int(fields[1]), int(fields[19]), (int(fields[11]) + int(fields[12]))
+
+    def _role(self, pid: int) -> str:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            return "other"
+        if pid == self.root_pid:
+            return "main"
+        if "prefect_server" in command:
+            return "Prefect server"
+        if "multiprocessing" in command:
+            return "workers"
+        return "other"
+
+    def _sample(self) -> None:
+        parents: dict[int, int] = {}
+        readings: dict[int, tuple[int, float]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and (stat := self._stat(int(entry))) is not None:
+                parents[int(entry)] = stat[0]
+                readings[int(entry)] = (stat[1], stat[2] / self.TICK)
+        for pid, (started, cpu) in readings.items():
+            ancestor, hops = pid, 0
+            while ancestor not in (self.root_pid, 0, 1) and hops < 20:
+                ancestor, hops = parents.get(ancestor, 0), hops + 1
+            if ancestor == self.root_pid:
+                role = self.seen.get((pid, started), (self._role(pid), 0.0))[0]
+                self.seen[(pid, started)] = (role, cpu)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> CpuSampler:
+        if Path("/proc/self/stat").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def by_role(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for role, cpu in self.seen.values():
+            totals[role] = totals.get(role, 0.0) + cpu
+        return {role: round(cpu, 1) for role, cpu in sorted(totals.items())}
+
+
 def one_round(docs: Path, home: Path, env: dict[str, str]) -> dict[str, Any]:
     shutil.rmtree(home, ignore_errors=True)
     extract_s, _ = run(["extract", str(docs), "--json"], env)
-    ingest_s, ingested = run(["ingest", str(docs), "--json"], env)
-    summary = json.loads(ingested.stdout.strip().splitlines()[-1])
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gongkai.entrypoints.cli", "ingest", str(docs), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    with CpuSampler(process.pid) as sampler:
+        stdout, stderr = process.communicate()
+    ingest_s = time.perf_counter() - started
+    if process.returncode not in (0, 1):
+        sys.exit(f"ingest failed ({process.returncode}):\n{stderr[-3000:]}")
+    summary = json.loads(stdout.strip().splitlines()[-1])
     return {
         "extract_s": extract_s, "ingest_s": ingest_s, "ratio": ingest_s / extract_s,
-        "summary": summary, "load": os.getloadavg()[0],
-        "noisy": [w for w in ("Traceback", "database is locked") if w in ingested.stderr],
+        "summary": summary, "load": os.getloadavg()[0], "cpu": sampler.by_role(),
+        "noisy": [w for w in ("Traceback", "database is locked") if w in stderr],
     }  # fmt: skip
 
 
@@ -145,6 +227,7 @@ def main() -> None:
               f"{result['ingest_s']:6.2f} s = {result['ratio']:.2f} x, "
               f"{count / result['ingest_s']:5.1f} documents/s, load {result['load']:.2f}, "
               f"stages {result['summary'].get('timings')}")  # fmt: skip
+        print(f"         CPU seconds by process: {result['cpu']}")
     median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
     ratios = [r["ratio"] for r in rounds]
     speeds = [count / r["ingest_s"] for r in rounds]
