@@ -76,7 +76,8 @@ _sent = 0
 
 def sent_count() -> int:
     """Events handed to Prefect's events client by this process (every PrefectEventSink).
-    The local server's shutdown waits until it has stored this many `gongkai.` events."""
+    A local server's session counts what it sent by this before and after, and waits at
+    shutdown until the server has stored that many `gongkai.` events (runtime.settle)."""
     with _sent_lock:
         return _sent
 
