@@ -461,8 +461,11 @@ class WorkerPool:
         if self._pool is None:
             import multiprocessing
 
-            # forkserver: never fork a process that has Prefect's threads running.
+            # forkserver: never fork a process that has Prefect's threads running. The fork
+            # server imports the readers and this module once, before any worker forks from
+            # it, so each worker starts with them loaded instead of importing them itself.
             mp = multiprocessing.get_context("forkserver")
+            mp.set_forkserver_preload(list(WORKER_PRELOAD))
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=mp, initializer=_init_worker, initargs=(mp.Lock(),)
             )
@@ -564,6 +567,12 @@ class _TurnTakingCatalog:
 def _init_worker(lock: Any) -> None:
     global _worker_write_lock
     _worker_write_lock = lock
+
+
+# Modules the worker processes need, imported by the fork server (no threads, no connections
+# at import time: safe to fork from).
+WORKER_PRELOAD = ("gongkai.extractors", "gongkai.extractors.docx", "gongkai.extractors.pdf",
+                  "docx", "pdfplumber", "gongkai.flows.service")  # fmt: skip
 
 
 def _warm_worker() -> None:
