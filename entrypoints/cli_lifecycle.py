@@ -38,6 +38,14 @@ stderr = Console(stderr=True)
 READ_AHEAD_BATCH = 80
 
 
+def _catalog_is_new(settings: Settings) -> bool:
+    """True when the home's SQLite catalog does not exist yet (then every file is new). A
+    server database cannot be told cheaply: False."""
+    url = settings.database_url
+    prefix = "sqlite:///"
+    return url.startswith(prefix) and not Path(url[len(prefix):]).exists()
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -160,13 +168,24 @@ def ingest(
         warming = threading.Thread(target=_warm_quietly, args=(pool,), daemon=True)
         importing = threading.Thread(target=_import_flows_quietly, daemon=True)
 
-        def start_background_work() -> None:
+        def start_processes() -> None:
             if warming.ident is None:  # not started yet
                 warming.start()
-                importing.start()
             if mode.server is not None:
                 mode.server.start()  # once; later calls return at once
-        with Context.open(settings, events=events) as ctx, progress, pool:
+
+        def start_background_work() -> None:
+            start_processes()
+            if importing.ident is None:
+                importing.start()
+
+        if files and _catalog_is_new(settings):
+            # A new home: every file is new, so the server and the workers will be needed.
+            # Their processes start now, beside the catalog's creation and the first intake
+            # batch (Prefect's import, in this process, waits for the first new document:
+            # it would take the interpreter lock from them).
+            start_processes()
+        with pool, Context.open(settings, events=events) as ctx, progress:
             intake_bar = progress.add_task("intake", total=len(files))
 
             # New documents go to the workers a batch at a time while intake goes on: their

@@ -29,3 +29,20 @@ def test_one_shot_runs_send_heartbeats_only_where_a_server_outlives_the_command(
         inside = get_current_settings().flows.heartbeat_frequency
     assert (inside is not None) is heartbeats
     assert get_current_settings().flows.heartbeat_frequency == before
+
+
+def test_a_new_home_is_told_by_its_missing_sqlite_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gongkai.entrypoints.cli_lifecycle import _catalog_is_new
+    from gongkai.storage.catalog import Catalog
+
+    monkeypatch.setenv("GONGKAI_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GONGKAI_DATABASE_URL", raising=False)
+    settings = load_settings()
+    assert _catalog_is_new(settings)  # ingest starts Prefect's server and workers at once
+    (tmp_path / "home").mkdir()
+    Catalog.open(settings.database_url).close()
+    assert not _catalog_is_new(settings)  # a known home: they wait for a new document
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+    assert not _catalog_is_new(load_settings())  # a server database is not guessed at
