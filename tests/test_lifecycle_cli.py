@@ -138,8 +138,10 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
 def test_ingest_reads_ahead_while_taking_in_and_records_each_document_once(
     tmp_path: Path,
 ) -> None:
-    # Enough new documents that the workers are handed batches while intake still runs
-    # (cli_lifecycle.READ_AHEAD_BATCH): each is still read, archived and recorded once.
+    # Several read-ahead batches' worth of new documents (cli_lifecycle.READ_AHEAD_BATCH) on
+    # two workers: each is read, archived and recorded once, however intake and the workers'
+    # start interleave (on a fast machine intake may finish before the workers are up; the
+    # read-ahead itself is pinned down in test_lifecycle_service).
     from gongkai.entrypoints.cli_lifecycle import READ_AHEAD_BATCH
 
     count = 3 * READ_AHEAD_BATCH + 17

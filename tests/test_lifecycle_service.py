@@ -335,3 +335,29 @@ def test_review_brings_forward_withholding_whose_stated_end_has_passed(ctx: Cont
     assert ctx.catalog.get(later).next_review_at > date(2021, 7, 2)
     kinds = [e.kind for e in ctx.catalog.history(lapsing)]
     assert "review_brought_forward" in kinds
+
+
+def test_documents_read_ahead_by_the_worker_pool_are_recorded_once(ctx: Context) -> None:
+    # `gongkai ingest` hands documents to the workers while intake still runs (prefetch);
+    # process() records them later. Overlapping read-aheads prepare nothing twice, and a
+    # document another run moved meanwhile keeps that run's outcome.
+    cycle = ["active", "on_request", "withheld", "partial", None]
+    ids = [take_in(ctx, *reversed_args(make_docx(n, disclosure=cycle[n % len(cycle)])))
+           for n in range(1, 31)]  # fmt: skip
+    with service.WorkerPool(2) as pool:
+        pool.warm()
+        pool.prefetch(ctx.settings, ids[:20])
+        pool.prefetch(ctx.settings, ids[10:30])
+        (taken,) = service.process(ctx, [ids[0]])  # another run, in this process
+        outcomes = service.process(ctx, ids, pool=pool)
+    by_id = {o.document_id: o for o in outcomes}
+    assert by_id[ids[0]].skipped and by_id[ids[0]].state == taken.state
+    assert not any(o.failed for o in outcomes)
+    assert [o.document_id for o in outcomes if not o.skipped] == ids[1:]
+    for doc_id in ids:
+        kinds = [e.kind for e in ctx.catalog.history(doc_id)]
+        assert kinds.count("extracted") == 1, (doc_id, kinds)
+        assert kinds.count("state") + kinds.count("routed") == 1, (doc_id, kinds)
+        record = ctx.catalog.get(doc_id)
+        assert record.archive_key is not None
+        assert ctx.archive.verify(record.archive_key).ok
