@@ -226,6 +226,22 @@ def clean_filename(filename: str) -> str:
     return name or "unnamed"
 
 
+def _check_declared(declared_disclosure: str | None) -> None:
+    if declared_disclosure is not None and declared_disclosure not in DISCLOSURE_VALUES:
+        raise ValueError(
+            f"declared disclosure {declared_disclosure!r} is not one of "
+            f"{', '.join(DISCLOSURE_VALUES)}"
+        )
+
+
+def _content_type(data: bytes, filename: str) -> str:
+    """The stored type: from the bytes; plain text named .txt; anything else unknown."""
+    kind = sniff_format(data)
+    if kind is None and filename.lower().endswith(".txt"):
+        return CONTENT_TYPES["txt"]
+    return CONTENT_TYPES.get(kind or "", UNKNOWN_CONTENT_TYPE)
+
+
 def intake(
     ctx: Context,
     data: bytes,
@@ -237,21 +253,11 @@ def intake(
 ) -> IntakeResult:
     """Take in one submitted file. Every file that is not too large is stored and registered,
     whatever its type: one that cannot be read becomes an `exception` document in process()."""
-    if declared_disclosure is not None and declared_disclosure not in DISCLOSURE_VALUES:
-        raise ValueError(
-            f"declared disclosure {declared_disclosure!r} is not one of "
-            f"{', '.join(DISCLOSURE_VALUES)}"
-        )
+    _check_declared(declared_disclosure)
     filename = clean_filename(filename)
-    limit = ctx.settings.max_file_bytes
-    if len(data) > limit:
-        raise IntakeRejected(
-            "too_large", f"{filename}: {len(data)} bytes is more than the limit of {limit} bytes"
-        )
-    kind = sniff_format(data)
-    content_type = CONTENT_TYPES.get(kind or "", UNKNOWN_CONTENT_TYPE)
-    if kind is None and filename.lower().endswith(".txt"):
-        content_type = CONTENT_TYPES["txt"]
+    if len(data) > ctx.settings.max_file_bytes:
+        raise _too_large(filename, len(data), ctx)
+    content_type = _content_type(data, filename)
     sha256 = hashlib.sha256(data).hexdigest()
     known = ctx.catalog.get_by_sha256(sha256)
     if known is not None:
@@ -301,11 +307,7 @@ def intake_files(
     originals of a batch are made durable together and registered in one transaction, and
     each file still gets its own catalog row (or duplicate-submission row) and event, exactly
     as intake() gives them. Results are in the order of `paths`."""
-    if declared_disclosure is not None and declared_disclosure not in DISCLOSURE_VALUES:
-        raise ValueError(
-            f"declared disclosure {declared_disclosure!r} is not one of "
-            f"{', '.join(DISCLOSURE_VALUES)}"
-        )
+    _check_declared(declared_disclosure)
     items: list[IntakeItem] = []
 
     def read(path: Path) -> tuple[Path, bytes | None, str | None]:
@@ -370,13 +372,9 @@ def _intake_batch(
     described: list[tuple[Path, bytes, str, str, str]] = []
     for (path, data), sha256 in zip(batch, shas, strict=True):
         filename = clean_filename(path.name)
-        if sha256 in known:  # registered already: its type was settled then
-            content_type = known[sha256].content_type
-        else:
-            kind = sniff_format(data)
-            content_type = CONTENT_TYPES.get(kind or "", UNKNOWN_CONTENT_TYPE)
-            if kind is None and filename.lower().endswith(".txt"):
-                content_type = CONTENT_TYPES["txt"]
+        # Registered already: its type was settled then.
+        content_type = (known[sha256].content_type if sha256 in known
+                        else _content_type(data, filename))  # fmt: skip
         described.append((path, data, filename, content_type, sha256))
     keys: dict[int, str] = {}
     to_store = [i for i, d in enumerate(described) if d[4] not in known]
