@@ -46,11 +46,14 @@ def head_revision(files: list[str]) -> str | None:
     return match.group(1) if match else None
 
 
-def template_path(cache_dir: Path | None = None) -> Path | None:
-    """Where the template for the installed Prefect lives (None: no usable cache folder)."""
+def template_path(
+    cache_dir: Path | None = None, files: list[str] | None = None
+) -> Path | None:
+    """Where the template for the installed Prefect lives (None: no usable cache folder).
+    `files`: the migration file names, if the caller has listed them already."""
     import prefect
 
-    files = _migration_files()
+    files = _migration_files() if files is None else files
     if not files:
         return None
     digest = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
@@ -104,7 +107,7 @@ def prepare_database(db: Path, cache_dir: Path | None = None) -> str:
         return "existing"
     files = _migration_files()
     revision = head_revision(files)
-    template = template_path(cache_dir)
+    template = template_path(cache_dir, files)
     if template is not None and valid_database(template, revision):
         _copy_database(template, db)
         return "template"
