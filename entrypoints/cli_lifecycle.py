@@ -227,7 +227,6 @@ def ingest(
             mark = time.perf_counter()
             if uses_prefect:
                 start_background_work()  # documents left waiting by an earlier run
-            if uses_prefect:
                 warming.join()
                 # The readers are pure: the workers read ahead while Prefect's server starts.
                 pool.prefetch(settings, waiting)
