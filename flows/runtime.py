@@ -174,6 +174,9 @@ class LocalPrefectServer:
             "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home}/prefect.db",
             "PREFECT_UI_ENABLED": "true" if self.purpose == "service" else "false",
             "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
+            # Errors the client retries on (a 503 for "database is locked") are logged too:
+            # each costs the client a back-off of seconds, and server.log should say so.
+            "PREFECT_API_LOG_RETRYABLE_ERRORS": "true",
             # Events are written in bigger batches, and the last partial batch soon, so that
             # settle() below sees every event stored quickly.
             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "200",

@@ -101,6 +101,10 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     assert counts["prefect.flow-run.Completed"] == 2  # ingest + its publish subflow, once
     # Runs against the command's own batch server send no heartbeats (runtime.one_shot_runs).
     assert "prefect.flow-run.heartbeat" not in counts
+    # No request of the run met "database is locked" in the server (its write transactions
+    # take the lock when they begin, prefect_server.immediate_write_transactions); the server
+    # logs such errors, which its client would otherwise retry silently after a back-off.
+    assert "database is locked" not in server_log.read_text(encoding="utf-8", errors="replace")
     # A review decision, the fixity flow and the status report through the same front door.
     withheld = next(d for d in listed if d["state"] == "withheld")
     decided = run_gongkai(home, "review", "decide", str(withheld["id"]), "release",

@@ -1,5 +1,6 @@
-"""A fresh GONGKAI_HOME's Prefect database comes from a migrated template cached per Prefect
-version; a damaged or foreign template is never used. Prefect runs in a subprocess (this test
+"""The local Prefect server's database: a fresh GONGKAI_HOME's comes from a migrated template
+cached per Prefect version (a damaged or foreign template is never used), and its write
+transactions take SQLite's write lock when they begin. Prefect runs in a subprocess (this test
 process never configures Prefect)."""
 
 from __future__ import annotations
@@ -80,3 +81,73 @@ def test_template_checks(tmp_path: Path) -> None:
     names = ["2025_01_01_000000_aaa111_first.py", "2026_10_20_000000_27d8f4e1a6c9_newest.py"]
     assert head_revision(names) == "27d8f4e1a6c9"
     assert head_revision([]) is None
+
+
+# One Prefect write transaction that reads, lets another connection try to commit a write, then
+# writes itself: the interleaving the event persister and a flow run's creation produce.
+READ_THEN_WRITE = """
+import asyncio, json, sqlite3, sys
+from pathlib import Path
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from prefect.server.database.configurations import AioSqliteConfiguration
+from gongkai.flows.prefect_server import immediate_write_transactions
+
+db, patched = Path(sys.argv[1]), sys.argv[2] == "immediate"
+with sqlite3.connect(db) as setup:
+    setup.execute("PRAGMA journal_mode = WAL")
+    setup.execute("CREATE TABLE t (x INTEGER)")
+applied = [immediate_write_transactions(), immediate_write_transactions()] if patched else []
+
+async def main():
+    config = AioSqliteConfiguration(connection_url=f"sqlite+aiosqlite:///{db}")
+    engine = await config.engine()
+    other = sqlite3.connect(db, timeout=0, isolation_level=None)
+    outcome = {"applied": applied}
+    async with AsyncSession(engine) as session:
+        try:
+            async with config.begin_transaction(session):
+                await session.execute(sa.text("SELECT count(*) FROM t"))
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    other.execute("INSERT INTO t VALUES (1)")
+                    other.execute("COMMIT")
+                    outcome["other"] = "committed"
+                except sqlite3.OperationalError as exc:
+                    outcome["other"] = str(exc)
+                await session.execute(sa.text("INSERT INTO t VALUES (2)"))
+            outcome["mine"] = "committed"
+        except sa.exc.OperationalError as exc:
+            outcome["mine"] = str(exc.orig)
+    await engine.dispose()
+    outcome["rows"] = sqlite3.connect(db).execute("SELECT x FROM t ORDER BY x").fetchall()
+    return outcome
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def read_then_write(db: Path, mode: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(db.parent / "prefect-home")
+    result = subprocess.run([sys.executable, "-c", READ_THEN_WRITE, str(db), mode], env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_write_transactions_take_the_lock_when_they_begin(tmp_path: Path) -> None:
+    # As Prefect ships it (BEGIN DEFERRED), a transaction that read before another connection
+    # committed cannot write any more: "database is locked" at once, whatever the busy
+    # timeout (SQLITE_BUSY_SNAPSHOT). The API turns that into a 503 and the client sleeps.
+    shipped = read_then_write(tmp_path / "shipped.db", "shipped")
+    assert shipped["other"] == "committed"
+    assert shipped["mine"] == "database is locked"
+    assert shipped["rows"] == [[1]]
+    # With the lock taken at BEGIN the other writer waits its turn (here: refused at once, its
+    # busy timeout being 0) and the transaction commits. Applying it twice is harmless.
+    immediate = read_then_write(tmp_path / "immediate.db", "immediate")
+    assert immediate["applied"] == [True, True]
+    assert immediate["other"] == "database is locked"
+    assert immediate["mine"] == "committed"
+    assert immediate["rows"] == [[2]]
