@@ -5,6 +5,7 @@ Each area owns one module of commands; this file only maps names to them.
 
 from __future__ import annotations
 
+import gc
 import importlib
 
 import click
@@ -59,5 +60,18 @@ def main() -> None:
     """gongkai (公开): read, route, publish, review and archive official documents."""
 
 
+def run() -> None:
+    """The console script: the `gongkai` group, then a quick exit.
+
+    By the time a command returns, everything it wrote is closed and flushed; what is left is
+    the interpreter's teardown, whose final garbage collection walks every object Prefect,
+    pydantic and SQLAlchemy made: 0.3-0.6 s after an ingest, as long as a tenth of the run.
+    Frozen objects are skipped by it (gc.freeze); they are still released."""
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":
-    main()
+    run()

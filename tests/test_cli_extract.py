@@ -128,3 +128,25 @@ def test_pdfplumber_is_imported_only_for_a_cover_sheet_form(tmp_path: Path) -> N
     form = tmp_path / "稿纸.pdf"
     form.write_bytes(cover_sheet_pdf(attribute="■主动公开 □依申请公开", reason=""))
     assert _imports_after_extract(form) == (1, [], ["pdfminer", "pdfplumber"])
+
+
+def test_console_script_exit_code_and_a_frozen_heap_at_exit(documents: dict[str, Path]) -> None:
+    """`gongkai` (entrypoints.cli:run) keeps the command's exit code and freezes the heap on the
+    way out, so the interpreter's teardown skips its final full collection."""
+    script = (
+        "import gc, sys\n"
+        "from gongkai.entrypoints.cli import run\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit as exc:\n"
+        "    print(gc.get_freeze_count() > 0, file=sys.stderr)\n"
+        "    raise\n"
+    )
+    for file, code in ((documents["docx"], 0), (documents["broken"], 1)):
+        result = subprocess.run(
+            [sys.executable, "-c", script, "extract", "--json", str(file)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == code, result.stderr
+        assert result.stderr.strip().splitlines()[-1] == "True"
+        assert _json_lines(result.stdout)[0]["file"].endswith(file.name)
