@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -148,7 +149,7 @@ def ingest(
     # The local server starts with the first new document intake finds (start=False): it
     # comes up while the rest are taken in, and a run with nothing new never starts it.
     with runtime.prefect_session(settings, wait=False, start=False) as mode:
-        from gongkai.flows.events import BufferedEventSink
+        from gongkai.flows.events import BufferedEventSink, Emitted
         from gongkai.flows.service import Context, IntakeItem, WorkerPool, intake_files
 
         events = BufferedEventSink()
@@ -267,6 +268,16 @@ def ingest(
                 progress.update(publish_bar, total=progress.tasks[publish_bar].completed)
             timings["flows"] = time.perf_counter() - mark
             records = ctx.catalog.get_many(all_ids)
+            if uses_prefect:
+                # The batch's own event, sent last (the session then knows when the server
+                # has stored everything): an automation can act on a finished ingest.
+                mode.closing.append(Emitted(
+                    "gongkai.ingest.completed", f"gongkai.ingest.{uuid.uuid4()}",
+                    {"documents": len(records), "new": len(new_ids), "duplicates": duplicates,
+                     "processed": len(waiting), "by_state": dict(Counter(r.state for r in records)),
+                     "failed": len(failed), "rejected": len(rejected)},
+                    resource_name=f"ingest of {len(files)} file{'s' if len(files) != 1 else ''}",
+                ))  # fmt: skip
         mark = time.perf_counter()
     timings["prefect_stop"] = time.perf_counter() - mark
     by_state = dict(Counter(r.state for r in records))

@@ -8,7 +8,8 @@ The service layer (flows/service.py) calls `EventSink.emit`; it never imports Pr
 
 Event names: `gongkai.document.<state>` for every state change (lifecycle.event_name),
 `gongkai.document.duplicate_submission`, `gongkai.document.fixity_failed`, `gongkai.review.due`.
-Resource id: `gongkai.document.<id>` (lifecycle.resource_id).
+Resource id: `gongkai.document.<id>` (lifecycle.resource_id). `gongkai ingest` closes its
+session with `gongkai.ingest.completed` (resource `gongkai.ingest.<uuid>`, runtime.PrefectMode).
 """
 
 from __future__ import annotations

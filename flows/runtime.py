@@ -41,7 +41,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gongkai.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from gongkai.flows.events import Emitted
     from gongkai.flows.service import Context, WorkerPool
 
 Purpose = Literal["batch", "service"]
@@ -74,6 +75,9 @@ class PrefectMode:
     api_url: str | None
     prefect_home: Path | None
     server: LocalPrefectServer | None = None
+    # Events the session sends last, once everything before them is delivered (a batch's
+    # `gongkai.ingest.completed`). Added by the caller; sent only if Prefect was used.
+    closing: list[Emitted] = field(default_factory=list)
 
 
 def prefect_home(settings: Settings) -> Path:
@@ -180,7 +184,7 @@ class LocalPrefectServer:
             # Events are written in bigger batches, and the last partial batch soon, so that
             # settle() below sees every event stored quickly.
             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "200",
-            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.25",
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.1",
         })  # fmt: skip
         if self.purpose == "batch":
             # Registering Prefect's block types costs a fresh database about a second of CPU
@@ -253,15 +257,18 @@ class LocalPrefectServer:
             return None
 
     def settle(self, sent: int = 0, since: datetime | None = None, *, timeout: float = 60,
-               quiet_s: float = 0.5) -> None:  # fmt: skip
+               quiet_s: float = 0.5, last_is_ours: bool = False) -> None:  # fmt: skip
         """Wait until the server has stored the events it received: they pass through an
         in-memory queue, and a server stopped too early loses what is still in it.
 
         `sent`: how many gongkai events this process sent to it from `since` on. Once that
         many of them are stored, everything sent before them is too (one stream, persisted
-        in order), and what the server made itself meanwhile (flow-run states) is written
-        within one flush interval (0.25 s, set above); so one quiet interval suffices.
-        Without `sent`, the count must hold still for `quiet_s`, two flush intervals."""
+        in order). `last_is_ours`: the last event sent was one of them, after everything
+        else (Prefect's task-run events, and the flow-run states the server published while
+        answering requests that have returned): then nothing is left to wait for. Otherwise
+        what came after the last gongkai event is written within one flush interval (set
+        above), so one quiet interval suffices. Without `sent`, the count must hold still for
+        `quiet_s`."""
         if self.process is None or self.process.poll() is not None:
             return
         deadline = time.monotonic() + timeout
@@ -271,9 +278,11 @@ class LocalPrefectServer:
                 if stored is None:
                     return
                 if stored >= sent:
+                    if last_is_ours:
+                        return
                     quiet_s = 0.3
                     break
-                time.sleep(0.1)
+                time.sleep(0.05)
         last, since = self.stored_events(), time.monotonic()
         while time.monotonic() < deadline:
             time.sleep(0.1)
@@ -321,6 +330,9 @@ def prefect_session(
     mode = configure(settings, console_level=console_level)
     if not mode.local or mode.api_url:
         yield mode
+        if mode.closing and _prefect_imported():
+            _queue_closing(mode.closing)
+            _drain_events()
         return
     if _prefect_imported():
         raise RuntimeError(
@@ -334,13 +346,23 @@ def prefect_session(
     if start:
         server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
+    session = PrefectMode(True, server.api_url, mode.prefect_home, server)
     try:
         if wait:
             server.wait_ready()
-        yield PrefectMode(True, server.api_url, mode.prefect_home, server)
+        yield session
     finally:
-        _drain_events()
-        server.settle(_sent_events() - sent_before, session_started)
+        # A closing event is queued behind everything else on the same connection: once the
+        # server has stored it, it has stored all before it, and settle() need not wait for
+        # a quiet interval. (Draining first would end that connection; a new one for the
+        # closing event would not be ordered after the old one's last messages.)
+        closed = bool(session.closing) and server.started and _prefect_imported()
+        if closed:
+            closed = _queue_closing(session.closing)
+        if not closed:
+            _drain_events()
+        server.settle(_sent_events() - sent_before, session_started, last_is_ours=closed)
+        _drain_events()  # what is left of it: nothing, once settled
         server.stop()
         os.environ.pop("PREFECT_API_URL", None)
 
@@ -369,6 +391,18 @@ def _sent_events() -> int:
     from gongkai.flows.events import sent_count
 
     return sent_count()
+
+
+def _queue_closing(events: list[Emitted]) -> bool:
+    """Queue the session's closing events to Prefect's events client, behind everything this
+    process queued before them. True if the client took every one of them."""
+    from gongkai.flows.events import PrefectEventSink, sent_count
+
+    before, sink = sent_count(), PrefectEventSink()
+    for e in events:
+        sink.emit(e.event, resource_id=e.resource_id, payload=e.payload,
+                  resource_name=e.resource_name)  # fmt: skip
+    return sent_count() - before == len(events)
 
 
 def _drain_events() -> None:

@@ -99,6 +99,18 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     # The no-op re-run sent none (its audit rows are the record, see `gongkai ingest`).
     assert "gongkai.document.duplicate_submission" not in counts
     assert counts["prefect.flow-run.Completed"] == 2  # ingest + its publish subflow, once
+    # The batch's closing event, sent last: the server was stopped only once it had stored it,
+    # and with it everything sent before (every task run's completion, the flow runs' states).
+    assert counts["gongkai.ingest.completed"] == 1
+    assert counts["prefect.task-run.Completed"] == counts["prefect.task-run.Running"] > 0
+    with sqlite3.connect(home / "prefect" / "prefect.db") as db:
+        (closing,) = db.execute(
+            "SELECT payload FROM events WHERE event = 'gongkai.ingest.completed'").fetchone()
+    assert json.loads(closing) == {
+        "documents": len(plan) + 2, "new": len(plan) + 2, "duplicates": 0,
+        "processed": len(plan) + 2, "by_state": summary["by_state"], "failed": 0,
+        "rejected": 0,
+    }  # fmt: skip
     # Runs against the command's own batch server send no heartbeats (runtime.one_shot_runs).
     assert "prefect.flow-run.heartbeat" not in counts
     # No request of the run met "database is locked" in the server (its write transactions
