@@ -567,10 +567,9 @@ def _init_worker(lock: Any) -> None:
     _worker_write_lock = lock
 
 
-# Modules the worker processes need, imported by the fork server (no threads, no connections
-# at import time: safe to fork from).
-WORKER_PRELOAD = ("gongkai.extractors", "gongkai.extractors.docx", "gongkai.extractors.pdf",
-                  "docx", "pdfplumber", "gongkai.flows.service")  # fmt: skip
+# What the fork server imports before the first worker forks from it: the readers and this
+# module, then gc.freeze() (flows/worker_preload.py).
+WORKER_PRELOAD = ("gongkai.flows.worker_preload",)
 
 
 def _warm_worker() -> None:

@@ -3,6 +3,7 @@ stores, real extractors; events collected in memory."""
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -346,6 +347,10 @@ def test_documents_read_ahead_by_the_worker_pool_are_recorded_once(ctx: Context)
            for n in range(1, 31)]  # fmt: skip
     with service.WorkerPool(2) as pool:
         pool.warm()
+        # The workers fork from a fork server that imported the readers and froze its heap
+        # (flows/worker_preload.py): their collector never walks those objects.
+        frozen = [pool._executor().submit(gc.get_freeze_count) for _ in range(2)]
+        assert all(f.result() > 10_000 for f in frozen)
         pool.prefetch(ctx.settings, ids[:20])
         pool.prefetch(ctx.settings, ids[10:30])
         (taken,) = service.process(ctx, [ids[0]])  # another run, in this process
