@@ -21,6 +21,10 @@ between (the event persister does, every quarter second while documents are proc
 busy timeout never applies to that error; the API answers 503 and the client sleeps about 2 s
 before it tries again. Measured on a 1,000-document ingest: one to three such retries a run,
 each 1.5-2.5 s of wall time. Taken at BEGIN, the lock is waited for (busy timeout) instead.
+
+Events are written with executemany (`executemany_event_writes`): the same rows, about a third
+less of the server's CPU per event, and a batch made only of events stored already (a client
+resending them) writes nothing instead of failing on an empty VALUES list.
 """
 
 from __future__ import annotations
@@ -156,6 +160,45 @@ def immediate_write_transactions() -> bool:
     return True
 
 
+def executemany_event_writes() -> bool:
+    """Prefect writes a batch of events to SQLite as one INSERT with a VALUES row per event,
+    which SQLAlchemy compiles afresh for every batch (its cache cannot hold statements whose
+    size varies): about a quarter of the server's CPU per stored event, measured. The same
+    rows are written here with executemany, whose statement is compiled once. False if this
+    Prefect's event storage does not look as expected (then it is left as shipped)."""
+    try:
+        import sqlalchemy as sa
+        from prefect.server.database import db_injector
+        from prefect.server.events.storage import database as storage
+    except ImportError:
+        return False
+    shipped = getattr(storage, "_write_sqlite_events", None)
+    batches = getattr(storage, "_in_safe_batches", None)
+    if shipped is None or batches is None:
+        return False
+    if getattr(shipped, "_gongkai_executemany", False):
+        return True
+
+    @db_injector
+    async def _write_sqlite_events(db: Any, session: Any, events: list[Any]) -> None:
+        for batch in batches(events):
+            stored = set((await session.scalars(
+                sa.select(db.Event.id).where(db.Event.id.in_({e.id for e in batch}))
+            )).all())  # fmt: skip
+            new = [e for e in batch if e.id not in stored]
+            if not new:
+                continue
+            await session.execute(db.queries.insert(db.Event),
+                                  [e.as_database_row() for e in new])  # fmt: skip
+            resources = [row for e in new for row in e.as_database_resource_rows()]
+            if resources:
+                await session.execute(db.queries.insert(db.EventResource), resources)
+
+    _write_sqlite_events._gongkai_executemany = True  # type: ignore[attr-defined]
+    storage._write_sqlite_events = _write_sqlite_events
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, required=True)
@@ -166,6 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"gongkai: Prefect database {options.db}: {done}", file=sys.stderr, flush=True)
     if not immediate_write_transactions():
         print("gongkai: this Prefect's SQLite transactions are left as shipped",
+              file=sys.stderr, flush=True)  # fmt: skip
+    if not executemany_event_writes():
+        print("gongkai: this Prefect's event writes are left as shipped",
               file=sys.stderr, flush=True)  # fmt: skip
 
     import uvicorn

@@ -151,3 +151,83 @@ def test_write_transactions_take_the_lock_when_they_begin(tmp_path: Path) -> Non
     assert immediate["other"] == "database is locked"
     assert immediate["mine"] == "committed"
     assert immediate["rows"] == [[2]]
+
+
+# The same events written through Prefect's event storage, as shipped or with executemany
+# (prefect_server.executemany_event_writes), into a fresh Prefect database; the rows back.
+WRITE_EVENTS = """
+import asyncio, json, sqlite3, sys, uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from gongkai.flows.prefect_server import executemany_event_writes, prepare_database
+
+db, mode = Path(sys.argv[1]), sys.argv[2]
+prepare_database(db)
+if mode == "executemany":
+    assert executemany_event_writes() and executemany_event_writes()
+from prefect.server.database import provide_database_interface
+from prefect.server.events.schemas.events import ReceivedEvent
+from prefect.server.events.storage.database import write_events
+
+start = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+events = [
+    ReceivedEvent(
+        id=uuid.UUID(int=n + 1), occurred=start + timedelta(seconds=n),
+        received=start + timedelta(seconds=n, milliseconds=5),
+        event=f"gongkai.document.{'published' if n % 2 else 'withheld'}",
+        resource={"prefect.resource.id": f"gongkai.document.{n}",
+                  "prefect.resource.name": f"文件 {n}"},
+        related=[{"prefect.resource.id": f"prefect.flow-run.{uuid.UUID(int=999)}",
+                  "prefect.resource.role": "flow-run"}] * (n % 3),
+        payload={"file_number": f"狮政文〔2010〕{n}号", "n": n},
+    )
+    for n in range(450)  # more than one of Prefect's safe batches
+]
+
+async def main():
+    db_interface = provide_database_interface()
+    async with db_interface.session_context(begin_transaction=True) as session:
+        await write_events(session, events[:300])
+    async with db_interface.session_context(begin_transaction=True) as session:
+        await write_events(session, events[295:])  # 5 of them again: skipped
+    try:  # a batch of nothing but events stored already (a client resending them)
+        async with db_interface.session_context(begin_transaction=True) as session:
+            await write_events(session, events[:10])
+        return "ok"
+    except Exception as exc:
+        return type(exc).__name__
+
+resent = asyncio.run(main())
+with sqlite3.connect(db) as connection:
+    rows = connection.execute(
+        "SELECT id, occurred, event, resource_id, resource, related_resource_ids, related, "
+        "payload, received, recorded IS NOT NULL, follows FROM events ORDER BY id").fetchall()
+    resources = connection.execute(
+        "SELECT event_id, occurred, resource_id, resource_role, resource FROM event_resources "
+        "ORDER BY event_id, resource_id, resource_role").fetchall()
+print(json.dumps({"events": rows, "resources": resources, "resent": resent}))
+"""
+
+
+def write_events(db: Path, mode: str) -> dict[str, list[list[object]]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(db.parent / "prefect-home")
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{db}"
+    result = subprocess.run([sys.executable, "-c", WRITE_EVENTS, str(db), mode], env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_events_written_with_executemany_are_the_rows_prefect_writes(tmp_path: Path) -> None:
+    shipped = write_events(tmp_path / "shipped.db", "shipped")
+    executemany = write_events(tmp_path / "executemany.db", "executemany")
+    assert len(shipped["events"]) == 450  # written once each, duplicates skipped
+    assert len(shipped["resources"]) == 450 + sum(n % 3 for n in range(450))
+    assert executemany["events"] == shipped["events"]
+    assert executemany["resources"] == shipped["resources"]
+    # As shipped, a batch made only of events stored already fails: Prefect inserts an empty
+    # VALUES list, a row of nothing but defaults (NOT NULL constraint failed: events.occurred).
+    # With executemany such a batch writes nothing, as the duplicates in a mixed batch.
+    assert shipped["resent"] == "IntegrityError"
+    assert executemany["resent"] == "ok"
