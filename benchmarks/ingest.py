@@ -3,7 +3,7 @@
 
 Targets (issue 4): ingest <= 1.5 x extract, and >= 100 documents/s on a 2-core machine.
 
-    .venv/bin/python benchmarks/ingest.py [-n 1000] [--rounds 3] [--keep DIR]
+    .venv/bin/python benchmarks/ingest.py [-n 1000] [--rounds 3] [--keep DIR] [--dir DIR]
 
 Each round runs `gongkai extract` and then `gongkai ingest` on a fresh home, back to back, so
 every ratio compares two runs made under the same machine load; the median round is reported
@@ -12,7 +12,11 @@ deleted only after the last round: on this VM's ext4 (mounted with `discard`), d
 ~11,000 files a round made durable and creating as many again under the same path made the
 next round's file creation cost seconds of kernel CPU (a 8,000-file tree rewritten in place:
 0.3 s of system time the first time, 2.8 s the third, 5.4 s the fourth; under a new path
-0.3-0.5 s), a cost of the benchmark's own cleanup, not of an ingest into a new home.
+0.3-0.5 s), a cost of the benchmark's own cleanup, not of an ingest into a new home. The
+slowness follows the part of the disk rather than the path: a folder whose neighbours were
+deleted recently (pytest's temporary folders under /tmp, an earlier run's homes) is slow too.
+So the work folder is made in the current folder (`--dir`), where `gongkai` keeps its home by
+default, and a file-system probe before the rounds shows how fast files are created there.
 
 The machine's own parallel capacity is measured too (the same files read by
 two `gongkai extract` processes at once, a half each, against one process reading all): on a
@@ -25,6 +29,7 @@ tests/lifecycle_docs.py; a mix of every disclosure attribute and a few security 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import shutil
@@ -84,6 +89,28 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.Complet
     if result.returncode not in (0, 1):
         sys.exit(f"{' '.join(args[:1])} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return elapsed, result
+
+
+def file_system_probe(work: Path, folders: int = 1000) -> tuple[float, float]:
+    """Wall and kernel CPU seconds to write `folders` folders of four small files each, made
+    durable with syncfs every 40 folders, as an archive's packages are: how fast this file
+    system creates files here, now. On this VM's ext4 the same probe takes 0.3-0.5 s on a
+    quiet part of the disk and 1-3 s where many durable files were deleted recently (pytest's
+    temporary folders, earlier benchmark runs): a slow reading explains a slow ingest."""
+    probe = work / "fs-probe"  # left in place: deleting it now would slow the rounds down
+    probe.mkdir(parents=True)
+    syncfs = getattr(ctypes.CDLL(None), "syncfs", None) if sys.platform == "linux" else None
+    started, times = time.perf_counter(), os.times()
+    for n in range(folders):
+        folder = probe / f"{n % 10}" / f"{n}-文号〔2020〕{n}号"
+        folder.mkdir(parents=True)
+        for name in ("original.docx", "text.txt", "metadata.json", "manifest.json"):
+            (folder / name).write_bytes(b"x" * (20_000 if name == "original.docx" else 500))
+        if syncfs is not None and n % 40 == 39:
+            fd = os.open(probe, os.O_RDONLY)
+            syncfs(fd)
+            os.close(fd)
+    return time.perf_counter() - started, os.times().system - times.system
 
 
 def parallel_capacity(docs: Path, work: Path, env: dict[str, str]) -> float:
@@ -210,9 +237,12 @@ def main() -> None:
     parser.add_argument("-n", "--documents", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep the documents and this run's homes here")
+    parser.add_argument("--dir", type=Path, default=Path.cwd(),
+                        help="where the work folder is made (default: the current folder, "
+                             "where `gongkai` keeps its home by default)")  # fmt: skip
     options = parser.parse_args()
 
-    work = options.keep or Path(tempfile.mkdtemp(prefix="gongkai-bench-"))
+    work = options.keep or Path(tempfile.mkdtemp(prefix="gongkai-bench-", dir=options.dir))
     docs = work / "docs"
     # This run's homes, under a folder of their own; an earlier run's (kept by --keep) are
     # deleted at the end, after the measurements.
@@ -228,6 +258,9 @@ def main() -> None:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gongkai"
     templates = sorted(cache.glob("prefect-*.db"))
     print(f"Prefect database template: {templates[-1] if templates else 'none yet (made now)'}")
+    probe_s, probe_kernel_s = file_system_probe(homes)
+    print(f"file system at {work}: 4,000 small files in 1,000 folders, made durable in "
+          f"batches, took {probe_s:.2f} s ({probe_kernel_s:.2f} s kernel CPU)")  # fmt: skip
     capacity = parallel_capacity(docs, work, {**env, "GONGKAI_HOME": str(homes / "extract")})
     print(f"parallel capacity: two extract processes finish {capacity:.2f} x faster than one")
 
