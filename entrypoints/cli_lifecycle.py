@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,10 +114,14 @@ def _import_flows_quietly() -> None:
         import gongkai.flows.ingest  # noqa: F401
 
 
-def _warm_quietly(pool: Any) -> None:
+def _warm_quietly(pool: Any, then: Callable[[], None] | None = None) -> None:
     # A worker that cannot start shows up as the first processing step's error instead.
-    with contextlib.suppress(Exception):
-        pool.warm()
+    try:
+        with contextlib.suppress(Exception):
+            pool.warm()
+    finally:
+        if then is not None:
+            then()
 
 
 @click.command()
@@ -146,6 +150,15 @@ def ingest(
     settings = load_settings()
     files = list(_iter_files(paths))
     actor = _default_actor()
+    worker_count = workers or os.cpu_count() or 1
+    # A new home: every file is new, so worker processes and Prefect's server will be needed.
+    # The fork server the workers come from starts first thing, before this process imports
+    # the service layer: it imports the readers meanwhile, in its own process.
+    new_home = bool(files) and _catalog_is_new(settings)
+    if new_home and worker_count > 1:
+        from gongkai.flows import forkserver
+
+        forkserver.start()
     # The local server starts with the first new document intake finds (start=False): it
     # comes up while the rest are taken in, and a run with nothing new never starts it.
     with runtime.prefect_session(settings, wait=False, start=False) as mode:
@@ -163,16 +176,20 @@ def ingest(
         all_ids: list[int] = []
         duplicates = 0
         # One worker a core: measured faster than two a core (the step is mostly CPU).
-        pool = WorkerPool(workers or os.cpu_count() or 1)
+        pool = WorkerPool(worker_count)
         # The worker processes start (importing the readers) while intake runs, from the first
         # new document on: a run with nothing new needs no workers either.
-        warming = threading.Thread(target=_warm_quietly, args=(pool,), daemon=True)
+        # On a new home Prefect's server starts once the workers are up: both start with
+        # seconds of imports, and the workers' are the ones the first documents wait for.
+        start_server = mode.server.start if mode.server is not None else None
+        warming = threading.Thread(target=_warm_quietly, daemon=True,
+                                   args=(pool, start_server if new_home else None))  # fmt: skip
         importing = threading.Thread(target=_import_flows_quietly, daemon=True)
 
         def start_processes() -> None:
             if warming.ident is None:  # not started yet
                 warming.start()
-            if mode.server is not None:
+            if mode.server is not None and not new_home:
                 mode.server.start()  # once; later calls return at once
 
         def start_background_work() -> None:
@@ -180,11 +197,10 @@ def ingest(
             if importing.ident is None:
                 importing.start()
 
-        if files and _catalog_is_new(settings):
-            # A new home: every file is new, so the server and the workers will be needed.
-            # Their processes start now, beside the catalog's creation and the first intake
-            # batch (Prefect's import, in this process, waits for the first new document:
-            # it would take the interpreter lock from them).
+        if new_home:
+            # The workers fork now, beside the catalog's creation and the first intake batch
+            # (Prefect's import, in this process, waits for the first new document: it would
+            # take the interpreter lock from them).
             start_processes()
         with pool, Context.open(settings, events=events) as ctx, progress:
             intake_bar = progress.add_task("intake", total=len(files))

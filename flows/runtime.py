@@ -36,6 +36,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -157,6 +158,7 @@ class LocalPrefectServer:
         self.state_path = self.home / "server.json"
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self._starting = threading.Lock()  # start() may be called from two threads at once
 
     @property
     def api_url(self) -> str:
@@ -198,8 +200,11 @@ class LocalPrefectServer:
 
     def start(self) -> None:
         """Start the server process and return at once (wait_ready() waits for it)."""
-        if self.process is not None:
-            return
+        with self._starting:
+            if self.process is None:
+                self._start()
+
+    def _start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         if self.port is None:
             self.port = _free_port()

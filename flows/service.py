@@ -457,13 +457,11 @@ class WorkerPool:
 
     def _executor(self) -> Executor:
         if self._pool is None:
-            import multiprocessing
+            from gongkai.flows import forkserver
 
-            # forkserver: never fork a process that has Prefect's threads running. The fork
-            # server imports the readers and this module once, before any worker forks from
-            # it, so each worker starts with them loaded instead of importing them itself.
-            mp = multiprocessing.get_context("forkserver")
-            mp.set_forkserver_preload(list(WORKER_PRELOAD))
+            # The fork server imports the readers and this module once, before any worker
+            # forks from it, so each worker starts with them loaded (flows/forkserver.py).
+            mp = forkserver.context()
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=mp, initializer=_init_worker, initargs=(mp.Lock(),)
             )
@@ -566,10 +564,6 @@ def _init_worker(lock: Any) -> None:
     global _worker_write_lock
     _worker_write_lock = lock
 
-
-# What the fork server imports before the first worker forks from it: the readers and this
-# module, then gc.freeze() (flows/worker_preload.py).
-WORKER_PRELOAD = ("gongkai.flows.worker_preload",)
 
 
 def _warm_worker() -> None:

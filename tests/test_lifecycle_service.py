@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -366,3 +367,18 @@ def test_documents_read_ahead_by_the_worker_pool_are_recorded_once(ctx: Context)
         record = ctx.catalog.get(doc_id)
         assert record.archive_key is not None
         assert ctx.archive.verify(record.archive_key).ok
+
+
+def test_fork_server_started_early_is_the_one_the_workers_fork_from() -> None:
+    # `gongkai ingest` on a new home starts the fork server before its own imports
+    # (flows/forkserver.py); worker pools made later fork from that same process.
+    from gongkai.flows import forkserver
+
+    forkserver.start()
+    forkserver.start()  # already running: nothing new
+    parents: set[int] = set()
+    for _ in range(2):
+        with service.WorkerPool(2) as pool:
+            pool.warm()
+            parents |= {pool._executor().submit(os.getppid).result() for _ in range(4)}
+    assert len(parents) == 1 and os.getpid() not in parents
