@@ -36,8 +36,11 @@ import hashlib
 import inspect
 import os
 import re
+import signal
 import sqlite3
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -199,12 +202,31 @@ def executemany_event_writes() -> bool:
     return True
 
 
+def stop_with_parent(parent: int, interval_s: float = 1.0) -> threading.Thread:
+    """Shut this server down (SIGTERM to itself: uvicorn's graceful shutdown) once `parent`,
+    the gongkai process that started it, is gone: a command killed outright (SIGKILL, the
+    OOM killer) must not leave a server running on its home."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, name="gongkai-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--parent", type=int, default=None,
+                        help="stop when this process (the one that started it) is gone")
     options = parser.parse_args(argv)
+    if options.parent is not None:
+        stop_with_parent(options.parent)
     done = prepare_database(options.db)
     print(f"gongkai: Prefect database {options.db}: {done}", file=sys.stderr, flush=True)
     if not immediate_write_transactions():

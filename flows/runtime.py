@@ -213,7 +213,8 @@ class LocalPrefectServer:
                 # The same uvicorn app as `prefect server start`; a fresh database is first
                 # copied from a migrated template (flows/prefect_server.py).
                 [sys.executable, "-m", "gongkai.flows.prefect_server",
-                 "--db", str(self.home / "prefect.db"), "--port", str(self.port)],
+                 "--db", str(self.home / "prefect.db"), "--port", str(self.port),
+                 "--parent", str(os.getpid())],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=self._env(), cwd=self.home, start_new_session=True,
             )  # fmt: skip

@@ -46,3 +46,54 @@ def test_a_new_home_is_told_by_its_missing_sqlite_catalog(
     assert not _catalog_is_new(settings)  # a known home: they wait for a new document
     monkeypatch.setenv("GONGKAI_DATABASE_URL", "postgresql+psycopg://127.0.0.1:5432/test")
     assert not _catalog_is_new(load_settings())  # a server database is not guessed at
+
+
+PARENT = """
+import os, sys, time
+os.environ["GONGKAI_HOME"] = sys.argv[1]
+from gongkai.config import load_settings
+from gongkai.flows.runtime import LocalPrefectServer
+server = LocalPrefectServer(load_settings())
+server.start()
+server.wait_ready()
+print(server.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child of init lingers until it is reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_a_local_server_stops_when_the_command_that_started_it_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GONGKAI_"))}
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path / "home")],
+                              stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        assert parent.stdout is not None
+        server_pid = int(parent.stdout.readline())
+        assert _running(server_pid)
+        parent.kill()  # SIGKILL: no cleanup of its own runs
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _running(server_pid):
+            time.sleep(0.2)
+        if _running(server_pid):
+            os.kill(server_pid, signal.SIGKILL)
+            raise AssertionError("the server outlived the command that started it")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    log = (tmp_path / "home" / "prefect" / "server.log").read_text(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
