@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from gongkai.flows.prefect_server import head_revision, valid_database
 
@@ -24,14 +25,21 @@ print(json.dumps({"done": done, "template": str(template_path(cache))}))
 """
 
 
-def prepare(db: Path, cache: Path) -> dict[str, str]:
+def run_script(script: str, *args: str, prefect_home: Path, db: Path | None = None) -> Any:
+    """`script` in a fresh Python with Prefect's settings pointed at `prefect_home` (and at
+    the SQLite database `db`); the JSON of its last line of output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(db.parent)
-    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{db}"
-    result = subprocess.run([sys.executable, "-c", PREPARE, str(db), str(cache)], env=env,
+    env["PREFECT_HOME"] = str(prefect_home)
+    if db is not None:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{db}"
+    result = subprocess.run([sys.executable, "-c", script, *args], env=env,
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def prepare(db: Path, cache: Path) -> dict[str, str]:
+    return run_script(PREPARE, str(db), str(cache), prefect_home=db.parent, db=db)
 
 
 def revision_of(db: Path) -> str:
@@ -128,12 +136,7 @@ print(json.dumps(asyncio.run(main())))
 
 
 def read_then_write(db: Path, mode: str) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(db.parent / "prefect-home")
-    result = subprocess.run([sys.executable, "-c", READ_THEN_WRITE, str(db), mode], env=env,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_script(READ_THEN_WRITE, str(db), mode, prefect_home=db.parent / "prefect-home")
 
 
 def test_write_transactions_take_the_lock_when_they_begin(tmp_path: Path) -> None:
@@ -209,14 +212,9 @@ print(json.dumps({"events": rows, "resources": resources, "resent": resent}))
 """
 
 
-def write_events(db: Path, mode: str) -> dict[str, list[list[object]]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(db.parent / "prefect-home")
-    env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{db}"
-    result = subprocess.run([sys.executable, "-c", WRITE_EVENTS, str(db), mode], env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def write_events(db: Path, mode: str) -> dict[str, Any]:
+    return run_script(WRITE_EVENTS, str(db), mode, prefect_home=db.parent / "prefect-home",
+                      db=db)  # fmt: skip
 
 
 def test_events_written_with_executemany_are_the_rows_prefect_writes(tmp_path: Path) -> None:
