@@ -6,7 +6,7 @@ into `DocumentMetadata`. Everything here is plain values: no I/O, no Prefect, no
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Disclosure = Literal["active", "on_request", "withheld", "partial"]
@@ -100,9 +100,22 @@ class DocumentMetadata:
     conflicts: list[str] = field(default_factory=list)  # contradictions that block publishing
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as plain values, lists and dicts copied: what dataclasses.asdict gives
+        for these field types, without its recursion (called for every document, twice)."""
+        out: dict[str, Any] = {}
+        for name in _METADATA_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, list):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            out[name] = value
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentMetadata:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_METADATA_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DocumentMetadata))

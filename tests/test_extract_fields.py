@@ -832,3 +832,20 @@ def test_pdf_cover_sheet_then_the_document_on_the_next_page() -> None:
     assert meta.disclosure == "on_request"
     assert meta.conflicts == []
     assert meta.date == "2020-10-09"
+
+
+def test_metadata_to_dict_is_asdict_with_its_own_copies() -> None:
+    from dataclasses import asdict
+
+    meta = DocumentMetadata(
+        format="pdf", file_number="鸿政〔2020〕53号", cited_file_numbers=["国发〔2019〕1号"],
+        disclosure="active", title="工作方案", attachments=["附件一"], text="正文",
+        provenance={"file_number": "header"}, warnings=["w"], conflicts=["c"], page_count=3,
+    )  # fmt: skip
+    as_dict = meta.to_dict()
+    assert as_dict == asdict(meta)
+    assert list(as_dict) == list(asdict(meta))  # same order of keys
+    as_dict["attachments"].append("附件二")
+    as_dict["provenance"]["title"] = "body"
+    assert meta.attachments == ["附件一"] and meta.provenance == {"file_number": "header"}
+    assert DocumentMetadata.from_dict(meta.to_dict()) == meta
