@@ -290,19 +290,19 @@ def ingest(
                 progress.update(publish_bar, total=progress.tasks[publish_bar].completed)
             timings["flows"] = time.perf_counter() - mark
             records = ctx.catalog.get_many(all_ids)
+            by_state = dict(Counter(r.state for r in records))
             if uses_prefect:
                 # The batch's own event, sent last (the session then knows when the server
                 # has stored everything): an automation can act on a finished ingest.
                 mode.closing.append(Emitted(
                     "gongkai.ingest.completed", f"gongkai.ingest.{uuid.uuid4()}",
                     {"documents": len(records), "new": len(new_ids), "duplicates": duplicates,
-                     "processed": len(waiting), "by_state": dict(Counter(r.state for r in records)),
+                     "processed": len(waiting), "by_state": by_state,
                      "failed": len(failed), "rejected": len(rejected)},
                     resource_name=f"ingest of {len(files)} file{'s' if len(files) != 1 else ''}",
                 ))  # fmt: skip
         mark = time.perf_counter()
     timings["prefect_stop"] = time.perf_counter() - mark
-    by_state = dict(Counter(r.state for r in records))
     summary = {
         "documents": len(records),
         "new": len(new_ids),
