@@ -30,6 +30,11 @@ class Emitted:
     payload: Mapping[str, Any]
     resource_name: str | None = None
 
+    def emit_to(self, sink: EventSink) -> None:
+        """Send this event, as it was emitted, through `sink`."""
+        sink.emit(self.event, resource_id=self.resource_id, payload=self.payload,
+                  resource_name=self.resource_name)  # fmt: skip
+
 
 class EventSink(Protocol):
     def emit(
@@ -174,8 +179,7 @@ class BufferedEventSink:
                     self._target = target
                     return sent
             for e in held:
-                target.emit(e.event, resource_id=e.resource_id, payload=e.payload,
-                            resource_name=e.resource_name)  # fmt: skip
+                e.emit_to(target)
             sent += len(held)
 
     def attach_in_background(self, target: EventSink) -> None:

@@ -17,7 +17,7 @@ is migrated as usual. Prefect's own start-up migration still runs and finds noth
 Write transactions take SQLite's write lock when they begin (`immediate_write_transactions`).
 Prefect opens them DEFERRED: one that reads before it writes (creating a flow run does) fails
 at once with SQLITE_BUSY_SNAPSHOT, "database is locked", whenever another writer committed in
-between (the event persister does, every quarter second while documents are processed). The
+between (the event persister does, every tenth of a second while documents are processed). The
 busy timeout never applies to that error; the API answers 503 and the client sleeps about 2 s
 before it tries again. Measured on a 1,000-document ingest: one to three such retries a run,
 each 1.5-2.5 s of wall time. Taken at BEGIN, the lock is waited for (busy timeout) instead.

@@ -402,13 +402,12 @@ def _sent_events() -> int:
 def _queue_closing(events: list[Emitted]) -> bool:
     """Queue the session's closing events to Prefect's events client, behind everything this
     process queued before them. True if the client took every one of them."""
-    from gongkai.flows.events import PrefectEventSink, sent_count
+    from gongkai.flows.events import PrefectEventSink
 
-    before, sink = sent_count(), PrefectEventSink()
+    before, sink = _sent_events(), PrefectEventSink()
     for e in events:
-        sink.emit(e.event, resource_id=e.resource_id, payload=e.payload,
-                  resource_name=e.resource_name)  # fmt: skip
-    return sent_count() - before == len(events)
+        e.emit_to(sink)
+    return _sent_events() - before == len(events)
 
 
 def _drain_events() -> None:

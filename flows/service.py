@@ -565,9 +565,9 @@ def _init_worker(lock: Any) -> None:
     _worker_write_lock = lock
 
 
-
 def _warm_worker() -> None:
-    from gongkai.extractors import extract  # noqa: F401  (the import is the warm-up)
+    """Nothing to do: submitting it makes the pool start its processes (the readers are
+    loaded already, by the fork server they fork from)."""
 
 
 def _worker(settings: Settings) -> tuple[Context, MemoryEventSink]:
