@@ -229,3 +229,97 @@ def test_events_written_with_executemany_are_the_rows_prefect_writes(tmp_path: P
     # With executemany such a batch writes nothing, as the duplicates in a mixed batch.
     assert shipped["resent"] == "IntegrityError"
     assert executemany["resent"] == "ok"
+
+
+RECORD_TASK_RUNS = """
+import asyncio, json, sys
+from datetime import datetime, timezone
+from uuid import uuid4
+from prefect.server.events.messaging import EventPublisher
+from prefect.server.events.schemas.events import ReceivedEvent
+from prefect.server.services import task_run_recorder
+from prefect.server.utilities.messaging.memory import MemoryMessage
+
+if sys.argv[1] == "patched":
+    from gongkai.flows.prefect_server import task_run_recorder_skips_other_events
+    assert task_run_recorder_skips_other_events()
+    assert task_run_recorder_skips_other_events()  # a second call does not wrap it twice
+
+parsed, recorded = [], []
+
+class CountingReceivedEvent(ReceivedEvent):
+    @classmethod
+    def model_validate_json(cls, data, **kwargs):
+        parsed.append(1)
+        return super().model_validate_json(data, **kwargs)
+
+async def record(events):
+    recorded.extend(e.event for e in events)
+
+task_run_recorder.ReceivedEvent = CountingReceivedEvent
+task_run_recorder.record_bulk_task_run_events = record
+
+def message(name, resource, attributes=True):
+    event = ReceivedEvent(occurred=datetime.now(timezone.utc), event=name, resource=resource,
+                          id=uuid4())
+    data = event.model_dump_json().encode()
+    captured = {}
+    class Capture(EventPublisher):
+        async def publish_data(self, data, attributes):
+            captured.update(attributes)
+    asyncio.run(Capture(publisher=object()).publish_event(event))  # the attributes Prefect sends
+    return MemoryMessage(data, captured if attributes else {})
+
+task = {"prefect.resource.id": f"prefect.task-run.{uuid4()}", "prefect.orchestration": "client"}
+messages = [
+    message("gongkai.document.received", {"prefect.resource.id": "gongkai.document.1"}),
+    message("prefect.task-run.Running", task),
+    message("gongkai.document.published", {"prefect.resource.id": "gongkai.document.1"}),
+    message("gongkai.document.withheld", {"prefect.resource.id": "gongkai.document.2"},
+            attributes=False),
+    message("prefect.task-run.Completed", task, attributes=False),
+]
+
+async def main():
+    async with task_run_recorder.consumer(write_batch_size=100, flush_every=60) as handler:
+        for m in messages:
+            await handler(m)
+
+asyncio.run(main())
+print(json.dumps({"parsed": len(parsed), "recorded": recorded}))
+"""
+
+
+def test_task_run_recorder_skips_other_events_by_name(tmp_path: Path) -> None:
+    def run(mode: str) -> dict[str, Any]:
+        return run_script(RECORD_TASK_RUNS, mode, prefect_home=tmp_path / mode)
+
+    shipped, patched = run("shipped"), run("patched")
+    # The same task-run events are recorded either way ...
+    expected = ["prefect.task-run.Running", "prefect.task-run.Completed"]
+    assert shipped["recorded"] == patched["recorded"] == expected
+    # ... but only task-run events, and those without the name attribute, are parsed.
+    assert shipped["parsed"] == 5
+    assert patched["parsed"] == 3
+
+
+ONE_APP = """
+import json
+from prefect.settings import get_current_settings
+from prefect.settings.models.root import Settings
+from gongkai.flows.prefect_server import one_app_per_process
+shipped = Settings.hash_key
+with one_app_per_process():
+    from prefect.server.api.server import create_app
+    app = create_app()
+paths = {getattr(route, "path", "") for route in app.routes}
+print(json.dumps({"restored": Settings.hash_key is shipped, "api": "/api" in paths,
+                  "key": len(get_current_settings().hash_key()) > 0}))
+"""
+
+
+def test_the_one_app_is_built_without_its_cache_key_and_the_key_comes_back(
+    tmp_path: Path,
+) -> None:
+    assert run_script(ONE_APP, prefect_home=tmp_path) == {"restored": True, "api": True,
+                                                          "key": True}
