@@ -102,7 +102,19 @@ def _digest(data: bytes) -> str:
 
 
 def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str).encode()
+    """A package's JSON files: one line per top-level key (sorted), each value compact. The
+    lines keep a package readable in a text editor and its diffs small; an indented dump
+    would be about a quarter of the CPU of writing a package, since `indent` makes Python's
+    json leave its C encoder for a pure-Python one."""
+    if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
+        return _compact_json(value).encode()
+    lines = (f"  {_compact_json(key)}: {_compact_json(item)}"
+             for key, item in sorted(value.items()))  # fmt: skip
+    return ("{\n" + ",\n".join(lines) + "\n}").encode()
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 class Archive:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -50,6 +51,7 @@ from gongkai.storage.common import (
     check_sha256,
 )
 from gongkai.storage.objects import (
+    ChecksumMismatch,
     ObjectExists,
     ObjectInfo,
     ObjectNotFound,
@@ -87,12 +89,14 @@ def _syncfs_function() -> Callable[[int], int] | None:
 _SYNCFS = _syncfs_function() if sys.platform.startswith("linux") else None
 
 
-def _make_durable(files: Collection[Path], directories: Collection[Path]) -> None:
+def _make_durable(
+    files: Collection[str | Path], directories: Collection[str | Path]
+) -> None:
     """A durability barrier for many writes at once: the files' contents and the directories'
     entries are on disk when this returns. One syncfs on Linux, else an fsync of each."""
     if not files and not directories:
         return
-    anchor = next(iter(directories), None) or next(iter(files)).parent
+    anchor = next(iter(directories), None) or os.path.dirname(next(iter(files)))
     if _SYNCFS is not None:
         fd = os.open(anchor, os.O_RDONLY | os.O_DIRECTORY)
         try:
@@ -121,6 +125,45 @@ class PutRequest:
     content_type: str = "application/octet-stream"
     sha256: str | None = None
     metadata: Mapping[str, str] | None = None
+
+
+class _Batch:
+    """One put_many call's folders and temporary files. A folder is resolved, checked to be
+    inside the store and made once per batch; `new_parents` are the folders whose entries
+    changed (made durable with the batch), `temps` the temporary files not yet renamed."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+        self.new_parents: set[Path] = set()
+        self.created: set[Path] = set()
+        self.temps: set[str] = set()
+        self._resolved: dict[Path, Path] = {}
+        self._folders: dict[tuple[Path, str], tuple[str, bool]] = {}
+        self._token = uuid.uuid4().hex
+        self._serial = 0
+
+    def folder(self, base: Path, base_real: Path, relative: str, key: str) -> tuple[str, bool]:
+        """The folder `relative` under `base`, made if missing, as a str; True if this batch
+        made it (then nothing is in it but this batch's own objects)."""
+        known = self._folders.get((base, relative))
+        if known is not None:
+            return known
+        directory = base / relative if relative else base
+        real = LocalStore._real_dir(directory, base, base_real, self._resolved)
+        if not real.is_relative_to(base_real):
+            raise UnsafeKey(f"key {key!r} resolves outside the store")
+        LocalStore._make_dirs(directory, key, self.new_parents, self.created)
+        known = (str(directory), directory in self.created)
+        self._folders[(base, relative)] = known
+        return known
+
+    def temp_path(self, directory: str) -> str:
+        # One random token per batch and a serial: unique names without a uuid per file
+        # (and opened with O_EXCL, so a clash could only fail, never overwrite).
+        self._serial += 1
+        temp = f"{directory}/{RESERVED_SEGMENT_PREFIX}{self._token}-{self._serial}.tmp"
+        self.temps.add(temp)
+        return temp
 
 
 class LocalStore(ObjectStore):
@@ -331,85 +374,99 @@ class LocalStore(ObjectStore):
         barrier makes the renames durable before this returns, so a caller that records the
         objects afterwards (the catalog) never points at objects a crash could take back.
         Each request gets its ObjectInfo or its own error (ObjectExists, ChecksumMismatch ...)
-        in the same position; one failing request does not stop the others."""
+        in the same position; one failing request does not stop the others.
+
+        Folders are checked (resolved inside the store) and made once per batch, not once per
+        object; in a folder this batch made, nothing can be in the way, so its objects' own
+        paths are not looked at again before the commit."""
         results: list[ObjectInfo | StorageError | None] = [None] * len(requests)
-        staged: list[tuple[int, Path, Path, Path, Path, dict[str, Any]]] = []
-        new_parents: set[Path] = set()
-        created: set[Path] = set()  # folders made by this batch: nothing is in them yet
-        temps: set[Path] = set()
-        resolved_dirs: dict[Path, Path] = {}
+        staged: list[tuple[int, str, str, str, str, dict[str, Any]]] = []
+        batch = _Batch(self)
         try:
             for position, request in enumerate(requests):
                 try:
-                    data_path, meta_path = self._paths(request.key, resolved_dirs)
-                    content_type = check_content_type(request.content_type)
-                    user_metadata = check_metadata(request.metadata)
-                    expected = check_sha256(request.sha256)
-                    # An early refusal saves writing the bytes; the check under the lock
-                    # below is the one that counts. A folder this batch made is empty.
-                    if (self.write_once and meta_path.parent not in created
-                            and meta_path.exists()):  # fmt: skip
-                        raise ObjectExists(
-                            f"{self.bucket}/{request.key} exists and this store is write-once"
-                        )
-                    self._make_dirs(data_path.parent, request.key, new_parents, created)
-                    self._make_dirs(meta_path.parent, request.key, new_parents, created)
-                    temp_data = self._temp_path(data_path.parent)
-                    temp_meta = self._temp_path(meta_path.parent)
-                    temps.add(temp_data)
-                    size, digest = self._write_temp(temp_data, request.key, bytes(request.data),
-                                                    expected, None, sync=False)  # fmt: skip
-                    sidecar = {
-                        "version": SIDECAR_VERSION, "key": request.key, "sha256": digest,
-                        "size": size, "content_type": content_type, "metadata": user_metadata,
-                        "last_modified": datetime.now(UTC).isoformat(),
-                    }  # fmt: skip
-                    temps.add(temp_meta)
-                    with open(temp_meta, "xb") as meta_file:
-                        meta_file.write(
-                            json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
-                        )
-                    staged.append((position, data_path, meta_path, temp_data, temp_meta, sidecar))
+                    staged.append((position, *self._stage(request, batch)))
                 except StorageError as exc:
                     results[position] = exc
             if staged:
-                _make_durable([p for s in staged for p in (s[3], s[4])], new_parents)
-            touched: set[Path] = set(new_parents)
+                _make_durable([p for s in staged for p in (s[3], s[4])], batch.new_parents)
+            touched: set[str | Path] = set(batch.new_parents)
             with self._locked(exclusive=True):
                 for position, data_path, meta_path, temp_data, temp_meta, sidecar in staged:
                     key = requests[position].key
-                    refusal = self._commit_refusal(key, data_path, meta_path)
+                    refusal = self._commit_refusal(key, meta_path)
+                    if refusal is None:
+                        try:
+                            os.replace(temp_data, data_path)
+                        except IsADirectoryError:  # a folder of other objects is in the way
+                            refusal = ObjectExists(f"key {key!r} is a folder of other objects")
                     if refusal is not None:
                         results[position] = refusal
                         continue
-                    os.replace(temp_data, data_path)
+                    batch.temps.discard(temp_data)
                     os.replace(temp_meta, meta_path)
-                    temps.difference_update((temp_data, temp_meta))
-                    touched.update((data_path.parent, meta_path.parent))
+                    batch.temps.discard(temp_meta)
+                    touched.add(data_path.rpartition("/")[0])
+                    touched.add(meta_path.rpartition("/")[0])
                     results[position] = self._info(key, sidecar)
             _make_durable([], touched)
         finally:
-            for temp in temps:  # those not renamed into place
+            for temp in batch.temps:  # those not renamed into place
                 with contextlib.suppress(FileNotFoundError):
-                    temp.unlink()
+                    os.unlink(temp)
         return [r if r is not None else StorageError("not written") for r in results]
 
-    def _commit_refusal(self, key: str, data_path: Path, meta_path: Path) -> ObjectExists | None:
+    def _stage(
+        self, request: PutRequest, batch: _Batch
+    ) -> tuple[str, str, str, str, dict[str, Any]]:
+        """Check one request, write its bytes and sidecar to temporary files (not yet durable)
+        and return (data path, sidecar path, their temporary files, the sidecar)."""
+        key = check_key(request.key)
+        content_type = check_content_type(request.content_type)
+        user_metadata = check_metadata(request.metadata)
+        expected = check_sha256(request.sha256)
+        folder, _, name = key.rpartition("/")
+        data_dir, data_new = batch.folder(self.data_dir, self._data_real, folder, key)
+        meta_dir, meta_new = batch.folder(self.meta_dir, self._meta_real, folder, key)
+        data_path, meta_path = f"{data_dir}/{name}", f"{meta_dir}/{name}"
+        if not (data_new and meta_new):
+            # Something may be there already: a symlink planted as the key's own name must
+            # not lead outside the store, and a write-once store refuses early (the check
+            # under the lock at commit is the one that counts).
+            for path, base_real in ((data_path, self._data_real), (meta_path, self._meta_real)):
+                if os.path.islink(path) and not Path(path).resolve().is_relative_to(base_real):
+                    raise UnsafeKey(f"key {key!r} resolves outside the store")
+            if self.write_once and os.path.exists(meta_path):
+                raise ObjectExists(f"{self.bucket}/{key} exists and this store is write-once")
+        data = bytes(request.data)
+        digest = hashlib.sha256(data).hexdigest()
+        if expected is not None and digest != expected:
+            raise ChecksumMismatch(f"{key}: data hashes to {digest}, expected {expected}")
+        sidecar = {
+            "version": SIDECAR_VERSION, "key": key, "sha256": digest, "size": len(data),
+            "content_type": content_type, "metadata": user_metadata,
+            "last_modified": datetime.now(UTC).isoformat(),
+        }  # fmt: skip
+        temp_data = batch.temp_path(data_dir)
+        with open(temp_data, "xb") as out:
+            out.write(data)
+        temp_meta = batch.temp_path(meta_dir)
+        with open(temp_meta, "xb") as out:
+            out.write(json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode())
+        return data_path, meta_path, temp_data, temp_meta, sidecar
+
+    def _commit_refusal(self, key: str, meta_path: str) -> ObjectExists | None:
         """Why `key` cannot be committed now (held under the bucket's lock), or None. One
-        stat of the sidecar decides write-once and "a folder is there"; the data path is
-        looked at only when the sidecar is absent (a folder there blocks the rename)."""
+        stat of the sidecar decides write-once and "a folder is there"; a folder at the data
+        path makes the rename of the bytes fail (IsADirectoryError), before the sidecar's."""
         try:
             meta_is_dir = stat.S_ISDIR(os.stat(meta_path).st_mode)
         except (FileNotFoundError, NotADirectoryError):
-            if data_path.is_dir():
-                return ObjectExists(f"key {key!r} is a folder of other objects")
             return None
         if meta_is_dir:
             return ObjectExists(f"key {key!r} is a folder of other objects")
         if self.write_once:
             return ObjectExists(f"{self.bucket}/{key} exists and this store is write-once")
-        if data_path.is_dir():
-            return ObjectExists(f"key {key!r} is a folder of other objects")
         return None
 
     def _write_temp(
