@@ -5,18 +5,20 @@ Targets (issue 4): ingest <= 1.5 x extract, and >= 100 documents/s on a 2-core m
 
     .venv/bin/python benchmarks/ingest.py [-n 1000] [--rounds 3] [--keep DIR] [--dir DIR]
 
-Each round runs `gongkai extract` and then `gongkai ingest` on a fresh home, back to back, so
-every ratio compares two runs made under the same machine load; the median round is reported
-with the spread. Every round has a home of its own (home-1, home-2 ...), and the homes are
-deleted only after the last round: on this VM's ext4 (mounted with `discard`), deleting the
-~11,000 files a round made durable and creating as many again under the same path made the
-next round's file creation cost seconds of kernel CPU (a 8,000-file tree rewritten in place:
-0.3 s of system time the first time, 2.8 s the third, 5.4 s the fourth; under a new path
-0.3-0.5 s), a cost of the benchmark's own cleanup, not of an ingest into a new home. The
-slowness follows the part of the disk rather than the path: a folder whose neighbours were
-deleted recently (pytest's temporary folders under /tmp, an earlier run's homes) is slow too.
-So the work folder is made in the current folder (`--dir`), where `gongkai` keeps its home by
-default, and a file-system probe before the rounds shows how fast files are created there.
+Each round runs `gongkai extract`, `gongkai ingest` on a fresh home and `gongkai extract` again,
+back to back, and compares the ingest with the mean of the two extracts around it: on a shared
+host whose speed drifts from minute to minute (one extract here took 12.8 s and the next 19.1
+s), both sides of every ratio are measured under the same load. The median round is reported
+with the spread, in wall time and in CPU seconds. Every round has a home of its own (home-1,
+home-2 ...), and the homes are deleted only after the last round: on this VM's ext4 (mounted
+with `discard`), deleting the ~11,000 files a round made durable and creating as many again
+under the same path made the next round's file creation cost seconds of kernel CPU (a 8,000-file
+tree rewritten in place: 0.3 s of system time the first time, 2.8 s the third, 5.4 s the fourth;
+under a new path 0.3-0.5 s), a cost of the benchmark's own cleanup, not of an ingest into a new
+home. The slowness follows the part of the disk rather than the path: a folder whose neighbours
+were deleted recently (pytest's temporary folders under /tmp, an earlier run's homes) is slow
+too. So the work folder is made in the current folder (`--dir`), where `gongkai` keeps its home
+by default, and a file-system probe before the rounds shows how fast files are created there.
 
 The machine's own parallel capacity is measured too (the same files read by
 two `gongkai extract` processes at once, a half each, against one process reading all): on a
@@ -32,6 +34,8 @@ import argparse
 import ctypes
 import json
 import os
+import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -89,6 +93,35 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.Complet
     if result.returncode not in (0, 1):
         sys.exit(f"{' '.join(args[:1])} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return elapsed, result
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process and its waited-for
+    descendants: the difference around a command is the command's whole CPU."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_extract(docs: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of `gongkai extract` of the documents."""
+    cpu = children_cpu()
+    wall, _ = run(["extract", str(docs), "--json"], env)
+    return wall, children_cpu() - cpu
+
+
+def compile_bytecode() -> str:
+    """Where PYTHONDONTWRITEBYTECODE is set (this workplace's machines set it), Python never
+    keeps the bytecode of gongkai's own modules (installed editable, from the source tree):
+    every command compiles them again, about 0.8 s of CPU for all of them on this machine,
+    and ingest imports four times more of them than extract does. An installed package has
+    its bytecode from its first run on, so it is compiled here once, before the rounds."""
+    if not sys.flags.dont_write_bytecode:
+        return "written by Python as usual"
+    import compileall
+
+    skip = re.compile(r"[/\\](\.venv|\.git|tests|benchmarks)([/\\]|$)")
+    compileall.compile_dir(ROOT, quiet=1, rx=skip)
+    return "PYTHONDONTWRITEBYTECODE is set: gongkai's modules were compiled before the rounds"
 
 
 def file_system_probe(work: Path, folders: int = 1000) -> tuple[float, float]:
@@ -210,10 +243,13 @@ class CpuSampler:
 
 
 def one_round(docs: Path, home: Path, env: dict[str, str]) -> dict[str, Any]:
+    """`gongkai extract`, `gongkai ingest` on a new home, `gongkai extract` again: the ingest
+    is compared with the mean of the two extracts around it, so that a change of the machine's
+    speed during the round (other tenants of a shared host) weighs on both sides."""
     if home.exists():
         sys.exit(f"{home} exists: every round needs a new home (see the module docstring)")
     env = {**env, "GONGKAI_HOME": str(home)}
-    extract_s, _ = run(["extract", str(docs), "--json"], env)
+    before_s, before_cpu = timed_extract(docs, env)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "gongkai.entrypoints.cli", "ingest", str(docs), "--json"],
@@ -222,11 +258,18 @@ def one_round(docs: Path, home: Path, env: dict[str, str]) -> dict[str, Any]:
     with CpuSampler(process.pid) as sampler:
         stdout, stderr = process.communicate()
     ingest_s = time.perf_counter() - started
+    # Sampled, not from rusage: the fork server the workers come from is not waited for by
+    # the ingest process, so its CPU and theirs never reach the ingest's children's rusage.
+    ingest_cpu = sum(sampler.by_role().values())
     if process.returncode not in (0, 1):
         sys.exit(f"ingest failed ({process.returncode}):\n{stderr[-3000:]}")
+    after_s, after_cpu = timed_extract(docs, env)
+    extract_s, extract_cpu = (before_s + after_s) / 2, (before_cpu + after_cpu) / 2
     summary = json.loads(stdout.strip().splitlines()[-1])
     return {
-        "extract_s": extract_s, "ingest_s": ingest_s, "ratio": ingest_s / extract_s,
+        "extract_s": extract_s, "extract_range": (before_s, after_s), "ingest_s": ingest_s,
+        "ratio": ingest_s / extract_s, "cpu_ratio": ingest_cpu / extract_cpu,
+        "ingest_cpu": ingest_cpu, "extract_cpu": extract_cpu,
         "summary": summary, "load": os.getloadavg()[0], "cpu": sampler.by_role(),
         "noisy": [w for w in ("Traceback", "database is locked") if w in stderr],
     }  # fmt: skip
@@ -258,6 +301,7 @@ def main() -> None:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gongkai"
     templates = sorted(cache.glob("prefect-*.db"))
     print(f"Prefect database template: {templates[-1] if templates else 'none yet (made now)'}")
+    print(f"bytecode: {compile_bytecode()}")
     probe_s, probe_kernel_s = file_system_probe(homes)
     print(f"file system at {work}: 4,000 small files in 1,000 folders, made durable in "
           f"batches, took {probe_s:.2f} s ({probe_kernel_s:.2f} s kernel CPU)")  # fmt: skip
@@ -268,11 +312,15 @@ def main() -> None:
     for number in range(1, max(1, options.rounds) + 1):
         result = one_round(docs, homes / f"home-{number}", env)
         rounds.append(result)
-        print(f"round {number}: extract {result['extract_s']:6.2f} s, ingest "
-              f"{result['ingest_s']:6.2f} s = {result['ratio']:.2f} x, "
-              f"{count / result['ingest_s']:5.1f} documents/s, load {result['load']:.2f}, "
-              f"stages {result['summary'].get('timings')}")  # fmt: skip
-        print(f"         CPU seconds by process: {result['cpu']}")
+        before_s, after_s = result["extract_range"]
+        print(f"round {number}: extract {result['extract_s']:6.2f} s (before {before_s:.2f}, "
+              f"after {after_s:.2f}), ingest {result['ingest_s']:6.2f} s = "
+              f"{result['ratio']:.2f} x, {count / result['ingest_s']:5.1f} documents/s, "
+              f"load {result['load']:.2f}")  # fmt: skip
+        print(f"         stages {result['summary'].get('timings')}")
+        print(f"         CPU seconds: extract {result['extract_cpu']:.1f}, ingest "
+              f"{result['ingest_cpu']:.1f} = {result['cpu_ratio']:.2f} x; by process "
+              f"{result['cpu']}")  # fmt: skip
     median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
     ratios = [r["ratio"] for r in rounds]
     speeds = [count / r["ingest_s"] for r in rounds]
@@ -283,6 +331,11 @@ def main() -> None:
     print(f"over {len(rounds)} rounds: ratio {min(ratios):.2f}-{max(ratios):.2f} x "
           f"(median {statistics.median(ratios):.2f}), {min(speeds):.0f}-{max(speeds):.0f} "
           "documents/s")  # fmt: skip
+    cpu_ratios = [r["cpu_ratio"] for r in rounds]
+    print(f"CPU seconds, ingest against extract: {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f} x "
+          f"(median {statistics.median(cpu_ratios):.2f}); with the parallel capacity "
+          f"{capacity:.2f}, a ratio of {statistics.median(cpu_ratios) / capacity:.2f} x if "
+          "both cores were kept busy throughout")  # fmt: skip
     print(f"by state: {median['summary']['by_state']}")
     noisy = sorted({w for r in rounds for w in r["noisy"]})
     if noisy:
