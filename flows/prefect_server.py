@@ -12,7 +12,8 @@ is migrated here and an empty copy of it is kept as a template,
 made atomically (a consistent SQLite backup to a temporary file, checked, then renamed), and
 later fresh homes start from a copy of it. A template is used only if it passes the checks
 (SQLite integrity, the Alembic revision of the newest migration file); otherwise the database
-is migrated as usual. Prefect's own start-up migration still runs and finds nothing to do.
+is migrated as usual. Prefect's own start-up migration is switched off when the database is at
+the newest revision already: it would find nothing to do, at a cost of about a second of CPU.
 
 Write transactions take SQLite's write lock when they begin (`immediate_write_transactions`).
 Prefect opens them DEFERRED: one that reads before it writes (creating a flow run does) fails
@@ -38,6 +39,8 @@ import argparse
 import contextlib
 import gc
 import hashlib
+import importlib.metadata
+import importlib.util
 import inspect
 import os
 import re
@@ -54,10 +57,17 @@ from typing import Any
 _REVISION_IN_NAME = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{6}_([0-9a-f]+)_")
 
 
-def _migrations_dir() -> Path:
-    import prefect.server.database
+def _prefect_dir() -> Path:
+    """Where the prefect package is installed, found without importing it: Prefect reads its
+    settings once, when it is first imported, and main() sets one of them first."""
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("prefect is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
 
-    return Path(prefect.server.database.__file__).parent / "_migrations" / "versions" / "sqlite"
+
+def _migrations_dir() -> Path:
+    return _prefect_dir() / "server" / "database" / "_migrations" / "versions" / "sqlite"
 
 
 def _migration_files() -> list[str]:
@@ -75,14 +85,13 @@ def template_path(
 ) -> Path | None:
     """Where the template for the installed Prefect lives (None: no usable cache folder).
     `files`: the migration file names, if the caller has listed them already."""
-    import prefect
-
     files = _migration_files() if files is None else files
     if not files:
         return None
     digest = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
     base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "gongkai" / f"prefect-{prefect.__version__}-{digest}.db"
+    version = importlib.metadata.version("prefect")
+    return base / "gongkai" / f"prefect-{version}-{digest}.db"
 
 
 def valid_database(path: Path, revision: str | None) -> bool:
@@ -97,6 +106,21 @@ def valid_database(path: Path, revision: str | None) -> bool:
             return rows == [(revision,)]
     except sqlite3.Error:
         return False
+
+
+def at_head(db: Path, files: list[str] | None = None) -> bool:
+    """The database's Alembic revision is the newest migration file's: Prefect's start-up
+    migration would find nothing to do. (Only the revision is read: an integrity check of
+    a home's database that has grown over many runs would cost more than it saves.)"""
+    revision = head_revision(_migration_files() if files is None else files)
+    if revision is None or not db.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+            rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        return False
+    return rows == [(revision,)]
 
 
 def _copy_database(source: Path, target: Path) -> None:
@@ -129,6 +153,7 @@ def prepare_database(db: Path, cache_dir: Path | None = None) -> str:
     Returns what was done: "existing", "template" or "migrated"."""
     if db.exists():
         return "existing"
+    db.parent.mkdir(parents=True, exist_ok=True)
     files = _migration_files()
     revision = head_revision(files)
     template = template_path(cache_dir, files)
@@ -294,6 +319,12 @@ def main(argv: list[str] | None = None) -> None:
         stop_with_parent(options.parent)
     done = prepare_database(options.db)
     print(f"gongkai: Prefect database {options.db}: {done}", file=sys.stderr, flush=True)
+    if "prefect" not in sys.modules and at_head(options.db):
+        # Prefect's start-up migration would only find that there is nothing to do, at a
+        # cost of about a second of CPU (Alembic loads every revision script to find that
+        # out). The setting must be in place before Prefect is imported: it reads its
+        # settings then. (After a migration here, Prefect is imported already: it checks.)
+        os.environ["PREFECT_API_DATABASE_MIGRATE_ON_START"] = "false"
     if not immediate_write_transactions():
         print("gongkai: this Prefect's SQLite transactions are left as shipped",
               file=sys.stderr, flush=True)  # fmt: skip

@@ -13,15 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gongkai.flows.prefect_server import head_revision, valid_database
+from gongkai.flows.prefect_server import at_head, head_revision, valid_database
 
 PREPARE = """
 import json, sys
 from pathlib import Path
-from gongkai.flows.prefect_server import prepare_database, template_path
+from gongkai.flows.prefect_server import at_head, prepare_database, template_path
 cache = Path(sys.argv[2])
 done = prepare_database(Path(sys.argv[1]), cache)
-print(json.dumps({"done": done, "template": str(template_path(cache))}))
+print(json.dumps({"done": done, "template": str(template_path(cache)),
+                  "at_head": at_head(Path(sys.argv[1])), "imported": "prefect" in sys.modules}))
 """
 
 
@@ -51,21 +52,24 @@ def test_first_fresh_home_migrates_and_leaves_a_template_later_ones_copy(tmp_pat
     cache = tmp_path / "cache"
     first = prepare(tmp_path / "home1" / "prefect.db", cache)
     template = Path(first["template"])
-    assert first["done"] == "migrated"
+    assert first["done"] == "migrated" and first["at_head"]
     assert template.is_file() and template.parent == cache / "gongkai"
     revision = revision_of(template)
     assert valid_database(template, revision)
     assert [p.name for p in template.parent.iterdir()] == [template.name]  # no temp files
 
     second = prepare(tmp_path / "home2" / "prefect.db", cache)
-    assert second == {"done": "template", "template": str(template)}
+    # Copied without importing Prefect (the server then switches Prefect's start-up
+    # migration off before Prefect reads its settings): the copy is at the newest revision.
+    assert second == {"done": "template", "template": str(template), "at_head": True,
+                      "imported": False}  # fmt: skip
     copied = tmp_path / "home2" / "prefect.db"
     assert revision_of(copied) == revision and valid_database(copied, revision)
     with sqlite3.connect(copied) as connection:  # an empty database: no runs, no events
         assert connection.execute("SELECT count(*) FROM flow_run").fetchone() == (0,)
 
     again = prepare(copied, cache)  # an existing database is left alone
-    assert again["done"] == "existing"
+    assert again["done"] == "existing" and again["at_head"] and not again["imported"]
 
     # A damaged template is not used: the database is migrated as usual.
     template.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
@@ -89,6 +93,15 @@ def test_template_checks(tmp_path: Path) -> None:
     names = ["2025_01_01_000000_aaa111_first.py", "2026_10_20_000000_27d8f4e1a6c9_newest.py"]
     assert head_revision(names) == "27d8f4e1a6c9"
     assert head_revision([]) is None
+    # at_head reads the revision only: Prefect's start-up migration is skipped only at the
+    # newest one.
+    assert not at_head(db, names)
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '27d8f4e1a6c9'")
+    assert at_head(db, names)
+    assert not at_head(db, [])
+    assert not at_head(tmp_path / "missing.db", names)
+    assert not at_head(tmp_path / "junk.db", names)
 
 
 # One Prefect write transaction that reads, lets another connection try to commit a write, then

@@ -181,8 +181,16 @@ def test_received_events_drive_ingest_and_publish(service: Service, tmp_path: Pa
     doc_id = upload_through_api(service, tmp_path, make_docx(serial=75), "经由接口.docx")
     catalog = Catalog(f"sqlite:///{service.home / 'catalog.sqlite3'}")
     try:
+        def diagnostics() -> str:
+            # Did the API process deliver its `received` event before it stopped? Its log
+            # and the server's events for the document tell.
+            stored = filter_events(service.server.api_url, resource_id=f"gongkai.document.{doc_id}")
+            return (f"{service.diagnostics()}\n--- gongkai api log ---\n"
+                    f"{log_tail(tmp_path / 'api.log')}\n--- events stored for the document "
+                    f"---\n{[e['event'] for e in stored]}")  # fmt: skip
+
         wait_for(lambda: catalog.get(doc_id).state == "published",
-                 "the document sent over HTTP to be published", on_timeout=service.diagnostics)
+                 "the document sent over HTTP to be published", on_timeout=diagnostics)
     finally:
         catalog.close()
     assert "Traceback" not in service.log.read_text(errors="replace"), service.diagnostics()
