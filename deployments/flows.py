@@ -38,6 +38,7 @@ def _sweep_run_name() -> str:
     return f"sweep after {triggered_by}" if triggered_by else "sweep received documents"
 
 
+@runtime.json_native_parameters
 @flow(name="ingest-received", flow_run_name=_sweep_run_name, validate_parameters=False)
 def ingest_received(
     triggered_by: str | None = None,

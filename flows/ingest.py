@@ -51,6 +51,7 @@ def process_chunk(
     ]  # fmt: skip
 
 
+@runtime.json_native_parameters
 @flow(name="ingest", flow_run_name=_ingest_run_name, validate_parameters=False)
 def ingest_documents(
     document_ids: list[int], chunk_size: int = DEFAULT_CHUNK, publish: bool = True

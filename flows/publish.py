@@ -57,6 +57,7 @@ def publish_in_chunks(ids: list[int], chunk_size: int = 100) -> dict[str, Any]:
             "index": index}  # fmt: skip
 
 
+@runtime.json_native_parameters
 @flow(name="publish", flow_run_name=_publish_run_name, validate_parameters=False)
 def publish_documents(
     document_ids: list[int] | None = None, chunk_size: int = 100
