@@ -132,8 +132,7 @@ class _Batch:
     inside the store and made once per batch; `new_parents` are the folders whose entries
     changed (made durable with the batch), `temps` the temporary files not yet renamed."""
 
-    def __init__(self, store: LocalStore) -> None:
-        self.store = store
+    def __init__(self) -> None:
         self.new_parents: set[Path] = set()
         self.created: set[Path] = set()
         self.temps: set[str] = set()
@@ -188,24 +187,15 @@ class LocalStore(ObjectStore):
 
     # -- paths and locking ---------------------------------------------------------------
 
-    def _paths(
-        self, key: str, resolved_dirs: dict[Path, Path] | None = None
-    ) -> tuple[Path, Path]:
-        """The data and sidecar paths of `key`. With `resolved_dirs` (one batch's cache of
-        resolved folders) a folder is resolved from its cached parent with one lstat of its
-        own name, instead of every component again; the last segment is still checked on its
-        own (a symlink there is resolved in full)."""
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        """The data and sidecar paths of `key`, each checked to resolve inside the store (a
+        symlink planted inside the tree must not lead outside it). put_many checks a batch's
+        folders once instead (_Batch.folder)."""
         check_key(key)
         data_path = self.data_dir / key
         meta_path = self.meta_dir / key
-        # Resolve-and-check: a symlink planted inside the tree must not lead outside it.
-        for path, base, base_real in ((data_path, self.data_dir, self._data_real),
-                                      (meta_path, self.meta_dir, self._meta_real)):  # fmt: skip
-            if resolved_dirs is None or path.is_symlink():
-                real = path.resolve()
-            else:
-                real = self._real_dir(path.parent, base, base_real, resolved_dirs) / path.name
-            if not real.is_relative_to(base_real):
+        for path, base_real in ((data_path, self._data_real), (meta_path, self._meta_real)):
+            if not path.resolve().is_relative_to(base_real):
                 raise UnsafeKey(f"key {key!r} resolves outside the store")
         return data_path, meta_path
 
@@ -381,7 +371,7 @@ class LocalStore(ObjectStore):
         paths are not looked at again before the commit."""
         results: list[ObjectInfo | StorageError | None] = [None] * len(requests)
         staged: list[tuple[int, str, str, str, str, dict[str, Any]]] = []
-        batch = _Batch(self)
+        batch = _Batch()
         try:
             for position, request in enumerate(requests):
                 try:
@@ -476,8 +466,6 @@ class LocalStore(ObjectStore):
         data: bytes | BinaryIO,
         expected: str | None,
         length: int | None,
-        *,
-        sync: bool = True,
     ) -> tuple[int, str]:
         """Write the bytes to `temp`, hashing as they pass; ChecksumMismatch before anything
         becomes visible."""
@@ -488,8 +476,7 @@ class LocalStore(ObjectStore):
             while chunk := reader.read(CHUNK_SIZE):
                 out.write(chunk)
             out.flush()
-            if sync:
-                os.fsync(out.fileno())
+            os.fsync(out.fileno())
         return reader.size, reader.hexdigest()
 
     def open(self, key: str) -> BinaryIO:

@@ -254,6 +254,21 @@ def test_put_many_refuses_keys_under_a_symlinked_folder_deeper_down(
     assert store.get_bytes("2020/issuer/fine/z") == b"3"
 
 
+@pytest.mark.parametrize("tree", ["data", "meta"])
+def test_put_many_refuses_a_key_that_is_itself_a_planted_symlink(tmp_path: Path, tree: str) -> None:
+    # In a folder that was there before the batch, the key's own name is looked at too.
+    store = LocalStore(tmp_path / "root", "archive", write_once=False)
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"not the store's")
+    store.put_many([PutRequest("2020/other", b"0")])  # the folder exists before the batch
+    base = store.data_dir if tree == "data" else store.meta_dir
+    (base / "2020" / "x").symlink_to(outside)
+    results = store.put_many([PutRequest("2020/x", b"1"), PutRequest("2020/y", b"2")])
+    assert isinstance(results[0], UnsafeKey)
+    assert not isinstance(results[1], Exception)
+    assert outside.read_bytes() == b"not the store's"
+
+
 @pytest.mark.parametrize("write_once", [True, False])
 def test_put_many_refuses_a_key_where_a_folder_or_a_shorter_object_is(
     tmp_path: Path, write_once: bool
