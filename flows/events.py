@@ -113,6 +113,15 @@ class PrefectEventSink:
             with _sent_lock:
                 _sent += 1
 
+    def flush(self, timeout: float = 30) -> None:
+        """Deliver the events still queued in this process's Prefect events client. The
+        long-running front doors (HTTP API, inbox watcher) call it at shutdown: uvicorn ends
+        its process with the SIGTERM it caught, and exit handlers (Prefect's own drain among
+        them) never run, so an event emitted just before would be lost."""
+        from prefect.events.worker import EventsWorker
+
+        EventsWorker.drain_all(timeout=timeout)
+
 
 class AuditOnlyEventSink:
     """No Prefect to send to: the event is logged; the catalog's audit row is the record."""

@@ -144,3 +144,51 @@ def test_flow_parameters_are_stored_as_prefect_stores_them_without_loading_fasta
     assert not out["fastapi_loaded"]
     assert out["odd"] == out["odd_shipped"] == {"document_ids": [1, 2], "when": "2020-01-02"}
     assert out["others"] == [True, True]
+
+
+EMIT_AND_DIE = """
+import os, sys
+os.environ["GONGKAI_HOME"] = sys.argv[1]
+from gongkai.config import load_settings
+from gongkai.flows import runtime
+runtime.configure()
+server = runtime.LocalPrefectServer(load_settings())
+server.start()
+os.environ["PREFECT_API_URL"] = server.api_url
+server.wait_ready()
+from gongkai.flows.events import PrefectEventSink
+sink = PrefectEventSink()
+for n in range(int(sys.argv[2])):
+    sink.emit("gongkai.document.received", resource_id=f"gongkai.document.{n}",
+              payload={"n": n})
+sink.flush()
+print(server.process.pid, flush=True)
+os._exit(0)  # as uvicorn ends the HTTP API on SIGTERM: no exit handler runs
+"""
+
+
+def test_flushed_events_are_delivered_even_if_the_process_then_dies_at_once(
+    tmp_path: Path,
+) -> None:
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GONGKAI_"))}
+    home = tmp_path / "home"
+    result = subprocess.run([sys.executable, "-c", EMIT_AND_DIE, str(home), "50"],
+                            capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    server_pid = int(result.stdout.split()[0])
+    deadline = time.monotonic() + 60  # the server stops itself once its parent is gone
+    while _running(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(server_pid)
+    with sqlite3.connect(home / "prefect" / "prefect.db") as db:
+        stored = db.execute("SELECT count(*) FROM events WHERE event = "
+                            "'gongkai.document.received'").fetchone()[0]  # fmt: skip
+    # Without the flush, none of the 50 arrived: the process was gone before Prefect's
+    # events client had connected (measured when the flush was added).
+    assert stored == 50
