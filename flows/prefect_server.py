@@ -96,16 +96,7 @@ def template_path(
 
 def valid_database(path: Path, revision: str | None) -> bool:
     """An intact SQLite database migrated to exactly `revision`."""
-    if revision is None or not path.is_file():
-        return False
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
-                return False
-            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
-            return rows == [(revision,)]
-    except sqlite3.Error:
-        return False
+    return _migrated_to(path, revision, integrity=True)
 
 
 def at_head(db: Path, files: list[str] | None = None) -> bool:
@@ -113,14 +104,22 @@ def at_head(db: Path, files: list[str] | None = None) -> bool:
     migration would find nothing to do. (Only the revision is read: an integrity check of
     a home's database that has grown over many runs would cost more than it saves.)"""
     revision = head_revision(_migration_files() if files is None else files)
-    if revision is None or not db.is_file():
+    return _migrated_to(db, revision, integrity=False)
+
+
+def _migrated_to(path: Path, revision: str | None, *, integrity: bool) -> bool:
+    """`path` is an SQLite database at Alembic revision `revision` (and, with `integrity`,
+    passes SQLite's quick check), read without writing to it."""
+    if revision is None or not path.is_file():
         return False
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
-            rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            if integrity and db.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                return False
+            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
+            return rows == [(revision,)]
     except sqlite3.Error:
         return False
-    return rows == [(revision,)]
 
 
 def _copy_database(source: Path, target: Path) -> None:

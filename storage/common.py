@@ -233,9 +233,7 @@ class HashingReader(io.RawIOBase):
                 )
         actual = self.hash.hexdigest()
         if self._expected_sha256 is not None and actual != self._expected_sha256:
-            raise ChecksumMismatch(
-                f"{self._key}: data hashes to {actual}, expected {self._expected_sha256}"
-            )
+            raise checksum_mismatch(self._key, actual, self._expected_sha256)
 
     def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
         if size is None or size < 0:
@@ -266,3 +264,15 @@ class HashingReader(io.RawIOBase):
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def checked_sha256(key: str, data: bytes, expected: str | None) -> str:
+    """The sha256 of `data`; ChecksumMismatch if an `expected` one was given and differs."""
+    digest = sha256_of(data)
+    if expected is not None and digest != expected:
+        raise checksum_mismatch(key, digest, expected)
+    return digest
+
+
+def checksum_mismatch(key: str, actual: str, expected: str) -> ChecksumMismatch:
+    return ChecksumMismatch(f"{key}: data hashes to {actual}, expected {expected}")

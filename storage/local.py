@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
-import hashlib
 import io
 import json
 import os
@@ -49,9 +48,9 @@ from gongkai.storage.common import (
     check_metadata,
     check_prefix,
     check_sha256,
+    checked_sha256,
 )
 from gongkai.storage.objects import (
-    ChecksumMismatch,
     ObjectExists,
     ObjectInfo,
     ObjectNotFound,
@@ -114,6 +113,21 @@ def _make_durable(
             os.close(fd)
     for directory in directories:
         _fsync_dir(directory)
+
+
+def _new_sidecar(
+    key: str, sha256: str, size: int, content_type: str, metadata: Mapping[str, str]
+) -> dict[str, Any]:
+    """What an object's sidecar records, written last when the object is stored."""
+    return {
+        "version": SIDECAR_VERSION, "key": key, "sha256": sha256, "size": size,
+        "content_type": content_type, "metadata": metadata,
+        "last_modified": datetime.now(UTC).isoformat(),
+    }  # fmt: skip
+
+
+def _sidecar_bytes(sidecar: Mapping[str, Any]) -> bytes:
+    return json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
 
 
 @dataclass(frozen=True)
@@ -325,18 +339,9 @@ class LocalStore(ObjectStore):
         temp_meta = self._temp_path(meta_path.parent)
         try:
             size, digest = self._write_temp(temp_data, key, data, expected, length)
-            now = datetime.now(UTC)
-            sidecar = {
-                "version": SIDECAR_VERSION,
-                "key": key,
-                "sha256": digest,
-                "size": size,
-                "content_type": content_type,
-                "metadata": user_metadata,
-                "last_modified": now.isoformat(),
-            }
+            sidecar = _new_sidecar(key, digest, size, content_type, user_metadata)
             with open(temp_meta, "xb") as meta_file:
-                meta_file.write(json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode())
+                meta_file.write(_sidecar_bytes(sidecar))
                 meta_file.flush()
                 os.fsync(meta_file.fileno())
             with self._locked(exclusive=True):
@@ -429,20 +434,14 @@ class LocalStore(ObjectStore):
             if self.write_once and os.path.exists(meta_path):
                 raise ObjectExists(f"{self.bucket}/{key} exists and this store is write-once")
         data = bytes(request.data)
-        digest = hashlib.sha256(data).hexdigest()
-        if expected is not None and digest != expected:
-            raise ChecksumMismatch(f"{key}: data hashes to {digest}, expected {expected}")
-        sidecar = {
-            "version": SIDECAR_VERSION, "key": key, "sha256": digest, "size": len(data),
-            "content_type": content_type, "metadata": user_metadata,
-            "last_modified": datetime.now(UTC).isoformat(),
-        }  # fmt: skip
+        digest = checked_sha256(key, data, expected)
+        sidecar = _new_sidecar(key, digest, len(data), content_type, user_metadata)
         temp_data = batch.temp_path(data_dir)
         with open(temp_data, "xb") as out:
             out.write(data)
         temp_meta = batch.temp_path(meta_dir)
         with open(temp_meta, "xb") as out:
-            out.write(json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode())
+            out.write(_sidecar_bytes(sidecar))
         return data_path, meta_path, temp_data, temp_meta, sidecar
 
     def _commit_refusal(self, key: str, meta_path: str) -> ObjectExists | None:

@@ -49,10 +49,9 @@ from gongkai.storage.common import (
     check_metadata,
     check_prefix,
     check_sha256,
-    sha256_of,
+    checked_sha256,
 )
 from gongkai.storage.objects import (
-    ChecksumMismatch,
     ObjectExists,
     ObjectInfo,
     ObjectNotFound,
@@ -279,9 +278,7 @@ class S3Store(ObjectStore):
                 data = bytes(data)
                 if length is not None and length != len(data):
                     raise StorageError(f"{key}: length {length} given for {len(data)} bytes")
-                digest = sha256_of(data)
-                if expected is not None and digest != expected:
-                    raise ChecksumMismatch(f"{key}: data hashes to {digest}, expected {expected}")
+                digest = checked_sha256(key, data, expected)
                 source, length = _BytesSource(data), len(data)
             elif expected is None:
                 # The sha256 goes out with the metadata before the first byte: spool first.
