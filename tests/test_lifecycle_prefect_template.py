@@ -336,3 +336,58 @@ def test_the_one_app_is_built_without_its_cache_key_and_the_key_comes_back(
 ) -> None:
     assert run_script(ONE_APP, prefect_home=tmp_path) == {"restored": True, "api": True,
                                                           "key": True}
+
+
+ROUTERS = """
+import asyncio, json, sys
+import httpx
+import prefect.server.api as api
+from prefect.server.api import server
+from gongkai.flows.prefect_server import ROUTERS_USED_FIRST, routers_used_first
+shipped = server.API_ROUTERS
+if sys.argv[1] == "patched":
+    assert routers_used_first()
+app = server.create_app()
+api_app = next(r.app for r in app.routes if getattr(r, "path", "") == "/api")
+
+def built():
+    # An included router whose routes FastAPI has built (on the first request matched
+    # against it) has a version for its candidates.
+    return [getattr(r.original_router, "prefix", "") for r in api_app.router.routes
+            if getattr(r, "_effective_candidates_version", None) is not None]
+
+async def main():
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as client:
+        response = await client.get("/api/admin/version")
+    return response.status_code
+
+status = asyncio.run(main())
+first = [getattr(api, n).router for n in ROUTERS_USED_FIRST]
+print(json.dumps({
+    "status": status, "built": built(),
+    "same_routers": sorted(map(id, server.API_ROUTERS)) == sorted(map(id, shipped)),
+    "first": list(server.API_ROUTERS[:len(first)]) == first,
+    "rest_in_order": [r for r in server.API_ROUTERS if r not in first]
+                     == [r for r in shipped if r not in first],
+    "prefixes": [r.prefix for r in shipped],
+}))
+"""
+
+
+def test_the_routers_a_flow_run_uses_come_first_and_only_they_are_built(tmp_path: Path) -> None:
+    shipped = run_script(ROUTERS, "shipped", prefect_home=tmp_path / "shipped")
+    patched = run_script(ROUTERS, "patched", prefect_home=tmp_path / "patched")
+    assert shipped["status"] == patched["status"] == 200
+    # Prefect as shipped: the version check walks past 29 routers and builds every one.
+    assert len(shipped["built"]) >= 25 and "/admin" in shipped["built"]
+    # Reordered: the same routers, the used ones first, the others in their shipped order;
+    # the version check builds only the router that answers it.
+    assert patched["same_routers"] and patched["first"] and patched["rest_in_order"]
+    assert patched["built"] == ["/admin"]
+    # The order decides no match: no router's prefix is a path prefix of another's.
+    prefixes = [p for p in patched["prefixes"] if p]
+    assert len(set(prefixes)) == len(prefixes)
+    for a in prefixes:
+        for b in prefixes:
+            assert a == b or not b.startswith(a + "/"), (a, b)
