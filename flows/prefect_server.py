@@ -55,6 +55,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from gongkai.flows.collector import collect_less_often
+
 _REVISION_IN_NAME = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{6}_([0-9a-f]+)_")
 
 
@@ -346,6 +348,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parent", type=int, default=None,
                         help="stop when this process (the one that started it) is gone")
     options = parser.parse_args(argv)
+    collect_less_often()  # before Prefect's imports (flows/collector.py)
     if options.parent is not None:
         stop_with_parent(options.parent)
     done = prepare_database(options.db)
