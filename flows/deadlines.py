@@ -182,7 +182,12 @@ class WorkCalendar:
                 return False
             return day.weekday() < 5
         if self.is_known(day.year):
-            return bool(chinese_calendar.is_workday(day))
+            # The package's own rule (chinese_calendar.is_workday), from its published tables:
+            # is_workday itself checks the year range on every call by scanning all of its
+            # holidays (min and max of ~600 dates), ~40 µs a day; is_known checked it once.
+            return day in chinese_calendar.workdays or (
+                day.weekday() < 5 and day not in chinese_calendar.holidays
+            )
         return day.weekday() < 5  # weekends only: provisional
 
     def add_working_days(self, start: date, working_days: int) -> Deadline:

@@ -224,3 +224,14 @@ def test_counting_forward_and_back_agree(start: date, n: int) -> None:
     first = start + timedelta(days=1)
     counted_years = set(range(first.year, due.due.year + 1)) if due.due > start else set()
     assert due.provisional == any(not calendar.is_known(y) for y in counted_years)
+
+
+def test_every_day_the_package_knows_is_answered_as_the_package_does() -> None:
+    import chinese_calendar
+
+    calendar = WorkCalendar()
+    first, last = min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year
+    days = _days(f"{first}-01-01", f"{last}-12-31")
+    assert len(days) > 365 * 10
+    assert [calendar.is_workday(d) for d in days] == [chinese_calendar.is_workday(d)
+                                                       for d in days]  # fmt: skip
