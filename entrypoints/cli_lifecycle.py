@@ -245,7 +245,8 @@ def ingest(
             # Resubmitted documents still waiting (an interrupted earlier run) are taken too.
             # New documents are in `received` too, so nothing waiting means nothing new and
             # nothing left over: no flow would do anything, and Prefect is not started.
-            waiting = [r.id for r in ctx.catalog.get_many(all_ids) if r.state == "received"]
+            waiting = [i for i, state in ctx.catalog.states_of(all_ids).items()
+                       if state == "received"]  # fmt: skip
             uses_prefect = bool(waiting)
             mark = time.perf_counter()
             if uses_prefect:
@@ -289,14 +290,14 @@ def ingest(
                 failed = dict(flow_result.get("failed", {}))
                 progress.update(publish_bar, total=progress.tasks[publish_bar].completed)
             timings["flows"] = time.perf_counter() - mark
-            records = ctx.catalog.get_many(all_ids)
-            by_state = dict(Counter(r.state for r in records))
+            states = ctx.catalog.states_of(all_ids)
+            by_state = dict(Counter(states.values()))
             if uses_prefect:
                 # The batch's own event, sent last (the session then knows when the server
                 # has stored everything): an automation can act on a finished ingest.
                 mode.closing.append(Emitted(
                     "gongkai.ingest.completed", f"gongkai.ingest.{uuid.uuid4()}",
-                    {"documents": len(records), "new": len(new_ids), "duplicates": duplicates,
+                    {"documents": len(states), "new": len(new_ids), "duplicates": duplicates,
                      "processed": len(waiting), "by_state": by_state,
                      "failed": len(failed), "rejected": len(rejected)},
                     resource_name=f"ingest of {len(files)} file{'s' if len(files) != 1 else ''}",
@@ -304,7 +305,7 @@ def ingest(
         mark = time.perf_counter()
     timings["prefect_stop"] = time.perf_counter() - mark
     summary = {
-        "documents": len(records),
+        "documents": len(states),
         "new": len(new_ids),
         "duplicates": duplicates,
         "processed": len(waiting),
@@ -326,7 +327,7 @@ def ingest(
     else:
         if not uses_prefect:
             stderr.print("nothing new: every document was known already and none is waiting")
-        Console().print(_by_state_table(by_state, f"{len(records)} documents "
+        Console().print(_by_state_table(by_state, f"{len(states)} documents "
                                         f"({len(new_ids)} new, {duplicates} already known, "
                                         f"{summary['seconds']} s)"))  # fmt: skip
     if rejected or failed:

@@ -603,6 +603,23 @@ class Catalog:
             records = {r.id: r for r in self._records(session, rows)}
             return [records[i] for i in ids]
 
+    def states_of(self, ids: Sequence[int]) -> dict[int, str]:
+        """id -> state of each listed document, without reading the rest of its row (a record
+        carries the full text); DocumentNotFound names the ones that do not exist."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[int, str] = {}
+        with self._reading() as session:
+            # Chunked: SQLite limits the number of bound parameters of one statement.
+            for start in range(0, len(wanted), 10_000):
+                found.update(session.execute(
+                    select(Document.id, Document.state)
+                    .where(Document.id.in_(wanted[start : start + 10_000]))
+                ).all())  # fmt: skip
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise DocumentNotFound(f"no documents {missing}")
+        return {i: found[i] for i in wanted}
+
     def save_extraction(
         self, doc_id: int, metadata: DocumentMetadata, *, actor: str
     ) -> DocumentRecord:

@@ -368,6 +368,13 @@ def test_find_by_title_text_issuer_dates_state_and_disclosure(
     assert _ids(catalog.get_many([notice, plan])) == [notice, plan]
     with pytest.raises(DocumentNotFound):
         catalog.get_many([plan, 987654])
+    # The states alone, in the order asked, each id once.
+    assert catalog.states_of([notice, plan, notice, budget]) == {
+        notice: "received", plan: "published", budget: "withheld"}
+    assert list(catalog.states_of([budget, notice])) == [budget, notice]
+    assert catalog.states_of([]) == {}
+    with pytest.raises(DocumentNotFound, match="987654"):
+        catalog.states_of([plan, 987654])
 
 
 def test_full_text_index_follows_changes_of_the_text(catalog: Catalog, seeded: dict[str, int]):
