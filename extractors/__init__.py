@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from gongkai import config
 from gongkai.extractors.model import DocumentMetadata, ExtractionError, ParsedDocument
-from gongkai.extractors.safety import Limits, check_size
+from gongkai.extractors.safety import Limits, check_size, hard_limit_seconds, time_limit
 from gongkai.extractors.sniff import sniff
 
 __all__ = ["DocumentMetadata", "ExtractionError", "Limits", "extract", "parse"]
@@ -29,7 +29,8 @@ def parse(
     else:
         from gongkai.extractors.docx import read_docx as reader
     try:
-        return reader(data, limits)
+        with time_limit(hard_limit_seconds(limits)):
+            return reader(data, limits)
     except ExtractionError:
         raise
     except (RuntimeError, MemoryError, ValueError, KeyError, IndexError, OSError) as exc:
@@ -54,8 +55,11 @@ def extract(
     `limits` (default: `Limits(max_bytes=max_bytes)`) bounds the work on hostile files."""
     from gongkai.extractors.fields import read_fields
 
-    parsed = parse(data, max_bytes=max_bytes, limits=limits)
-    meta = read_fields(parsed)
+    limits = limits or Limits(max_bytes=max_bytes)
+    # One hard stop for the reader and the field parser together (parse() then arms none).
+    with time_limit(hard_limit_seconds(limits)):
+        parsed = parse(data, limits=limits)
+        meta = read_fields(parsed)
     meta.format = parsed.format
     meta.page_count = parsed.page_count
     meta.text_layer = parsed.text_layer

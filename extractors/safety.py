@@ -9,13 +9,17 @@ inflated into memory, in chunks, under a cap.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import signal
 import threading
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -31,6 +35,7 @@ __all__ = [
     "check_xml",
     "check_zip_entry_count",
     "parse_xml",
+    "time_limit",
 ]
 
 _MB = 1024 * 1024
@@ -74,6 +79,54 @@ class Deadline:
                 "the file is unusually large or complex; check it opens normally, or save it "
                 "again (e.g. print to PDF) and resubmit",
             )
+
+
+class _Overrun(BaseException):
+    """Raised by the alarm inside whatever the reader was doing. A BaseException, so that no
+    reader's `except Exception` can take it for a damaged file and carry on."""
+
+
+def hard_limit_seconds(limits: Limits) -> float:
+    """The hard stop: twice the budget the Deadline checks between pages, so that a reader that
+    is slow but gets on ends at a check with that message first."""
+    return 2 * limits.max_seconds
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop the reading of one document after `seconds`, wherever it is: the Deadline is only
+    looked at between pages and parts, and a single page can keep pdfplumber's layout analysis
+    busy for minutes. The alarm (SIGALRM) interrupts Python code; a call into PDFium's C code
+    is interrupted when it returns. It is armed only on a process's main thread (the worker
+    processes of an ingest, `gongkai extract`), and not while another alarm is running (that
+    one is left alone); elsewhere, in the HTTP API's threads, the Deadline alone applies. The
+    overrun ends in ExtractionError("timeout")."""
+    armed = (
+        seconds > 0 and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )  # fmt: skip
+    if not armed:
+        yield
+        return
+
+    def on_alarm(_signum: int, _frame: Any) -> None:
+        raise _Overrun
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    except _Overrun:
+        raise ExtractionError(
+            "timeout",
+            f"读取超时 (reading was stopped after {seconds:g} s, inside a single page or part): "
+            "the file is unusually large or complex; check it opens normally, or save it "
+            "again (e.g. print to PDF) and resubmit",
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def check_size(data: bytes, max_bytes: int) -> None:

@@ -380,3 +380,69 @@ def test_damaged_files_end_in_extraction_error_or_a_reading(
     assert reasons <= {"read", "corrupt", "zip_bomb", "unsupported_type", "unsafe_path",
                        "encrypted", "empty"}
     assert "corrupt" in reasons
+
+
+# --- the hard stop inside a page (safety.time_limit) -------------------------------------------
+# pytest-timeout's own alarm is SIGALRM too, and time_limit leaves a running alarm alone: these
+# tests watch the clock from a thread instead.
+
+
+def _stuck_reader(data: bytes, limits: Limits) -> object:
+    while True:  # a page the reader never gets through (pure Python, as pdfminer's layout is)
+        pass
+
+
+@pytest.mark.timeout(60, method="thread")
+def test_a_reader_stuck_inside_a_page_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    import gongkai.extractors.docx
+
+    monkeypatch.setattr(gongkai.extractors.docx, "read_docx", _stuck_reader)
+    handler = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+    with pytest.raises(ExtractionError) as caught:
+        extract(good_docx(), "stuck.docx", limits=Limits(max_seconds=0.25))
+    # Twice the Deadline's budget (0.5 s): the Deadline, checked between pages, never came.
+    assert 0.4 < time.monotonic() - started < 10
+    assert caught.value.reason == "timeout"
+    assert "stopped after 0.5 s" in caught.value.message
+    # The alarm is off again and the process's handler is as it was.
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is handler
+    # ... and the next document reads as usual.
+    monkeypatch.undo()
+    assert extract(good_docx(), "next.docx").title
+
+
+@pytest.mark.timeout(60, method="thread")
+def test_the_hard_stop_leaves_another_alarm_and_other_threads_alone() -> None:
+    import signal
+    import threading
+
+    from gongkai.extractors.safety import time_limit
+
+    def theirs(_signum: int, _frame: object) -> None:
+        raise AssertionError("the caller's alarm went off")
+
+    previous = signal.signal(signal.SIGALRM, theirs)
+    signal.setitimer(signal.ITIMER_REAL, 30)
+    try:
+        with time_limit(0.2):
+            time.sleep(0.4)  # not stopped: the caller's alarm was running
+        assert signal.getsignal(signal.SIGALRM) is theirs
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 25
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    armed: list[float] = []
+
+    def in_a_thread() -> None:
+        with time_limit(0.2):
+            armed.append(signal.getitimer(signal.ITIMER_REAL)[0])
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert armed == [0.0]  # signals reach only the main thread: the Deadline alone applies
