@@ -116,7 +116,11 @@ def time_limit(seconds: float) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, on_alarm)
     try:
         signal.setitimer(signal.ITIMER_REAL, seconds)
-        yield
+        try:
+            yield
+        finally:
+            # An alarm that goes off just before this is still caught below.
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except _Overrun:
         raise ExtractionError(
             "timeout",
@@ -125,7 +129,6 @@ def time_limit(seconds: float) -> Iterator[None]:
             "again (e.g. print to PDF) and resubmit",
         ) from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
