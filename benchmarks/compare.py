@@ -29,11 +29,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from ingest import ROOT, CpuSampler, generate  # benchmarks/ingest.py, beside this file
+from ingest import ROOT, generate, sampled_ingest  # benchmarks/ingest.py, beside this file
 
 ROLES = ("main", "workers", "Prefect server")
 
@@ -60,17 +59,8 @@ def compile_both(tree: Path) -> None:
 
 def ingest(docs: Path, env: dict[str, str], into: dict[str, Any]) -> None:
     """One `gongkai ingest --json` with its wall time and CPU seconds by process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gongkai.entrypoints.cli", "ingest", str(docs), "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    with CpuSampler(process.pid) as sampler:
-        stdout, stderr = process.communicate()
-    into["wall"] = time.perf_counter() - started
-    into["returncode"] = process.returncode
+    into["wall"], into["returncode"], stdout, stderr, into["cpu"] = sampled_ingest(docs, env)
     into["stderr"] = stderr[-2000:]
-    into["cpu"] = sampler.by_role()
     lines = stdout.strip().splitlines()
     into["summary"] = json.loads(lines[-1]) if lines else {}
 

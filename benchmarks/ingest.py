@@ -242,6 +242,22 @@ class CpuSampler:
         return {role: round(cpu, 1) for role, cpu in sorted(totals.items())}
 
 
+def sampled_ingest(docs: Path, env: dict[str, str]) -> tuple[float, int, str, str,
+                                                             dict[str, float]]:  # fmt: skip
+    """`gongkai ingest --json` of the documents: wall seconds, exit status, stdout, stderr and
+    CPU seconds by process (the command, its workers, its Prefect server). Sampled, not from
+    rusage: the fork server the workers come from is not waited for by the ingest process, so
+    its CPU and theirs never reach the ingest's children's rusage."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gongkai.entrypoints.cli", "ingest", str(docs), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    with CpuSampler(process.pid) as sampler:
+        stdout, stderr = process.communicate()
+    return time.perf_counter() - started, process.returncode, stdout, stderr, sampler.by_role()
+
+
 def one_round(docs: Path, home: Path, env: dict[str, str]) -> dict[str, Any]:
     """`gongkai extract`, `gongkai ingest` on a new home, `gongkai extract` again: the ingest
     is compared with the mean of the two extracts around it, so that a change of the machine's
@@ -250,19 +266,10 @@ def one_round(docs: Path, home: Path, env: dict[str, str]) -> dict[str, Any]:
         sys.exit(f"{home} exists: every round needs a new home (see the module docstring)")
     env = {**env, "GONGKAI_HOME": str(home)}
     before_s, before_cpu = timed_extract(docs, env)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gongkai.entrypoints.cli", "ingest", str(docs), "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    with CpuSampler(process.pid) as sampler:
-        stdout, stderr = process.communicate()
-    ingest_s = time.perf_counter() - started
-    # Sampled, not from rusage: the fork server the workers come from is not waited for by
-    # the ingest process, so its CPU and theirs never reach the ingest's children's rusage.
-    ingest_cpu = sum(sampler.by_role().values())
-    if process.returncode not in (0, 1):
-        sys.exit(f"ingest failed ({process.returncode}):\n{stderr[-3000:]}")
+    ingest_s, returncode, stdout, stderr, cpu = sampled_ingest(docs, env)
+    ingest_cpu = sum(cpu.values())
+    if returncode not in (0, 1):
+        sys.exit(f"ingest failed ({returncode}):\n{stderr[-3000:]}")
     after_s, after_cpu = timed_extract(docs, env)
     extract_s, extract_cpu = (before_s + after_s) / 2, (before_cpu + after_cpu) / 2
     summary = json.loads(stdout.strip().splitlines()[-1])
@@ -270,7 +277,7 @@ def one_round(docs: Path, home: Path, env: dict[str, str]) -> dict[str, Any]:
         "extract_s": extract_s, "extract_range": (before_s, after_s), "ingest_s": ingest_s,
         "ratio": ingest_s / extract_s, "cpu_ratio": ingest_cpu / extract_cpu,
         "ingest_cpu": ingest_cpu, "extract_cpu": extract_cpu,
-        "summary": summary, "load": os.getloadavg()[0], "cpu": sampler.by_role(),
+        "summary": summary, "load": os.getloadavg()[0], "cpu": cpu,
         "noisy": [w for w in ("Traceback", "database is locked") if w in stderr],
     }  # fmt: skip
 
