@@ -286,9 +286,9 @@ def routers_used_first(names: tuple[str, ...] = ROUTERS_USED_FIRST) -> bool:
     included router's routes (a pydantic schema for every parameter and response) the first
     time a request is matched against it, and matching walks the routers in order: the
     client's first call, GET /admin/version, came after 29 of the 31 routers and built all of
-    them, about half a second of CPU, for a server that then serves five of them. Every
-    router has a prefix of its own, so the order decides no match. False if this Prefect has
-    no API_ROUTERS tuple (left as shipped)."""
+    them, about half a second of CPU; an ingest then uses the nine named here. Every router
+    has a prefix of its own, so the order decides no match. False if this Prefect has no
+    API_ROUTERS tuple (left as shipped)."""
     try:
         import prefect.server.api as api
         from prefect.server.api import server
