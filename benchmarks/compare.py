@@ -19,10 +19,8 @@ first alternates from round to round. Documents come from benchmarks/ingest.py's
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -32,7 +30,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ingest import ROOT, generate, sampled_ingest  # benchmarks/ingest.py, beside this file
+from ingest import (  # benchmarks/ingest.py, beside this file
+    ROOT,
+    compile_bytecode,
+    generate,
+    sampled_ingest,
+)
 
 ROLES = ("main", "workers", "Prefect server")
 
@@ -46,15 +49,6 @@ def checkout(revision: str, work: Path) -> Path:
     path.mkdir()
     (path / "gongkai").symlink_to(tree)
     return path
-
-
-def compile_both(tree: Path) -> None:
-    """Where PYTHONDONTWRITEBYTECODE is set, compile both versions' modules first (see
-    ingest.compile_bytecode): neither side then pays for compiling itself."""
-    if sys.flags.dont_write_bytecode:
-        skip = re.compile(r"[/\\](\.venv|\.git|tests|benchmarks)([/\\]|$)")
-        for root in (ROOT, tree):
-            compileall.compile_dir(root, quiet=1, rx=skip)
 
 
 def ingest(docs: Path, env: dict[str, str], into: dict[str, Any]) -> None:
@@ -107,7 +101,8 @@ def main() -> None:
     count = len(list(docs.iterdir())) if docs.exists() else generate(docs, options.documents)
     path = checkout(options.revision, work)
     try:
-        compile_both(path / "gongkai")
+        # Neither side pays for compiling itself (see ingest.compile_bytecode).
+        print(f"bytecode: {compile_bytecode((ROOT, path / 'gongkai'))}")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GONGKAI_"))}
         envs = {"this": env, options.revision: {**env, "PYTHONPATH": str(path)}}
         print(f"{count} documents; this checkout against {options.revision}, side by side, "

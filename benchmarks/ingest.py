@@ -109,7 +109,7 @@ def timed_extract(docs: Path, env: dict[str, str]) -> tuple[float, float]:
     return wall, children_cpu() - cpu
 
 
-def compile_bytecode() -> str:
+def compile_bytecode(roots: tuple[Path, ...] = (ROOT,)) -> str:
     """Where PYTHONDONTWRITEBYTECODE is set (this workplace's machines set it), Python never
     keeps the bytecode of gongkai's own modules (installed editable, from the source tree):
     every command compiles them again, about 0.8 s of CPU for all of them on this machine,
@@ -120,8 +120,24 @@ def compile_bytecode() -> str:
     import compileall
 
     skip = re.compile(r"[/\\](\.venv|\.git|tests|benchmarks)([/\\]|$)")
-    compileall.compile_dir(ROOT, quiet=1, rx=skip)
-    return "PYTHONDONTWRITEBYTECODE is set: gongkai's modules were compiled before the rounds"
+    for root in roots:
+        compileall.compile_dir(root, quiet=1, rx=skip)
+    warm_import_caches()
+    return ("PYTHONDONTWRITEBYTECODE is set: gongkai's modules were compiled, and the Prefect "
+            "server's imports run once with bytecode writing on, before the rounds")
+
+
+def warm_import_caches() -> None:
+    """Import what the Prefect server imports once, in a process that may write bytecode.
+    pip compiles a package's modules when it installs them, but some bytecode is only written
+    at the first import: py-key-value (which Prefect's server imports through docket) has
+    beartype rewrite its modules as they are imported and caches the result beside them. With
+    PYTHONDONTWRITEBYTECODE set that cache is never written, and every server start rewrites
+    and compiles those modules again (~0.3-0.5 s of CPU); an installed system has it after its
+    first run."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", "import prefect.server.api.server"], env=env,
+                   capture_output=True, check=False)  # fmt: skip
 
 
 def file_system_probe(work: Path, folders: int = 1000) -> tuple[float, float]:
