@@ -359,20 +359,17 @@ def main(argv: list[str] | None = None) -> None:
         # out). The setting must be in place before Prefect is imported: it reads its
         # settings then. (After a migration here, Prefect is imported already: it checks.)
         os.environ["PREFECT_API_DATABASE_MIGRATE_ON_START"] = "false"
-    if not immediate_write_transactions():
-        print("gongkai: this Prefect's SQLite transactions are left as shipped",
-              file=sys.stderr, flush=True)  # fmt: skip
-    if not executemany_event_writes():
-        print("gongkai: this Prefect's event writes are left as shipped",
-              file=sys.stderr, flush=True)  # fmt: skip
-
-    if not task_run_recorder_skips_other_events():
-        print("gongkai: this Prefect's task-run recorder is left as shipped",
-              file=sys.stderr, flush=True)  # fmt: skip
-
-    if not routers_used_first():
-        print("gongkai: this Prefect's API routers are left in their shipped order",
-              file=sys.stderr, flush=True)  # fmt: skip
+    # Each patch is guarded: a Prefect that does not look as expected is left as shipped,
+    # and server.log says so.
+    patches = (
+        (immediate_write_transactions, "SQLite transactions are left as shipped"),
+        (executemany_event_writes, "event writes are left as shipped"),
+        (task_run_recorder_skips_other_events, "task-run recorder is left as shipped"),
+        (routers_used_first, "API routers are left in their shipped order"),
+    )
+    for apply, otherwise in patches:
+        if not apply():
+            print(f"gongkai: this Prefect's {otherwise}", file=sys.stderr, flush=True)
 
     import uvicorn
     from prefect.server.api.server import create_app
