@@ -162,18 +162,19 @@ def find(
         for record in records:
             click.echo(json.dumps(_summary(record), ensure_ascii=False))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from gongkai.entrypoints.tables import Column, print_table
 
-    table = Table(title=f"{len(records)} document(s)")
-    for heading in ("id", "文号", "标题", "发文机关", "成文日期", "公开属性", "状态", "文件名"):
-        table.add_column(heading, overflow="fold")
-    for r in records:
-        table.add_row(
-            str(r.id), r.file_number or "", r.title or "", r.issuer or "", _iso(r.date) or "",
-            r.disclosure or "", r.state, r.filename,
-        )  # fmt: skip
-    Console().print(table)
+    columns = (
+        Column("id", justify="right"), Column("文号"), Column("标题", "text"),
+        Column("发文机关", "extra"), Column("成文日期"), Column("公开属性", "extra"),
+        Column("状态"), Column("文件名", "extra"),
+    )  # fmt: skip
+    rows = [
+        (str(r.id), r.file_number or "", r.title or "", r.issuer or "", _iso(r.date) or "",
+         r.disclosure or "", r.state, r.filename)
+        for r in records
+    ]  # fmt: skip
+    print_table(f"{len(records)} document{'' if len(records) == 1 else 's'}", columns, rows)
 
 
 # -- get --------------------------------------------------------------------------------------
@@ -244,10 +245,11 @@ def show(doc_id: int, as_json: bool) -> None:
         }
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from gongkai.entrypoints.tables import output_console
+
+    console = output_console()
     fields = Table(title=f"document {record.id}", show_header=False)
     fields.add_column("field", style="bold")
     fields.add_column("value", overflow="fold")

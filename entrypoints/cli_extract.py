@@ -77,8 +77,9 @@ def read_one(path: Path, max_bytes: int, *, with_text: bool) -> dict[str, Any]:
 
 
 def _table(records: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from gongkai.entrypoints.tables import output_console
 
     table = Table(show_lines=True, title="gongkai extract")
     for header in ("文件 file", "文号 file_number", "公开 disclosure", "标题 title",
@@ -104,8 +105,7 @@ def _table(records: list[dict[str, Any]]) -> None:
             r.get("title") or "—", r.get("issuer") or "—", r.get("date") or "—", level or "—",
             r.get("index_number") or "—", "\n".join(notes),
         )
-    # Piped to a file or another program: wide enough that the table stays readable.
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    output_console().print(table)
 
 
 @click.command("extract")

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gongkai.config import Settings, load_settings
+from gongkai.entrypoints.tables import Column, output_console, print_table
 from gongkai.extractors.model import DISCLOSURE_VALUES
 
 STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withheld",
@@ -327,9 +328,13 @@ def ingest(
     else:
         if not uses_prefect:
             stderr.print("nothing new: every document was known already and none is waiting")
-        Console().print(_by_state_table(by_state, f"{len(states)} documents "
-                                        f"({len(new_ids)} new, {duplicates} already known, "
-                                        f"{summary['seconds']} s)"))  # fmt: skip
+        # The headline is a line of its own: as the table's title it would wrap at the
+        # table's narrow width.
+        console = output_console()
+        console.print(f"{len(states)} document{'' if len(states) == 1 else 's'}: "
+                      f"{len(new_ids)} new, {duplicates} already known, "
+                      f"{summary['seconds']:.1f} s")  # fmt: skip
+        console.print(_by_state_table(by_state, "by state"))
     if rejected or failed:
         sys.exit(1)
 
@@ -397,12 +402,10 @@ def review_list(due: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table(title="due reviews" if due else "withheld documents")
-    for column in ("id", "file_number", "title", "reason", "next_review_at"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(row[c] or "") for c in row))
-    Console().print(table)
+    columns = (Column("id", justify="right"), Column("file_number"), Column("title", "text"),
+               Column("reason", "text"), Column("next_review_at"))  # fmt: skip
+    print_table("due reviews" if due else "withheld documents", columns,
+                [[str(row[c.heading] or "") for c in columns] for row in rows])  # fmt: skip
 
 
 @review.command("decide")
@@ -455,12 +458,10 @@ def exceptions(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table(title=f"{len(rows)} exceptions")
-    for column in ("id", "filename", "file_number", "reason"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(row[c] or "") for c in row))
-    Console().print(table)
+    columns = (Column("id", justify="right"), Column("filename", "extra"),
+               Column("file_number"), Column("reason", "text"))  # fmt: skip
+    print_table(f"{len(rows)} exception{'' if len(rows) == 1 else 's'}", columns,
+                [[str(row[c.heading] or "") for c in columns] for row in rows])  # fmt: skip
 
 
 @click.command()
@@ -496,21 +497,20 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
-    console = Console()
+    console = output_console()
     console.print(_by_state_table(report.by_state, f"documents on {report.today}"))
     for title, items in (("overdue publication", report.overdue),
                          ("publication at risk", report.at_risk)):
         if not items:
             console.print(f"{title}: none")
             continue
-        table = Table(title=title)
-        for column in ("id", "file_number", "state", "due", "working days left"):
-            table.add_column(column)
-        for i in items:
-            due = f"{i.due}{' (provisional)' if i.provisional else ''}"
-            table.add_row(str(i.document_id), i.file_number or "", i.state, due,
-                          str(i.working_days_left))  # fmt: skip
-        console.print(table)
+        columns = (Column("id", justify="right"), Column("file_number"), Column("state"),
+                   Column("due"), Column("working days left", justify="right"))  # fmt: skip
+        print_table(title, columns, [
+            (str(i.document_id), i.file_number or "", i.state,
+             f"{i.due}{' (provisional)' if i.provisional else ''}", str(i.working_days_left))
+            for i in items
+        ], console=console)  # fmt: skip
     console.print(f"due reviews: {len(report.due_reviews)}")
     if report.fixity_failures:
         console.print(f"[red]fixity failures: {len(report.fixity_failures)}[/red]")

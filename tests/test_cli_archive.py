@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,7 +88,7 @@ def test_db_upgrade_and_current(gongkai_env: dict[str, str]):
 
 def test_find_on_an_empty_home_creates_the_catalog_and_finds_nothing(gongkai_env):
     assert found(run("find", "--json")) == []
-    assert "0 document(s)" in run("find").output
+    assert "0 documents" in run("find").output
 
 
 def test_find_lists_everything_without_filters(seeded: dict[str, int]):
@@ -126,7 +127,8 @@ def test_find_table_and_bad_options(seeded: dict[str, int], monkeypatch: pytest.
     monkeypatch.setenv("COLUMNS", "200")  # rich folds cells to the terminal width
     table = run("find", "--issuer", "石狮市")
     assert table.exit_code == 0
-    assert "1 document(s)" in table.output and "狮政〔2021〕12号" in table.output
+    assert re.search(r"^\s*1 document\s*$", table.output, re.M)
+    assert "狮政〔2021〕12号" in table.output and "石狮市人民政府" in table.output
     assert run("find", "--from", "2020年1月1日").exit_code == 2
     assert run("find", "--state", "lost").exit_code == 2
 
