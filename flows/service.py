@@ -16,8 +16,9 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
     process(ctx, document_ids, *, actor="ingest", pool=None, on_done=None)
         -> list[ProcessOutcome]
         # extract -> route -> archival package -> state + audit + event. Only documents in
-        # `received` are touched (idempotent). Documents routed to publication stay `received`
-        # with their routing recorded until publish() moves them (outcome.to_publish).
+        # `received` and not routed yet are touched (idempotent, also against a concurrent
+        # run). Documents routed to publication stay `received` with their routing recorded
+        # until publish() moves them (outcome.to_publish, also when a later run finds them).
         # In batches: prepare(ctx, records) -> list[Prepared] reads, routes and writes the
         # packages (durable together; in worker processes with a parallel WorkerPool), then
         # record_prepared(ctx, batch, actor=...) records the batch in one catalog transaction.
@@ -616,7 +617,7 @@ class ProcessOutcome:
     rule: str | None = None
     reason: str | None = None
     to_publish: bool = False
-    skipped: bool = False  # the document was not in `received`: left alone
+    skipped: bool = False  # it did not wait to be processed (not in `received`, or routed)
     failed: bool = False  # the step failed (reason); the document waits in `received`
 
 
@@ -682,6 +683,20 @@ class Prepared:
     decision: policy.RoutingDecision | None = None
     prefix: str | None = None  # its archival package, durable
     error: str | None = None  # the step failed (storage, a bug): it stays `received`
+    # It no longer waited when it was read (another run moved or routed it): left alone.
+    left_alone: bool = False
+
+
+def waits_for_processing(record: DocumentRecord) -> bool:
+    """In `received` and not routed yet. A `received` document with its routing recorded
+    waits for the publish step only: reading it again would only repeat the audit trail."""
+    return record.state == "received" and record.routed_at is None
+
+
+def _left_alone(record: DocumentRecord) -> ProcessOutcome:
+    """A document process() did not touch; one routed to publication is still to publish."""
+    return ProcessOutcome(record.id, record.state, skipped=True,
+                          to_publish=record.state == "received")  # fmt: skip
 
 
 def _unreadable(error: ExtractionError) -> policy.RoutingDecision:
@@ -699,8 +714,9 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
     requests: list[PackageRequest] = []
     done: list[Prepared] = []
     for record in records:
-        if record.state != "received":
-            continue  # process() skips it; not read, not written
+        if not waits_for_processing(record):
+            done.append(Prepared(record.id, left_alone=True))  # not read, not written
+            continue
         try:
             original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
             result = extract_one(original, record.filename, ctx.settings.max_file_bytes)
@@ -743,6 +759,9 @@ def record_prepared(
     pending: list[tuple[Prepared, policy.RoutingDecision]] = []
     requests: list[Outcome] = []
     for item in batch:
+        if item.left_alone:
+            outcomes.append(_left_alone(ctx.catalog.get(item.document_id)))
+            continue
         if item.error is not None or item.decision is None or item.carried is None:
             reason = item.error or "not prepared"
             ctx.catalog.record_event(item.document_id, "processing_failed", actor=actor,
@@ -773,12 +792,11 @@ def record_prepared(
             requests.append(Outcome(item.document_id, actor, metadata, decision.state,
                                     "state", detail, changes))  # fmt: skip
         pending.append((item, decision))
-    results = ctx.catalog.record_outcomes(requests) if requests else []
+    results = ctx.catalog.record_outcomes(requests, unrouted=True) if requests else []
     for (item, decision), result in zip(pending, results, strict=True):
         if isinstance(result, StaleState):
-            # Someone else moved it meanwhile (a concurrent run): theirs stands.
-            current = ctx.catalog.get(item.document_id)
-            outcomes.append(ProcessOutcome(current.id, current.state, skipped=True))
+            # Another run moved or routed it meanwhile: theirs stands.
+            outcomes.append(_left_alone(ctx.catalog.get(item.document_id)))
         elif decision.state == "published":
             outcomes.append(ProcessOutcome(result.id, "received", decision.rule,
                                            decision.reason, True))  # fmt: skip
@@ -798,17 +816,19 @@ def process(
     pool: WorkerPool | None = None,
     on_done: Callable[[ProcessOutcome], None] | None = None,
 ) -> list[ProcessOutcome]:
-    """Extract, route, archive and record every listed document that is still `received`:
-    prepared in batches (in the pool's worker processes when it has several), each batch
-    recorded in the catalog in one transaction once its packages are durable."""
+    """Extract, route, archive and record every listed document that is still `received` and
+    not routed yet: prepared in batches (in the pool's worker processes when it has several),
+    each batch recorded in the catalog in one transaction once its packages are durable. The
+    others are left alone; those routed to publication come back `to_publish` (an earlier run
+    routed them and stopped before publishing)."""
     ids = list(dict.fromkeys(document_ids))
     by_id: dict[int, ProcessOutcome] = {}
     waiting: list[DocumentRecord] = []
     for record in ctx.catalog.get_many(ids):
-        if record.state == "received":
+        if waits_for_processing(record):
             waiting.append(record)
         else:
-            by_id[record.id] = ProcessOutcome(record.id, record.state, skipped=True)
+            by_id[record.id] = _left_alone(record)
             if on_done is not None:
                 on_done(by_id[record.id])
     batches: Iterable[list[Prepared]]

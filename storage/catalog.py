@@ -666,13 +666,18 @@ class Catalog:
         )  # fmt: skip
 
     def record_outcomes(
-        self, outcomes: Sequence[Outcome], *, expected_from: str = "received"
+        self,
+        outcomes: Sequence[Outcome],
+        *,
+        expected_from: str = "received",
+        unrouted: bool = False,
     ) -> list[DocumentRecord | StaleState]:
         """Many documents' processing results in one transaction (group commit). For each, in
         order, exactly what save_extraction (if it carries metadata) followed by transition()
         (`to_state` given) or update() (`to_state` None, audited as `kind`) would write, with
         the same audit events. A document not in `expected_from` gets StaleState in its place
-        and nothing of it is written; the others are still recorded."""
+        and nothing of it is written; the others are still recorded. With `unrouted`, so does
+        one routed already (`routed_at` set: another run read and routed it meanwhile)."""
         for outcome in outcomes:
             if outcome.to_state is not None and outcome.to_state not in STATES:
                 raise ValueError(
@@ -686,7 +691,8 @@ class Catalog:
         ids = list(dict.fromkeys(o.doc_id for o in outcomes))
         at = _now()
         with self._writing() as session:
-            states: dict[int, str] = _lock_documents(session, ids, Document.state)
+            locked = _lock_documents(session, ids, Document.state, Document.routed_at)
+            states: dict[int, str] = {doc_id: state for doc_id, (state, _) in locked.items()}
             # Bulk statements (executemany) instead of one ORM flush per document: the same
             # rows and audit events as save_extraction + transition/update would write.
             updates: list[dict[str, Any]] = []
@@ -701,6 +707,9 @@ class Catalog:
                     results.append(StaleState(
                         f"document {doc_id} is {from_state!r}, expected [{expected_from!r}]"
                     ))  # fmt: skip
+                    continue
+                if unrouted and locked[doc_id][1] is not None:
+                    results.append(StaleState(f"document {doc_id} is routed already"))
                     continue
                 row: dict[str, Any] = {"id": doc_id}
                 if outcome.metadata is not None and extraction is not None:
@@ -1044,9 +1053,8 @@ class Catalog:
         years = dict(documents)
         at = _now()
         with self._writing() as session:
-            numbered: dict[int, str | None] = _lock_documents(
-                session, ids, Document.index_number
-            )
+            locked = _lock_documents(session, ids, Document.index_number)
+            numbered: dict[int, str | None] = {i: number for i, (number,) in locked.items()}
             updates: list[dict[str, Any]] = []
             events: list[dict[str, Any]] = []
             for doc_id in ids:
@@ -1125,17 +1133,19 @@ class Catalog:
         return [_document_record(d, tuple(cited[d.id])) for d in documents]
 
 
-def _lock_documents(session: Session, ids: Sequence[int], column: Any) -> dict[int, Any]:
+def _lock_documents(
+    session: Session, ids: Sequence[int], *columns: Any
+) -> dict[int, tuple[Any, ...]]:
     """Lock the documents' rows for this transaction (FOR UPDATE; SQLite's write transaction
-    already excludes other writers) and return id -> `column`. DocumentNotFound names any id
-    that does not exist. Chunked: an IN list has a parameter limit."""
-    found: dict[int, Any] = {}
+    already excludes other writers) and return id -> the values of `columns`. DocumentNotFound
+    names any id that does not exist. Chunked: an IN list has a parameter limit."""
+    found: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(ids), 10_000):
         rows = session.execute(
-            select(Document.id, column).where(Document.id.in_(ids[start : start + 10_000]))
+            select(Document.id, *columns).where(Document.id.in_(ids[start : start + 10_000]))
             .with_for_update()
         ).all()  # fmt: skip
-        found.update((doc_id, value) for doc_id, value in rows)
+        found.update((row[0], tuple(row[1:])) for row in rows)
     missing = [i for i in ids if i not in found]
     if missing:
         raise DocumentNotFound(f"no documents {missing}")

@@ -354,12 +354,16 @@ def test_documents_read_ahead_by_the_worker_pool_are_recorded_once(ctx: Context)
         assert all(f.result() > 10_000 for f in frozen)
         pool.prefetch(ctx.settings, ids[:20])
         pool.prefetch(ctx.settings, ids[10:30])
-        (taken,) = service.process(ctx, [ids[0]])  # another run, in this process
+        # Another run, in this process, takes one document to a state and routes one to
+        # publication (it stays `received`, routed).
+        moved, routed = service.process(ctx, [ids[0], ids[4]])
+        assert moved.state == "on_request" and routed.to_publish
         outcomes = service.process(ctx, ids, pool=pool)
     by_id = {o.document_id: o for o in outcomes}
-    assert by_id[ids[0]].skipped and by_id[ids[0]].state == taken.state
+    assert by_id[ids[0]].skipped and by_id[ids[0]].state == moved.state
+    assert by_id[ids[4]].skipped and by_id[ids[4]].to_publish  # still to publish
     assert not any(o.failed for o in outcomes)
-    assert [o.document_id for o in outcomes if not o.skipped] == ids[1:]
+    assert [o.document_id for o in outcomes if not o.skipped] == ids[1:4] + ids[5:]
     for doc_id in ids:
         kinds = [e.kind for e in ctx.catalog.history(doc_id)]
         assert kinds.count("extracted") == 1, (doc_id, kinds)
@@ -367,6 +371,52 @@ def test_documents_read_ahead_by_the_worker_pool_are_recorded_once(ctx: Context)
         record = ctx.catalog.get(doc_id)
         assert record.archive_key is not None
         assert ctx.archive.verify(record.archive_key).ok
+
+
+def test_a_document_routed_to_publication_is_not_read_again(ctx: Context) -> None:
+    # A run that routed a document to publication and stopped before publishing it: a later
+    # run publishes it without reading, routing or archiving it again.
+    doc_id = take_in(ctx, *reversed_args(make_docx(40, disclosure="active")))
+    (first,) = service.process(ctx, [doc_id])
+    assert first.to_publish and not first.skipped
+    history = ctx.catalog.history(doc_id)
+    (again,) = service.process(ctx, [doc_id])
+    assert again.skipped and again.to_publish and again.state == "received"
+    assert ctx.catalog.history(doc_id) == history
+    assert service.waits_for_processing(ctx.catalog.get(doc_id)) is False
+    (published,) = service.publish(ctx, [again.document_id]).published
+    assert published.state == "published"
+    assert [e.kind for e in ctx.catalog.history(doc_id)].count("extracted") == 1
+
+
+def test_two_runs_that_read_the_same_documents_record_them_once(ctx: Context) -> None:
+    # Two runs (two clerks' `gongkai ingest`, or one beside the service) read the same new
+    # documents at once; the one that records second changes nothing and says so.
+    ids = [take_in(ctx, *reversed_args(make_docx(n, disclosure=d)))
+           for n, d in ((41, "active"), (42, "withheld"), (43, None))]  # fmt: skip
+    first_run = service.prepare(ctx, ctx.catalog.get_many(ids))
+    second_run = service.prepare(ctx, ctx.catalog.get_many(ids))
+    recorded = service.record_prepared(ctx, first_run, actor="ingest")
+    histories = {i: ctx.catalog.history(i) for i in ids}
+    events(ctx).clear()
+    late = service.record_prepared(ctx, second_run, actor="ingest")
+    assert [o.skipped for o in late] == [True, True, True]
+    assert [o.state for o in late] == [o.state for o in recorded] == [
+        "received", "withheld", "exception"]  # fmt: skip
+    assert [o.to_publish for o in late] == [True, False, False]
+    assert {i: ctx.catalog.history(i) for i in ids} == histories
+    assert events(ctx).names() == []
+
+
+def test_a_document_moved_before_a_worker_reads_it_is_left_alone(ctx: Context) -> None:
+    # The worker pool reads the records again when it gets to them; one that another run
+    # moved meanwhile comes back as left alone (it is neither read nor lost from the batch).
+    doc_id = take_in(ctx, *reversed_args(make_docx(44, disclosure="withheld")))
+    service.process(ctx, [doc_id])
+    (prepared,) = service.prepare(ctx, ctx.catalog.get_many([doc_id]))
+    assert prepared.left_alone and prepared.prefix is None
+    (outcome,) = service.record_prepared(ctx, [prepared], actor="ingest")
+    assert outcome.skipped and outcome.state == "withheld" and not outcome.to_publish
 
 
 def test_fork_server_started_early_is_the_one_the_workers_fork_from() -> None:

@@ -4,7 +4,9 @@ its own, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -124,6 +126,26 @@ def test_record_outcomes_routing_without_state_change(catalog: Catalog) -> None:
     assert [e.kind for e in catalog.history(doc.id)] == ["received", "extracted", "routed"]
     with pytest.raises(ValueError, match="unknown state"):
         catalog.record_outcomes([Outcome(doc.id, "x", None, "nowhere")])
+
+
+def test_record_outcomes_unrouted_leaves_a_routed_document_alone(catalog: Catalog) -> None:
+    # Two runs read the same new document; the second to record it finds it routed already.
+    (doc, _), (other, _) = catalog.register_many([registration("raced"), registration("new")])
+    routing = Outcome(doc.id, "ingest", read(), None, "routed", {"to": "published"},
+                      {"archive_key": "p/r", "routed_at": datetime(2026, 1, 5, tzinfo=UTC)})
+    catalog.record_outcomes([routing], unrouted=True)
+    history = catalog.history(doc.id)
+    late, fresh = catalog.record_outcomes(
+        [dataclasses.replace(routing, changes={"archive_key": "p/again"}),
+         Outcome(other.id, "ingest", read(), "withheld")],
+        unrouted=True,
+    )  # fmt: skip
+    assert isinstance(late, StaleState) and "routed already" in str(late)
+    assert not isinstance(fresh, StaleState) and fresh.state == "withheld"
+    assert catalog.history(doc.id) == history and catalog.get(doc.id).archive_key == "p/r"
+    # Without `unrouted` (the publish step's use), a routed document is still `received`.
+    (moved,) = catalog.record_outcomes([Outcome(doc.id, "publish", None, "published")])
+    assert not isinstance(moved, StaleState) and moved.state == "published"
 
 
 def test_assign_index_numbers_is_gap_free_and_keeps_existing(catalog: Catalog) -> None:
