@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from gongkai.entrypoints.files import documents_in
 from gongkai.extractors.model import DocumentMetadata, ExtractionError
 
 _SUFFIXES = (".docx", ".pdf")
@@ -23,12 +24,10 @@ _KEYS: tuple[str, ...] = ("file", *(f.name for f in dataclass_fields(DocumentMet
 
 
 def _expand(paths: tuple[Path, ...]) -> Iterator[Path]:
-    """Files as given; a folder stands for the .docx and .pdf files under it."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in _SUFFIXES
-                              and p.is_file())
-        else:
+    """Files as given; a folder stands for the .docx and .pdf files under it (not Word's lock
+    files and the like: entrypoints/files.py)."""
+    for path in documents_in(paths).files:
+        if path in paths or path.suffix.lower() in _SUFFIXES:
             yield path
 
 

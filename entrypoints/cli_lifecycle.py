@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gongkai.config import Settings, load_settings
+from gongkai.entrypoints.files import FolderContents, documents_in
 from gongkai.entrypoints.tables import Column, output_console, print_table
 from gongkai.extractors.model import DISCLOSURE_VALUES
 
@@ -81,16 +82,24 @@ def _context(settings: Settings, *, with_prefect: bool) -> Iterator[Any]:
             yield ctx
 
 
-def _iter_files(paths: tuple[Path, ...]) -> Iterator[Path]:
+def _handed_over(paths: tuple[Path, ...], settings: Settings) -> FolderContents:
+    """The files to take in (folders walked), and what was left out of the folders with why:
+    lock, temporary, hidden and system files, and gongkai's own home (entrypoints/files.py)."""
     for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file():
-                    yield child
-        elif path.is_file():
-            yield path
-        else:
+        if not path.is_dir() and not path.is_file():
             _fail(f"{path}: no such file or folder")
+    return documents_in(paths, own_folders=(settings.home,))
+
+
+def _report_left_out(left_out: dict[Path, str], shown: int = 5) -> None:
+    if not left_out:
+        return
+    stderr.print(f"left out {len(left_out)} file{'s' if len(left_out) != 1 else ''} or folders "
+                 "that are not documents handed over:")  # fmt: skip
+    for path, why in list(left_out.items())[:shown]:
+        stderr.print(f"  {path}: {why}")
+    if len(left_out) > shown:
+        stderr.print(f"  and {len(left_out) - shown} more (all of them under left_out in --json)")
 
 
 def _by_state_table(by_state: dict[str, int], title: str) -> Table:
@@ -153,7 +162,8 @@ def ingest(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     settings = load_settings()
-    files = list(_iter_files(paths))
+    handed_over = _handed_over(paths, settings)
+    files = handed_over.files
     actor = _default_actor()
     worker_count = workers or os.cpu_count() or 1
     # A new home: every file is new, so worker processes and Prefect's server will be needed.
@@ -315,10 +325,12 @@ def ingest(
         "prefect": uses_prefect,
         "rejected": rejected,
         "failed": failed,
+        "left_out": {str(path): why for path, why in handed_over.left_out.items()},
         "by_state": by_state,
         "seconds": round(time.perf_counter() - started, 3),
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
+    _report_left_out(handed_over.left_out)
     for path, why in rejected.items():
         stderr.print(f"[red]rejected[/red] {path}: {why}")
     for doc_id, why in failed.items():

@@ -27,15 +27,13 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from gongkai.config import Settings
+from gongkai.entrypoints.files import not_a_document
 
 log = logging.getLogger("gongkai.watch")
 
 DONE = ".done"
 REJECTED = ".rejected"
 PROCESSING = ".processing"
-# Names that are somebody's temporary file, not a document handed over.
-_TEMPORARY_PREFIXES = (".", "~$", "~")
-_TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".error.txt")
 
 
 class IntakeRefused(Exception):
@@ -58,8 +56,9 @@ IntakeFn = Callable[[Path, str], tuple[int, str, bool]]
 
 
 def is_candidate(path: Path) -> bool:
-    name = path.name
-    return not (name.startswith(_TEMPORARY_PREFIXES) or name.lower().endswith(_TEMPORARY_SUFFIXES))
+    """Not a lock, temporary, hidden or system file (entrypoints/files.py): those are left
+    where they are."""
+    return not_a_document(path.name) is None
 
 
 def open_files_under(folder: Path) -> set[str]:

@@ -51,11 +51,21 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     secret, truth = make_docx(99, disclosure="active", security="机密")
     (inbox / truth.filename).write_bytes(secret)
     (inbox / "sub" / "readme.txt").write_text("not a document", encoding="utf-8")
-    home = tmp_path / "home"
+    # Not documents handed over: Word's lock file beside an open document, a sync tool's
+    # hidden folder, and (from the second run on) gongkai's own home inside the folder.
+    (inbox / "~$doc-0002.docx").write_bytes(b"\x04Li Si" + b"\x00" * 155)
+    (inbox / ".sync").mkdir()
+    (inbox / ".sync" / "doc-0002.docx").write_bytes(b"an older copy")
+    home = inbox / "gongkai-home"
 
     first = run_gongkai(home, "ingest", str(inbox), "--json")
     assert_clean(first)
     summary = last_json(first)
+    assert summary["left_out"] == {
+        str(inbox / ".sync"): "hidden (its name starts with a dot)",
+        str(inbox / "~$doc-0002.docx"): "a temporary or lock file",
+    }  # fmt: skip
+    assert "left out 2 files or folders" in first.stderr
     assert summary["documents"] == len(plan) + 2 and summary["new"] == len(plan) + 2
     assert summary["by_state"] == {
         "published": 12, "on_request": 3, "withheld": 3, "needs_redaction": 2,
@@ -71,6 +81,7 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     second = run_gongkai(home, "ingest", str(inbox), "--json")
     assert_clean(second)
     again = last_json(second)
+    assert again["left_out"][str(home)] == "gongkai's own folder (GONGKAI_HOME)"
     assert again["new"] == 0 and again["duplicates"] == len(plan) + 2
     assert again["processed"] == 0 and again["by_state"] == summary["by_state"]
     assert again["nothing_new"] is True and again["prefect"] is False
