@@ -97,7 +97,7 @@ def _report_left_out(left_out: dict[Path, str], shown: int = 5) -> None:
     stderr.print(f"left out {len(left_out)} file{'s' if len(left_out) != 1 else ''} or folders "
                  "that are not documents handed over:")  # fmt: skip
     for path, why in list(left_out.items())[:shown]:
-        stderr.print(f"  {path}: {why}")
+        stderr.print(f"  {path}: {why}", soft_wrap=True)  # a path is not folded
     if len(left_out) > shown:
         stderr.print(f"  and {len(left_out) - shown} more (all of them under left_out in --json)")
 
@@ -220,6 +220,9 @@ def ingest(
             # take the interpreter lock from them).
             start_processes()
         with pool, Context.open(settings, events=events) as ctx, progress:
+            for problem in ctx.calendar.problems:
+                stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "
+                             "deadlines are provisional until it is fixed)", soft_wrap=True)
             intake_bar = progress.add_task("intake", total=len(files))
 
             # New documents go to the workers a batch at a time while intake goes on: their
@@ -530,6 +533,11 @@ def status(as_json: bool) -> None:
             console.print(f"  document {doc_id}: {'; '.join(problems)}")
     else:
         console.print("fixity failures: none")
+    known = ", ".join(f"{years} from {source}" for years, source in report.calendar.items())
+    console.print(f"working-day calendar: {known}; other years count weekends only "
+                  "(deadlines marked provisional)")  # fmt: skip
+    for problem in report.calendar_problems:
+        console.print(f"[red]holiday file not used[/red]: {problem}")
 
 
 @click.group()

@@ -105,6 +105,15 @@ def parse_year_arrangement(data: Mapping[str, Any], *, source: str = "") -> Year
     return YearArrangement(year, holidays, workdays, source)
 
 
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chinese-calendar")
+    except PackageNotFoundError:  # vendored or renamed: the data is still there
+        return "(version unknown)"
+
+
 class WorkCalendar:
     """Which days are working days. Years come from loaded arrangements first, then from
     `chinese-calendar`; a year neither knows is weekends-only and `is_known(year)` is False."""
@@ -112,6 +121,8 @@ class WorkCalendar:
     def __init__(self, arrangements: Iterable[YearArrangement] = ()) -> None:
         self._loaded: dict[int, YearArrangement] = {}
         self._package_knows: dict[int, bool] = {}
+        # Files load() could not use (strict=False): their years stay provisional.
+        self.problems: list[str] = []
         # chinese-calendar answers in ~20 µs a day; a deadline asks about ~30 days and the
         # ingest flow asks for every document, so answers are remembered.
         self._workday_cache: dict[date, bool] = {}
@@ -121,19 +132,27 @@ class WorkCalendar:
     # -- loading ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, holidays_dir: Path | None) -> WorkCalendar:
+    def load(cls, holidays_dir: Path | None, *, strict: bool = True) -> WorkCalendar:
         """A calendar with every `*.json` arrangement in `holidays_dir` loaded (a missing or
-        None folder loads nothing). Two files for the same year are an error."""
+        None folder loads nothing). Two files for the same year are an error. With `strict`
+        False, a file that cannot be used is skipped instead, with the reason in `problems`:
+        a mistyped file must not stop intake; its year stays provisional until it is fixed."""
         calendar = cls()
         if holidays_dir is None or not Path(holidays_dir).is_dir():
             return calendar
         for path in sorted(Path(holidays_dir).glob("*.json")):
-            arrangement = read_year_file(path)
-            if arrangement.year in calendar._loaded:
-                raise HolidayFileError(
-                    f"{path}: {arrangement.year} is already loaded from "
-                    f"{calendar._loaded[arrangement.year].source}"
-                )
+            try:
+                arrangement = read_year_file(path)
+                if arrangement.year in calendar._loaded:
+                    raise HolidayFileError(
+                        f"{path}: {arrangement.year} is already loaded from "
+                        f"{calendar._loaded[arrangement.year].source}"
+                    )
+            except HolidayFileError as exc:
+                if strict:
+                    raise
+                calendar.problems.append(str(exc))
+                continue
             calendar.add_year(arrangement)
         return calendar
 
@@ -151,6 +170,14 @@ class WorkCalendar:
     @property
     def loaded_years(self) -> tuple[int, ...]:
         return tuple(sorted(self._loaded))
+
+    def sources(self) -> dict[str, str]:
+        """Where each year's arrangement comes from: "chinese-calendar <version>" for the
+        years the package ships (one entry, "first-last"), the file for each loaded year."""
+        first, last = min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year
+        found = {f"{first}-{last}": f"chinese-calendar {_package_version()}"}
+        found.update((str(year), str(a.source)) for year, a in sorted(self._loaded.items()))
+        return found
 
     # -- questions -------------------------------------------------------------------------
 

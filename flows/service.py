@@ -125,7 +125,8 @@ class Context:
         catalog = Catalog.open(settings.database_url)
         try:
             stores = open_stores(settings)
-            calendar = deadlines.WorkCalendar.load(settings.holidays_dir)
+            # A holiday file that cannot be used is reported (status), not fatal.
+            calendar = deadlines.WorkCalendar.load(settings.holidays_dir, strict=False)
         except BaseException:
             catalog.close()
             raise
@@ -1291,6 +1292,9 @@ class StatusReport:
     at_risk: list[DeadlineItem]
     due_reviews: list[DocumentRecord]
     fixity_failures: dict[int, list[str]]
+    # Where the working-day calendar of each year comes from, and holiday files not used.
+    calendar: dict[str, str] = field(default_factory=dict)
+    calendar_problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -1305,6 +1309,8 @@ class StatusReport:
                 for r in self.due_reviews
             ],
             "fixity_failures": {str(k): v for k, v in self.fixity_failures.items()},
+            "calendar": self.calendar,
+            "calendar_problems": self.calendar_problems,
         }
 
 
@@ -1336,4 +1342,6 @@ def status(ctx: Context) -> StatusReport:
         at_risk=at_risk,
         due_reviews=ctx.catalog.due_for_review(today),
         fixity_failures=failures,
+        calendar=ctx.calendar.sources(),
+        calendar_problems=list(ctx.calendar.problems),
     )

@@ -204,3 +204,28 @@ def test_the_gongkai_command_runs_as_a_process(seeded: dict[str, int], gongkai_e
     assert completed.returncode == 0, completed.stderr
     rows = [json.loads(line) for line in completed.stdout.splitlines()]
     assert [r["id"] for r in rows] == [seeded["published"]]
+
+
+def test_status_names_the_calendar_and_a_holiday_file_it_could_not_use(gongkai_env):
+    holidays = Path(gongkai_env["GONGKAI_HOME"]) / "holidays"
+    holidays.mkdir(parents=True)
+    (holidays / "2027.json").write_text('{"year": 2027, "holidays": ["2027-02-06"]}',
+                                        encoding="utf-8")  # fmt: skip
+    (holidays / "2028.json").write_text("{not json", encoding="utf-8")
+    result = run("status")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # rich may wrap a long line
+    assert "from chinese-calendar" in text and f"2027 from {holidays / '2027.json'}" in text
+    assert f"holiday file not used: {holidays / '2028.json'}: not valid UTF-8 JSON" in text
+
+
+def test_ingest_says_which_holiday_file_it_could_not_use(gongkai_env, tmp_path: Path):
+    holidays = Path(gongkai_env["GONGKAI_HOME"]) / "holidays"
+    holidays.mkdir(parents=True)
+    (holidays / "2027.json").write_text('{"year": 2027}', encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path / "empty"), "--json"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stderr.split())
+    assert f"holiday file not used: {holidays / '2027.json'}" in text
+    assert json.loads(result.stdout.splitlines()[-1])["documents"] == 0

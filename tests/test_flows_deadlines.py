@@ -146,6 +146,17 @@ def test_load_a_holidays_folder(tmp_path: Path) -> None:
     _write(tmp_path / "again.json", ARRANGEMENT_2027)
     with pytest.raises(HolidayFileError, match="2027 is already loaded"):
         WorkCalendar.load(tmp_path)
+    # Not strict (how the service loads it): the unusable file is skipped and named.
+    (tmp_path / "typo.json").write_text('{"year": 2029, "holidays": [', encoding="utf-8")
+    lenient = WorkCalendar.load(tmp_path, strict=False)
+    assert lenient.loaded_years == (2027, 2028)
+    assert len(lenient.problems) == 2
+    assert "2027 is already loaded" in lenient.problems[0]  # again.json, read first
+    assert "typo.json: not valid UTF-8 JSON" in lenient.problems[1]
+    assert not lenient.is_known(2029)
+    sources = lenient.sources()
+    assert sources["2027"].endswith("2027.json") and sources["2028"].endswith("2028.json")
+    assert any(v.startswith("chinese-calendar ") for v in sources.values())
 
 
 def test_a_loaded_year_overrides_the_package(tmp_path: Path) -> None:

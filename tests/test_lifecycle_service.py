@@ -269,6 +269,30 @@ def test_a_deadline_in_a_year_the_calendar_does_not_know_is_provisional(ctx: Con
     assert item.provisional
 
 
+def test_a_holiday_file_that_cannot_be_used_is_reported_and_stops_nothing(
+    gongkai_env: dict[str, str],
+) -> None:
+    # An office types the State Council's 2027 arrangement into a file and makes a mistake:
+    # intake and processing go on, 2027 stays provisional, and status says what is wrong.
+    settings = load_settings()
+    assert settings.holidays_dir is not None
+    settings.holidays_dir.mkdir(parents=True)
+    (settings.holidays_dir / "2027.json").write_text(
+        '{"year": 2027, "holidays": ["2027-02-06", "2027-02-30"]}', encoding="utf-8")
+    with Context.open(settings, events=MemoryEventSink()) as ctx:
+        data, truth = make_docx(52, disclosure="active", day=date(2026, 12, 20))
+        doc_id = take_in(ctx, data, truth.filename)
+        (outcome,) = service.process(ctx, [doc_id])
+        assert outcome.to_publish
+        assert ctx.catalog.get(doc_id).deadline_provisional
+        report = service.status(ctx)
+    (problem,) = report.calendar_problems
+    assert "2027.json" in problem and "2027-02-30" in problem
+    assert report.to_json()["calendar_problems"] == [problem]
+    # Only the package's years: 2027 is not loaded.
+    assert [source.split()[0] for source in report.calendar.values()] == ["chinese-calendar"]
+
+
 def test_generated_corpus_is_routed_as_its_truth_allows(ctx: Context, tmp_path: Path) -> None:
     """Helper B's realistic corpus (python-docx and reportlab, image-only PDFs; truth known):
     nothing is published that the truth does not allow, every marked document is quarantined,
