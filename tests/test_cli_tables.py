@@ -8,19 +8,15 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
+from gongkai.entrypoints.cli_archive import FIND_COLUMNS
 from gongkai.entrypoints.tables import (
     PIPED_WIDTH,
-    Column,
     fitting_columns,
     output_console,
     table,
 )
 
-COLUMNS = (
-    Column("id", justify="right"), Column("文号"), Column("标题", "text"),
-    Column("发文机关", "extra"), Column("成文日期"), Column("公开属性", "extra"),
-    Column("状态"), Column("文件名", "extra"),
-)  # fmt: skip
+COLUMNS = FIND_COLUMNS  # `gongkai find`'s
 ROWS = [
     ("1", "鸿政〔2020〕107号", "关于同意伍堡村调整村级建制规划的批复", "石狮市鸿山镇人民政府",
      "2020-08-01", "active", "published", "01-active-red-header.docx"),
