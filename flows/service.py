@@ -1152,21 +1152,19 @@ def _archive_note(ctx: Context, record: DocumentRecord, name: str, note: dict[st
 # redaction and exceptions
 
 
-def redacted_text(data: bytes, filename: str, max_bytes: int) -> str:
-    """The text of a person's redacted version: .txt as UTF-8, docx/pdf through the readers."""
+def redacted_text(data: bytes, filename: str, max_bytes: int) -> tuple[str, str]:
+    """The text of a person's redacted version, and what it was read as: docx and pdf
+    through the readers, plain text in UTF-8, UTF-16 or GBK (extractors/text.py)."""
+    from gongkai.extractors.text import read_plain_text
+
     kind = sniff_format(data)
     if kind is None:
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ExtractionError(
-                "unsupported_type",
-                f"{filename}: a redacted version must be docx, pdf or UTF-8 text",
-            ) from None
+        plain = read_plain_text(data, filename)
+        return plain.text, f"text ({plain.encoding})"
     result = extract_one(data, filename, max_bytes)
     if isinstance(result, ExtractionError):
         raise result
-    return result.text
+    return result.text, kind
 
 
 def redact(
@@ -1178,7 +1176,7 @@ def redact(
         raise LifecycleError(f"document {doc_id} is {record.state}, not needs_redaction")
     if not record.archive_key:
         raise LifecycleError(f"document {doc_id} has no archival package yet")
-    text = redacted_text(data, filename, ctx.settings.max_file_bytes)
+    text, read_as = redacted_text(data, filename, ctx.settings.max_file_bytes)
     if not text.strip():
         raise LifecycleError(f"{filename}: the redacted version holds no text")
     filename = clean_filename(filename)
@@ -1188,7 +1186,7 @@ def redact(
         "redacted.txt": text.encode("utf-8"),
     })  # fmt: skip
     record = ctx.catalog.update(
-        doc_id, actor=actor, kind="redacted", detail={"filename": filename},
+        doc_id, actor=actor, kind="redacted", detail={"filename": filename, "read_as": read_as},
         redacted_key=f"{record.archive_key}/redacted{suffix}",
     )  # fmt: skip
     report = publish(ctx, [doc_id], actor=actor)

@@ -180,8 +180,12 @@ def test_review_keep_release_and_partial_with_redaction(ctx: Context) -> None:
     assert decisions == ["keep", "release", "partial"]
 
     redacted = "鸿山镇人民政府关于做好第22批政务公开标准化工作的通知\n正文（个人信息已删除）"
-    published = service.redact(ctx, partial, redacted.encode(), "redacted.txt", actor="王五")
+    # Saved by Notepad on an older Chinese Windows: GBK ("ANSI"), not UTF-8.
+    published = service.redact(ctx, partial, redacted.encode("gbk"), "删减稿.txt", actor="王五")
     assert published.state == "published" and published.redacted_key
+    redaction = [e for e in ctx.catalog.history(partial) if e.kind == "redacted"]
+    assert [(e.detail["filename"], e.detail["read_as"]) for e in redaction] == [
+        ("删减稿.txt", "text (gb18030)")]  # fmt: skip
     page = ctx.public.get_bytes(f"documents/{partial}.json").decode("utf-8")
     assert "个人信息已删除" in page
     assert SECRET_SENTENCE not in page  # only the redacted text is public

@@ -1,0 +1,56 @@
+"""Plain text a person supplies (a redacted version typed or pasted into a .txt file).
+
+Offices save .txt files in more than one encoding: UTF-8 (with or without the BOM Notepad
+writes), UTF-16 ("Unicode" in Notepad's Save As), and, from Chinese Windows before 2019 and
+many older tools, GBK ("ANSI"). They are read in that order, each strictly; GB18030, a superset
+of GBK, is tried last. Bytes that are none of these, or that hold control characters no text
+file has, are refused rather than published as mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from gongkai.extractors.model import ExtractionError
+
+__all__ = ["PlainText", "read_plain_text"]
+
+# C0 controls other than tab, line feed, form feed and carriage return: binary, not text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class PlainText:
+    text: str
+    encoding: str  # the one it was read as: utf-8, utf-16, gb18030
+
+
+def _decoded(data: bytes) -> tuple[str, str] | None:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def read_plain_text(data: bytes, filename: str) -> PlainText:
+    """The text of a plain-text file, or ExtractionError("unsupported_type") naming what the
+    file should be."""
+    try:
+        decoded = _decoded(data)
+    except UnicodeDecodeError:  # a BOM, then bytes that do not follow it
+        decoded = None
+    if decoded is None or _CONTROL.search(decoded[0]):
+        raise ExtractionError(
+            "unsupported_type",
+            f"{filename}: 不是可识别的文本文件 (not a docx, a pdf, or a text file in UTF-8, "
+            "UTF-16 or GBK): save it again as one of these and resubmit",
+        )
+    return PlainText(*decoded)
