@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -102,11 +103,30 @@ def _common_env(console_level: str) -> dict[str, str]:
     }
 
 
+class _DrainProgressFilter(logging.Filter):
+    """Prefect's queue services (its events and API-log workers) warn "Still processing items:
+    N items remaining..." every few seconds while they drain at the end of a process. gongkai
+    drains them on purpose before a command returns; to the person at the terminal the
+    warning reads like trouble, so it is not shown."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Still processing items")
+
+
+def quiet_drain_progress() -> None:
+    """Install _DrainProgressFilter on the loggers of Prefect's queue services (once)."""
+    for name in ("EventsWorker", "APILogWorker"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DrainProgressFilter) for f in logger.filters):
+            logger.addFilter(_DrainProgressFilter())
+
+
 def configure(settings: Settings | None = None, *, console_level: str = "WARNING") -> PrefectMode:
     """Set Prefect's environment for this process. Call before Prefect is imported; if it was
     imported already, the settings that need a restart are left as they are (tests use an
     explicit PREFECT_API_URL)."""
     settings = settings or load_settings()
+    quiet_drain_progress()
     env = _common_env(console_level)
     if os.environ.get("PREFECT_API_URL"):
         for key, value in env.items():
@@ -339,8 +359,11 @@ def prefect_session(
     mode = configure(settings, console_level=console_level)
     if not mode.local or mode.api_url:
         yield mode
-        if mode.closing and _prefect_imported():
-            _queue_closing(mode.closing)
+        if _prefect_imported():
+            # Delivered before the command returns (`gongkai serve`'s server, or the user's),
+            # rather than by Prefect's own drain at exit.
+            if mode.closing:
+                _queue_closing(mode.closing)
             _drain_events()
         return
     if _prefect_imported():

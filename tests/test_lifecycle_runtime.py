@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,20 @@ def test_flushed_events_are_delivered_even_if_the_process_then_dies_at_once(
     # Without the flush, none of the 50 arrived: the process was gone before Prefect's
     # events client had connected (measured when the flush was added).
     assert stored == 50
+
+
+def test_the_drain_progress_warning_of_prefects_queue_services_is_not_shown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Printed at exit by a command whose events went to `gongkai serve`'s server: "Still
+    # processing items: 1 items remaining..." reads like trouble to a clerk.
+    runtime.quiet_drain_progress()
+    runtime.quiet_drain_progress()  # once is enough, twice does not add a second filter
+    for name in ("EventsWorker", "APILogWorker"):
+        logger = logging.getLogger(name)
+        assert len(logger.filters) == 1
+        with caplog.at_level(logging.WARNING, logger=name):
+            caplog.clear()
+            logger.warning("Still processing items: 1 items remaining...")
+            logger.warning("Service %r failed to process item", "x")
+        assert [r.getMessage() for r in caplog.records] == ["Service 'x' failed to process item"]
