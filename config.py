@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+# Written into every folder `gongkai public export` fills, so that `gongkai ingest` of a folder
+# around it leaves the exported pages out (they are gongkai's output, not documents).
+PUBLIC_SITE_MARKER = ".gongkai-public-site"
 
 
 def _flag(value: str | None, default: bool) -> bool:

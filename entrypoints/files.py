@@ -5,10 +5,11 @@ A folder an office points gongkai at holds more than documents: Word's and WPS's
 (`~$通知.docx`, 162 bytes, written beside every document open in Word), LibreOffice's
 `.~lock.通知.docx#`, half-copied downloads, the system's Thumbs.db, version-control folders,
 and, when gongkai runs in that folder on its defaults, gongkai's own home (`.gongkai`, with its
-catalog and archive). None of them is a document, and taking them in would turn each into an
-exception for a person to clear, or archive the archive. They are left out, and said so: the
-caller reports every one (nothing is dropped unseen). A file named on the command line is taken
-as given, whatever its name.
+catalog and archive) or a public site it exported (marked by config.PUBLIC_SITE_MARKER). None
+of them is a document, and taking them in would turn each into an exception for a person to
+clear, or archive the archive. They are left out, and said so: the caller reports every one
+(nothing is dropped unseen). A file named on the command line is taken as given, whatever its
+name.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from gongkai.config import PUBLIC_SITE_MARKER
 
 # Names that are somebody's temporary or lock file, not a document handed over.
 TEMPORARY_PREFIXES = ("~$", "~")
@@ -27,6 +30,7 @@ HIDDEN = "hidden (its name starts with a dot)"
 TEMPORARY = "a temporary or lock file"
 SYSTEM = "a file the operating system keeps"
 OWN_FOLDER = "gongkai's own folder (GONGKAI_HOME)"
+PUBLIC_SITE = "a public site gongkai exported (gongkai public export)"
 NOT_A_FILE = "not a regular file (a broken link, a pipe or a device)"
 
 
@@ -39,6 +43,14 @@ def not_a_document(name: str) -> str | None:
         return TEMPORARY
     if lowered in SYSTEM_NAMES:
         return SYSTEM
+    return None
+
+
+def _gongkai_output(folder: Path, own: set[Path]) -> str | None:
+    if folder.resolve() in own:
+        return OWN_FOLDER
+    if (folder / PUBLIC_SITE_MARKER).is_file():
+        return PUBLIC_SITE
     return None
 
 
@@ -65,7 +77,7 @@ def documents_in(paths: Iterable[Path], *, own_folders: Sequence[Path] = ()) -> 
             here = Path(top)
             kept = []
             for name in folders:
-                why = OWN_FOLDER if (here / name).resolve() in own else not_a_document(name)
+                why = _gongkai_output(here / name, own) or not_a_document(name)
                 if why is None:
                     kept.append(name)
                 else:

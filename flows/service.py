@@ -56,7 +56,7 @@ from pathlib import Path, PurePath
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from gongkai.config import Settings, load_settings
+from gongkai.config import PUBLIC_SITE_MARKER, Settings, load_settings
 from gongkai.extractors.model import DISCLOSURE_VALUES, DocumentMetadata, ExtractionError
 from gongkai.flows import deadlines, lifecycle, policy, render
 from gongkai.flows.events import EventSink, MemoryEventSink
@@ -1054,9 +1054,15 @@ def rebuild_public_index(ctx: Context) -> int:
 
 
 def export_public(ctx: Context, dest: Path) -> int:
-    """Copy the whole public site (every object of the public store) into `dest`."""
+    """Copy the whole public site (every object of the public store) into `dest`, marked as
+    gongkai's export (config.PUBLIC_SITE_MARKER) for `gongkai ingest` to leave alone."""
     count = 0
     dest = dest.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / PUBLIC_SITE_MARKER).write_text(
+        "gongkai public export wrote this folder; gongkai ingest leaves it out.\n",
+        encoding="utf-8",
+    )
     for info in ctx.public.list(""):
         target = (dest / info.key).resolve()
         if dest not in target.parents:

@@ -1,5 +1,6 @@
 """Which files of a folder are taken in (entrypoints/files.py): documents, not lock files,
-hidden or system files, or gongkai's own home; everything left out is named with its reason."""
+hidden or system files, gongkai's own home or a site it exported; everything left out is named
+with its reason."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.entrypoints.files import (
     HIDDEN,
     NOT_A_FILE,
     OWN_FOLDER,
+    PUBLIC_SITE,
     SYSTEM,
     TEMPORARY,
     documents_in,
@@ -38,7 +41,8 @@ def test_a_folder_walk_takes_documents_and_names_what_it_leaves_out(tmp_path: Pa
     folder = tmp_path / "公文"
     for relative in ("a.docx", "b/c.pdf", "b/d/e.docx", "readme.txt", "b/~$c.docx",
                      "Thumbs.db", ".git/HEAD", "b/.hidden/x.docx", "home/catalog.sqlite3",
-                     "home/objects/originals/ab/abc.docx"):  # fmt: skip
+                     "home/objects/originals/ab/abc.docx", "site/index.html",
+                     f"site/{PUBLIC_SITE_MARKER}"):  # fmt: skip
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
@@ -52,6 +56,7 @@ def test_a_folder_walk_takes_documents_and_names_what_it_leaves_out(tmp_path: Pa
     assert {p.relative_to(folder).as_posix(): why for p, why in found.left_out.items()} == {
         ".git": HIDDEN, "Thumbs.db": SYSTEM, "b/.hidden": HIDDEN, "b/~$c.docx": TEMPORARY,
         "b/pipe.docx": NOT_A_FILE, "gone.pdf": NOT_A_FILE, "home": OWN_FOLDER,
+        "site": PUBLIC_SITE,
     }  # fmt: skip
 
     # A file named itself is taken as given; a folder inside the home named itself is walked.

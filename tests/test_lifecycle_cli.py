@@ -155,11 +155,18 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
             "AND resource_id = ?", (f"gongkai.document.{item['id']}",)).fetchone()
     assert count == 1
 
-    site = tmp_path / "site"
+    # The public site exported into the same folder is gongkai's output, not documents: the
+    # next ingest of the folder leaves it out (and says so).
+    site = inbox / "公开网站"
     exported = run_gongkai(home, "public", "export", str(site))
     assert exported.returncode == 0, exported.stderr
     assert (site / "index.html").exists() and (site / "feed.atom").exists()
     assert len(list((site / "documents").glob("*.json"))) == 13
+    third = run_gongkai(home, "ingest", str(inbox), "--json")
+    assert_clean(third)
+    assert last_json(third)["new"] == 0 and last_json(third)["nothing_new"] is True
+    assert last_json(third)["left_out"][str(site)] == (
+        "a public site gongkai exported (gongkai public export)")
 
 
 def test_ingest_reads_ahead_while_taking_in_and_records_each_document_once(
