@@ -335,9 +335,10 @@ def ingest(
     }
     _report_left_out(handed_over.left_out)
     for path, why in rejected.items():
-        stderr.print(f"[red]rejected[/red] {path}: {why}")
+        stderr.print(f"[red]rejected[/red] {path}: {why}", soft_wrap=True)
     for doc_id, why in failed.items():
-        stderr.print(f"[red]not processed[/red] document {doc_id} (left in received): {why}")
+        stderr.print(f"[red]not processed[/red] document {doc_id} (left in received): {why}",
+                     soft_wrap=True)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
@@ -384,7 +385,7 @@ def submit(files: tuple[Path, ...], declared_disclosure: str | None, source: str
         if as_json:
             click.echo(json.dumps(item, ensure_ascii=False))
         elif "rejected" in item:
-            stderr.print(f"[red]rejected[/red] {item['file']}: {item['rejected']}")
+            stderr.print(f"[red]rejected[/red] {item['file']}: {item['rejected']}", soft_wrap=True)
         else:
             known = "new" if item["new"] else "already known"
             click.echo(f"{item['id']}\t{item['state']}\t{known}\t{item['file']}")
