@@ -94,8 +94,8 @@ def _handed_over(paths: tuple[Path, ...], settings: Settings) -> FolderContents:
 def _report_left_out(left_out: dict[Path, str], shown: int = 5) -> None:
     if not left_out:
         return
-    stderr.print(f"left out {len(left_out)} file{'s' if len(left_out) != 1 else ''} or folders "
-                 "that are not documents handed over:")  # fmt: skip
+    what = "file or folder" if len(left_out) == 1 else "files and folders"
+    stderr.print(f"left out {len(left_out)} {what} that are not documents handed over:")
     for path, why in list(left_out.items())[:shown]:
         stderr.print(f"  {path}: {why}", soft_wrap=True)  # a path is not folded
     if len(left_out) > shown:

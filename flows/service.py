@@ -696,8 +696,8 @@ def waits_for_processing(record: DocumentRecord) -> bool:
 
 def _left_alone(record: DocumentRecord) -> ProcessOutcome:
     """A document process() did not touch; one routed to publication is still to publish."""
-    return ProcessOutcome(record.id, record.state, skipped=True,
-                          to_publish=record.state == "received")  # fmt: skip
+    routed = record.state == "received" and record.routed_at is not None
+    return ProcessOutcome(record.id, record.state, skipped=True, to_publish=routed)
 
 
 def _unreadable(error: ExtractionError) -> policy.RoutingDecision:

@@ -65,7 +65,7 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
         str(inbox / ".sync"): "hidden (its name starts with a dot)",
         str(inbox / "~$doc-0002.docx"): "a temporary or lock file",
     }  # fmt: skip
-    assert "left out 2 files or folders" in first.stderr
+    assert "left out 2 files and folders" in first.stderr
     assert summary["documents"] == len(plan) + 2 and summary["new"] == len(plan) + 2
     assert summary["by_state"] == {
         "published": 12, "on_request": 3, "withheld": 3, "needs_redaction": 2,
