@@ -32,6 +32,7 @@ SYSTEM = "a file the operating system keeps"
 OWN_FOLDER = "gongkai's own folder (GONGKAI_HOME)"
 PUBLIC_SITE = "a public site gongkai exported (gongkai public export)"
 NOT_A_FILE = "not a regular file (a broken link, a pipe or a device)"
+LINKED_FOLDER = "a link to a folder (not followed: it may lead anywhere, even back here)"
 
 
 def not_a_document(name: str) -> str | None:
@@ -46,7 +47,10 @@ def not_a_document(name: str) -> str | None:
     return None
 
 
-def _gongkai_output(folder: Path, own: set[Path]) -> str | None:
+def _not_walked(folder: Path, own: set[Path]) -> str | None:
+    """Why a folder found in a walk is not walked into, beyond its name (None: it is)."""
+    if folder.is_symlink():
+        return LINKED_FOLDER
     if folder.resolve() in own:
         return OWN_FOLDER
     if (folder / PUBLIC_SITE_MARKER).is_file():
@@ -77,7 +81,7 @@ def documents_in(paths: Iterable[Path], *, own_folders: Sequence[Path] = ()) -> 
             here = Path(top)
             kept = []
             for name in folders:
-                why = _gongkai_output(here / name, own) or not_a_document(name)
+                why = _not_walked(here / name, own) or not_a_document(name)
                 if why is None:
                     kept.append(name)
                 else:

@@ -12,6 +12,7 @@ import pytest
 from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.entrypoints.files import (
     HIDDEN,
+    LINKED_FOLDER,
     NOT_A_FILE,
     OWN_FOLDER,
     PUBLIC_SITE,
@@ -47,6 +48,7 @@ def test_a_folder_walk_takes_documents_and_names_what_it_leaves_out(tmp_path: Pa
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
     (folder / "gone.pdf").symlink_to(tmp_path / "nowhere.pdf")
+    (folder / "b" / "loop").symlink_to(folder, target_is_directory=True)
     os.mkfifo(folder / "b" / "pipe.docx")  # reading it would block
 
     found = documents_in([folder], own_folders=[folder / "home"])
@@ -56,7 +58,7 @@ def test_a_folder_walk_takes_documents_and_names_what_it_leaves_out(tmp_path: Pa
     assert {p.relative_to(folder).as_posix(): why for p, why in found.left_out.items()} == {
         ".git": HIDDEN, "Thumbs.db": SYSTEM, "b/.hidden": HIDDEN, "b/~$c.docx": TEMPORARY,
         "b/pipe.docx": NOT_A_FILE, "gone.pdf": NOT_A_FILE, "home": OWN_FOLDER,
-        "site": PUBLIC_SITE,
+        "site": PUBLIC_SITE, "b/loop": LINKED_FOLDER,
     }  # fmt: skip
 
     # A file named itself is taken as given; a folder inside the home named itself is walked.
