@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from gongkai.entrypoints.files import documents_in
+from gongkai.entrypoints.files import shown as shown_path
 from gongkai.extractors.model import DocumentMetadata, ExtractionError
 
 _SUFFIXES = (".docx", ".pdf")
@@ -46,7 +47,7 @@ def read_one(path: Path, max_bytes: int, *, with_text: bool) -> dict[str, Any]:
     """One output record: the metadata, or {"file", "error", "reason"}."""
     from gongkai.extractors import extract as extract_metadata
 
-    shown = str(path)
+    shown = shown_path(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:  # refused before reading it into memory
@@ -126,7 +127,8 @@ def extract(files: tuple[Path, ...], as_json: bool, with_text: bool,
     progress = len(paths) > 1 and sys.stderr.isatty()
     for number, path in enumerate(paths, 1):
         if progress:
-            click.echo(f"\r[{number}/{len(paths)}] {path.name[:60]:<60}", err=True, nl=False)
+            click.echo(f"\r[{number}/{len(paths)}] {shown_path(path.name)[:60]:<60}", err=True,
+                       nl=False)  # fmt: skip
         record = read_one(path, limit, with_text=with_text)
         failed += "error" in record
         if as_json:

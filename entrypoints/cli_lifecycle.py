@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gongkai.config import Settings, load_settings
-from gongkai.entrypoints.files import FolderContents, documents_in
+from gongkai.entrypoints.files import FolderContents, documents_in, shown
 from gongkai.entrypoints.tables import Column, output_console, print_table
 from gongkai.extractors.model import DISCLOSURE_VALUES
 
@@ -87,19 +87,19 @@ def _handed_over(paths: tuple[Path, ...], settings: Settings) -> FolderContents:
     lock, temporary, hidden and system files, and gongkai's own home (entrypoints/files.py)."""
     for path in paths:
         if not path.is_dir() and not path.is_file():
-            _fail(f"{path}: no such file or folder")
+            _fail(f"{shown(path)}: no such file or folder")
     return documents_in(paths, own_folders=(settings.home,))
 
 
-def _report_left_out(left_out: dict[Path, str], shown: int = 5) -> None:
+def _report_left_out(left_out: dict[Path, str], listed: int = 5) -> None:
     if not left_out:
         return
-    what = "file or folder" if len(left_out) == 1 else "files and folders"
-    stderr.print(f"left out {len(left_out)} {what} that are not documents handed over:")
-    for path, why in list(left_out.items())[:shown]:
-        stderr.print(f"  {path}: {why}", soft_wrap=True)  # a path is not folded
-    if len(left_out) > shown:
-        stderr.print(f"  and {len(left_out) - shown} more (all of them under left_out in --json)")
+    what = "file or folder that is" if len(left_out) == 1 else "files and folders that are"
+    stderr.print(f"left out {len(left_out)} {what} not documents handed over:")
+    for path, why in list(left_out.items())[:listed]:
+        stderr.print(f"  {shown(path)}: {why}", soft_wrap=True)  # a path is not folded
+    if len(left_out) > listed:
+        stderr.print(f"  and {len(left_out) - listed} more (all of them under left_out in --json)")
 
 
 def _by_state_table(by_state: dict[str, int], title: str) -> Table:
@@ -247,7 +247,7 @@ def ingest(
             )  # fmt: skip
             for item in items:
                 if item.result is None:
-                    rejected[str(item.path)] = item.refused or "refused"
+                    rejected[shown(item.path)] = item.refused or "refused"
                     continue
                 all_ids.append(item.result.record.id)
                 if item.result.new:
@@ -328,7 +328,7 @@ def ingest(
         "prefect": uses_prefect,
         "rejected": rejected,
         "failed": failed,
-        "left_out": {str(path): why for path, why in handed_over.left_out.items()},
+        "left_out": {shown(path): why for path, why in handed_over.left_out.items()},
         "by_state": by_state,
         "seconds": round(time.perf_counter() - started, 3),
         "timings": {k: round(v, 3) for k, v in timings.items()},
@@ -377,9 +377,9 @@ def submit(files: tuple[Path, ...], declared_disclosure: str | None, source: str
                                 actor=_default_actor(), declared_disclosure=declared_disclosure)
             except IntakeRejected as exc:
                 failed = True
-                out.append({"file": str(path), "rejected": exc.message})
+                out.append({"file": shown(path), "rejected": exc.message})
                 continue
-            out.append({"file": str(path), "id": result.record.id, "new": result.new,
+            out.append({"file": shown(path), "id": result.record.id, "new": result.new,
                         "state": result.record.state})  # fmt: skip
     for item in out:
         if as_json:

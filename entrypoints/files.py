@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gongkai.config import PUBLIC_SITE_MARKER
+from gongkai.extractors.text import readable_name
 
 # Names that are somebody's temporary or lock file, not a document handed over.
 TEMPORARY_PREFIXES = ("~$", "~")
@@ -56,6 +57,12 @@ def _not_walked(folder: Path, own: set[Path]) -> str | None:
     if (folder / PUBLIC_SITE_MARKER).is_file():
         return PUBLIC_SITE
     return None
+
+
+def shown(path: Path | str) -> str:
+    """A path as it is printed and put in JSON: names that were not UTF-8 on disk (GBK from
+    Windows) decoded, so that printing them cannot fail (extractors/text.py)."""
+    return readable_name(str(path))
 
 
 @dataclass

@@ -27,7 +27,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from gongkai.config import Settings
-from gongkai.entrypoints.files import not_a_document
+from gongkai.entrypoints.files import not_a_document, shown
 
 log = logging.getLogger("gongkai.watch")
 
@@ -229,10 +229,10 @@ class Inbox:
 
     def _report(self, taken: Taken) -> None:
         if taken.accepted:
-            log.info("took %s -> document %s (%s%s)", taken.name, taken.document_id,
+            log.info("took %s -> document %s (%s%s)", shown(taken.name), taken.document_id,
                      taken.state, ", already known" if taken.duplicate else "")
         else:
-            log.warning("rejected %s: %s", taken.name, taken.error)
+            log.warning("rejected %s: %s", shown(taken.name), taken.error)
         if self.on_taken is not None:
             self.on_taken(taken)
 
@@ -325,9 +325,9 @@ def run_watch(
     def on_taken(taken: Taken) -> None:
         counts["taken" if taken.accepted else "rejected"] += 1
         if report is not None:
-            report({"name": taken.name, "accepted": taken.accepted, "id": taken.document_id,
-                    "state": taken.state, "duplicate": taken.duplicate,
-                    "path": str(taken.path), "error": taken.error})  # fmt: skip
+            report({"name": shown(taken.name), "accepted": taken.accepted,
+                    "id": taken.document_id, "state": taken.state, "duplicate": taken.duplicate,
+                    "path": shown(taken.path), "error": taken.error})  # fmt: skip
 
     def after_batch(batch: list[Taken]) -> None:
         ids = accepted_ids(t for t in batch if not t.duplicate)

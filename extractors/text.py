@@ -1,4 +1,5 @@
-"""Plain text a person supplies (a redacted version typed or pasted into a .txt file).
+"""Plain text a person supplies: a redacted version typed or pasted into a .txt file, and the
+names of the files handed over.
 
 Offices save .txt files in more than one encoding: UTF-8 (with or without the BOM Notepad
 writes), UTF-16 ("Unicode" in Notepad's Save As), and, from Chinese Windows before 2019 and
@@ -10,12 +11,13 @@ file has, are refused rather than published as mojibake.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from dataclasses import dataclass
 
 from gongkai.extractors.model import ExtractionError
 
-__all__ = ["PlainText", "read_plain_text"]
+__all__ = ["PlainText", "read_plain_text", "readable_name"]
 
 # C0 controls other than tab, line feed, form feed and carriage return: binary, not text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -54,3 +56,33 @@ def read_plain_text(data: bytes, filename: str) -> PlainText:
             "UTF-16 or GBK): save it again as one of these and resubmit",
         )
     return PlainText(*decoded)
+
+
+def readable_name(name: str) -> str:
+    """A file name (or path) as its author wrote it. Linux hands names over as bytes, and one
+    that is not UTF-8 (a GBK name from a Chinese Windows share or USB stick mounted without
+    the right charset) reaches Python with those bytes escaped as lone surrogates, which can be
+    neither stored nor printed. Each such path segment is read as GB18030 when it is that, and
+    otherwise shown with \\xNN escapes for the bytes that are not UTF-8; the other segments
+    (a folder named in UTF-8 around it) stay as they are."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return "/".join(_readable_segment(segment) for segment in name.split("/"))
+
+
+def _readable_segment(segment: str) -> str:
+    try:
+        segment.encode("utf-8")
+        return segment
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = os.fsencode(segment)  # the bytes as they were on disk
+    except UnicodeEncodeError:  # surrogates that never were bytes on a disk
+        return segment.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")

@@ -223,8 +223,12 @@ def sniff_format(data: bytes) -> str | None:
 
 
 def clean_filename(filename: str) -> str:
-    """The last path segment only (a browser or a folder walk may give a path)."""
-    name = PurePath(filename.replace("\\", "/")).name.strip()
+    """The last path segment only (a browser or a folder walk may give a path), as readable
+    text: a name that was not UTF-8 on disk (GBK from Windows) is decoded, not stored as
+    escapes that no database or terminal takes (extractors/text.py)."""
+    from gongkai.extractors.text import readable_name
+
+    name = PurePath(readable_name(filename).replace("\\", "/")).name.strip()
     return name or "unnamed"
 
 

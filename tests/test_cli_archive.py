@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from lifecycle_docs import make_docx
 
 from gongkai.config import load_settings
 from gongkai.entrypoints.cli import main
@@ -229,3 +230,36 @@ def test_ingest_says_which_holiday_file_it_could_not_use(gongkai_env, tmp_path: 
     text = " ".join(result.stderr.split())
     assert f"holiday file not used: {holidays / '2027.json'}" in text
     assert json.loads(result.stdout.splitlines()[-1])["documents"] == 0
+
+
+def test_a_gbk_file_name_from_windows_is_stored_and_printed_readably(gongkai_env, tmp_path):
+    # A folder copied from a Chinese Windows machine without converting the names: on Linux
+    # they are GBK bytes. They must not crash a command, and are shown as their authors wrote.
+    folder = tmp_path / "拷贝"
+    folder.mkdir()
+    data, _truth = make_docx(7, disclosure="active")
+
+    def gbk(name: str) -> str:
+        return os.fsdecode(name.encode("gbk"))
+
+    (folder / gbk("关于印发工作方案的通知.docx")).write_bytes(data)
+    (folder / gbk("~$关于印发工作方案的通知.docx")).write_bytes(b"\x04Li Si" + b"\x00" * 155)
+    extracted = CliRunner().invoke(main, ["extract", str(folder), "--json"])
+    assert extracted.exit_code == 0, extracted.output
+    (record,) = [json.loads(line) for line in extracted.stdout.splitlines()]
+    assert record["file"] == str(folder / "关于印发工作方案的通知.docx")
+    # Intake through the service (as ingest, submit, watch and the API do) stores the name.
+    from gongkai.flows.events import MemoryEventSink
+    from gongkai.flows.service import Context, intake
+
+    with Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+        stored = intake(ctx, data, str(folder / gbk("关于印发工作方案的通知.docx")),
+                        source="cli", actor="t")  # fmt: skip
+    assert stored.record.filename == "关于印发工作方案的通知.docx"
+    # Nothing new to process: ingest does not start Prefect, and prints what it left out.
+    ingested = CliRunner().invoke(main, ["ingest", str(folder), "--json"])
+    assert ingested.exit_code == 0, ingested.output
+    summary = json.loads(ingested.stdout.splitlines()[-1])
+    assert summary["left_out"] == {
+        str(folder / "~$关于印发工作方案的通知.docx"): "a temporary or lock file"}
+    assert "~$关于印发工作方案的通知.docx: a temporary or lock file" in ingested.stderr
