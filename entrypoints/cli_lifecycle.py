@@ -94,8 +94,9 @@ def _handed_over(paths: tuple[Path, ...], settings: Settings) -> FolderContents:
 def _report_left_out(left_out: dict[Path, str], listed: int = 5) -> None:
     if not left_out:
         return
-    what = "file or folder that is" if len(left_out) == 1 else "files and folders that are"
-    stderr.print(f"left out {len(left_out)} {what} not documents handed over:")
+    what = ("file or folder that is not a document" if len(left_out) == 1
+            else "files and folders that are not documents")  # fmt: skip
+    stderr.print(f"left out {len(left_out)} {what} handed over:")
     for path, why in list(left_out.items())[:listed]:
         stderr.print(f"  {shown(path)}: {why}", soft_wrap=True)  # a path is not folded
     if len(left_out) > listed:
