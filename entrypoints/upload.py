@@ -48,6 +48,15 @@ class Upload:
     fields: dict[str, str]
 
 
+def _header_text(raw: bytes) -> str:
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
+
+
 def _disposition(part: _Part) -> None:
     value = part.headers.get("content-disposition", "")
     kind, params = parse_options_header(value)
@@ -57,8 +66,9 @@ def _disposition(part: _Part) -> None:
     part.name = raw_name.decode("utf-8", "replace") if raw_name is not None else None
     raw_filename = params.get(b"filename")
     if raw_filename is not None:
-        # Header bytes were kept as latin-1 text; clients send the name as raw UTF-8.
-        text = raw_filename.decode("utf-8", "replace")
+        # Header bytes were kept as latin-1 text; clients send the name as raw UTF-8, and
+        # older drafting systems on Chinese Windows as GBK (read as GB18030, its superset).
+        text = _header_text(raw_filename)
         # Keep the last path component only: a client may send "C:\\docs\\x.docx".
         part.filename = text.replace("\\", "/").rsplit("/", 1)[-1].strip()
 

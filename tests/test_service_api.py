@@ -197,6 +197,18 @@ def test_bad_requests_get_clear_json_errors(client) -> None:
     assert sum(_ctx(client).catalog.counts_by_state().values()) == 0
 
 
+def test_a_filename_sent_in_gbk_is_read(client) -> None:
+    # An older drafting system on Chinese Windows writes the multipart filename in GBK.
+    data = make_docx(serial=13)
+    body = (b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+            + "狮政〔2021〕13号.docx".encode("gbk") + b"\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--xyz--\r\n")
+    response = client.post("/documents", content=body, headers={
+        **INTAKE_H, "Content-Type": "multipart/form-data; boundary=xyz"})  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == "狮政〔2021〕13号.docx"
+
+
 def test_intake_needs_a_token(client, gongkai_env, sink) -> None:
     data = make_docx(serial=50)
     assert _upload(client, data, headers={}).status_code == 401
