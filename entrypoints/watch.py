@@ -237,6 +237,22 @@ class Inbox:
             self.on_taken(taken)
 
 
+class _StoppingObserverNoise(logging.Filter):
+    """watchdog 7 logs an ERROR, "InotifyEmitter.queue_events() called when the thread is
+    inactive", when a file event arrives while its observer stops (watchdog PR #963: the event
+    is dropped, nothing else happens). Ours only wake the scan early, so nothing is lost; the
+    line would make every `gongkai watch --once` that took a file look failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in str(record.msg)
+
+
+def _quiet_observer_stop() -> None:
+    logger = logging.getLogger("watchdog.observers.inotify")
+    if not any(isinstance(f, _StoppingObserverNoise) for f in logger.filters):
+        logger.addFilter(_StoppingObserverNoise())
+
+
 class _Wake(FileSystemEventHandler):
     def __init__(self, event: threading.Event) -> None:
         self._event = event
@@ -265,6 +281,7 @@ def watch(
         after_batch(everything)
     last_retry = time.monotonic()
     wake = threading.Event()
+    _quiet_observer_stop()
     observer = Observer()
     observer.schedule(_Wake(wake), str(inbox.root), recursive=False)
     observer.start()
