@@ -34,6 +34,7 @@ OWN_FOLDER = "gongkai's own folder (GONGKAI_HOME)"
 PUBLIC_SITE = "a public site gongkai exported (gongkai public export)"
 NOT_A_FILE = "not a regular file (a broken link, a pipe or a device)"
 LINKED_FOLDER = "a link to a folder (not followed: it may lead anywhere, even back here)"
+UNREADABLE = "a folder that cannot be read"
 
 
 def not_a_document(name: str) -> str | None:
@@ -71,6 +72,10 @@ class FolderContents:
     # What was not taken, with the reason: files, and folders not walked into (once each).
     left_out: dict[Path, str] = field(default_factory=dict)
 
+    def unreadable(self, error: OSError) -> None:
+        """os.walk's onerror: without it, a folder it cannot list is skipped silently."""
+        self.left_out[Path(str(error.filename))] = f"{UNREADABLE} ({error.strerror or error})"
+
 
 def documents_in(paths: Iterable[Path], *, own_folders: Sequence[Path] = ()) -> FolderContents:
     """The files under `paths` that may be documents, in a stable order (folders walked
@@ -84,7 +89,7 @@ def documents_in(paths: Iterable[Path], *, own_folders: Sequence[Path] = ()) -> 
             contents.files.append(path)
             continue
         found: list[Path] = []
-        for top, folders, names in os.walk(path):
+        for top, folders, names in os.walk(path, onerror=contents.unreadable):
             here = Path(top)
             kept = []
             for name in folders:

@@ -67,3 +67,24 @@ def test_a_folder_walk_takes_documents_and_names_what_it_leaves_out(tmp_path: Pa
     assert named.files == [folder / "b" / "~$c.docx",
                            folder / "home" / "objects" / "originals" / "ab" / "abc.docx"]
     assert named.left_out == {}
+
+
+def test_a_folder_that_cannot_be_read_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tests run as root, whom permissions do not stop: the refusal is made here.
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.docx").write_bytes(b"x")
+    (tmp_path / "locked").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = documents_in([tmp_path])
+    assert found.files == [tmp_path / "ok" / "a.docx"]
+    assert found.left_out == {
+        tmp_path / "locked": "a folder that cannot be read (Permission denied)"}
