@@ -606,19 +606,9 @@ class Catalog:
     def states_of(self, ids: Sequence[int]) -> dict[int, str]:
         """id -> state of each listed document, without reading the rest of its row (a record
         carries the full text); DocumentNotFound names the ones that do not exist."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[int, str] = {}
         with self._reading() as session:
-            # Chunked: SQLite limits the number of bound parameters of one statement.
-            for start in range(0, len(wanted), 10_000):
-                found.update(session.execute(
-                    select(Document.id, Document.state)
-                    .where(Document.id.in_(wanted[start : start + 10_000]))
-                ).all())  # fmt: skip
-        missing = [i for i in wanted if i not in found]
-        if missing:
-            raise DocumentNotFound(f"no documents {missing}")
-        return {i: found[i] for i in wanted}
+            found = _document_columns(session, list(dict.fromkeys(ids)), Document.state)
+        return {doc_id: state for doc_id, (state,) in found.items()}
 
     def save_extraction(
         self, doc_id: int, metadata: DocumentMetadata, *, actor: str
@@ -691,7 +681,8 @@ class Catalog:
         ids = list(dict.fromkeys(o.doc_id for o in outcomes))
         at = _now()
         with self._writing() as session:
-            locked = _lock_documents(session, ids, Document.state, Document.routed_at)
+            locked = _document_columns(session, ids, Document.state, Document.routed_at,
+                                       lock=True)
             states: dict[int, str] = {doc_id: state for doc_id, (state, _) in locked.items()}
             # Bulk statements (executemany) instead of one ORM flush per document: the same
             # rows and audit events as save_extraction + transition/update would write.
@@ -1053,7 +1044,7 @@ class Catalog:
         years = dict(documents)
         at = _now()
         with self._writing() as session:
-            locked = _lock_documents(session, ids, Document.index_number)
+            locked = _document_columns(session, ids, Document.index_number, lock=True)
             numbered: dict[int, str | None] = {i: number for i, (number,) in locked.items()}
             updates: list[dict[str, Any]] = []
             events: list[dict[str, Any]] = []
@@ -1133,23 +1124,22 @@ class Catalog:
         return [_document_record(d, tuple(cited[d.id])) for d in documents]
 
 
-def _lock_documents(
-    session: Session, ids: Sequence[int], *columns: Any
+def _document_columns(
+    session: Session, ids: Sequence[int], *columns: Any, lock: bool = False
 ) -> dict[int, tuple[Any, ...]]:
-    """Lock the documents' rows for this transaction (FOR UPDATE; SQLite's write transaction
-    already excludes other writers) and return id -> the values of `columns`. DocumentNotFound
-    names any id that does not exist. Chunked: an IN list has a parameter limit."""
+    """id -> the values of `columns` of each listed document, in the order of `ids`, without
+    reading the rest of its row. With `lock`, the rows are locked for this transaction (FOR
+    UPDATE; SQLite's write transaction already excludes other writers). DocumentNotFound names
+    any id that does not exist. Chunked: an IN list has a parameter limit."""
     found: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(ids), 10_000):
-        rows = session.execute(
-            select(Document.id, *columns).where(Document.id.in_(ids[start : start + 10_000]))
-            .with_for_update()
-        ).all()  # fmt: skip
+        query = select(Document.id, *columns).where(Document.id.in_(ids[start : start + 10_000]))
+        rows = session.execute(query.with_for_update() if lock else query).all()
         found.update((row[0], tuple(row[1:])) for row in rows)
     missing = [i for i in ids if i not in found]
     if missing:
         raise DocumentNotFound(f"no documents {missing}")
-    return found
+    return {i: found[i] for i in ids}
 
 
 def _document_record(document: Document, cited: tuple[str, ...]) -> DocumentRecord:
