@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from gongkai.extractors.text import decode_strictly
+
 
 class UploadError(ValueError):
     """A malformed or unacceptable upload; `status` is the HTTP status to answer with."""
@@ -48,15 +50,6 @@ class Upload:
     fields: dict[str, str]
 
 
-def _header_text(raw: bytes) -> str:
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", "replace")
-
-
 def _disposition(part: _Part) -> None:
     value = part.headers.get("content-disposition", "")
     kind, params = parse_options_header(value)
@@ -68,7 +61,8 @@ def _disposition(part: _Part) -> None:
     if raw_filename is not None:
         # Header bytes were kept as latin-1 text; clients send the name as raw UTF-8, and
         # older drafting systems on Chinese Windows as GBK (read as GB18030, its superset).
-        text = _header_text(raw_filename)
+        decoded = decode_strictly(raw_filename)
+        text = decoded[0] if decoded is not None else raw_filename.decode("utf-8", "replace")
         # Keep the last path component only: a client may send "C:\\docs\\x.docx".
         part.filename = text.replace("\\", "/").rsplit("/", 1)[-1].strip()
 

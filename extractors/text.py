@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from gongkai.extractors.model import ExtractionError
 
-__all__ = ["PlainText", "read_plain_text", "readable_name"]
+__all__ = ["PlainText", "decode_strictly", "read_plain_text", "readable_name"]
 
 # C0 controls other than tab, line feed, form feed and carriage return: binary, not text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -29,17 +29,24 @@ class PlainText:
     encoding: str  # the one it was read as: utf-8, utf-16, gb18030
 
 
+def decode_strictly(raw: bytes) -> tuple[str, str] | None:
+    """`raw` as UTF-8, else as GB18030 (GBK's superset), each strictly: the text and the
+    encoding it was read as, or None. For bytes a Chinese office wrote with no BOM to say
+    which (text files, file names, multipart headers)."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _decoded(data: bytes) -> tuple[str, str] | None:
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return None
+    return decode_strictly(data)
 
 
 def read_plain_text(data: bytes, filename: str) -> PlainText:
@@ -82,7 +89,6 @@ def _readable_segment(segment: str) -> str:
         raw = os.fsencode(segment)  # the bytes as they were on disk
     except UnicodeEncodeError:  # surrogates that never were bytes on a disk
         return segment.encode("utf-8", "backslashreplace").decode("utf-8")
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "backslashreplace")
+    # Not UTF-8 (its surrogates say so): GB18030 if it is that.
+    decoded = decode_strictly(raw)
+    return decoded[0] if decoded is not None else raw.decode("utf-8", "backslashreplace")
