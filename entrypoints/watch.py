@@ -28,6 +28,7 @@ from watchdog.observers import Observer
 
 from gongkai.config import Settings
 from gongkai.entrypoints.files import not_a_document, shown
+from gongkai.flows.log_filters import hide_log_lines
 
 log = logging.getLogger("gongkai.watch")
 
@@ -237,20 +238,13 @@ class Inbox:
             self.on_taken(taken)
 
 
-class _StoppingObserverNoise(logging.Filter):
+def _quiet_observer_stop() -> None:
     """watchdog 7 logs an ERROR, "InotifyEmitter.queue_events() called when the thread is
     inactive", when a file event arrives while its observer stops (watchdog PR #963: the event
     is dropped, nothing else happens). Ours only wake the scan early, so nothing is lost; the
     line would make every `gongkai watch --once` that took a file look failed."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "called when the thread is inactive" not in str(record.msg)
-
-
-def _quiet_observer_stop() -> None:
-    logger = logging.getLogger("watchdog.observers.inotify")
-    if not any(isinstance(f, _StoppingObserverNoise) for f in logger.filters):
-        logger.addFilter(_StoppingObserverNoise())
+    hide_log_lines(("watchdog.observers.inotify",),
+                   "InotifyEmitter.queue_events() called when the thread is inactive")
 
 
 class _Wake(FileSystemEventHandler):

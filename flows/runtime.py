@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import socket
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from gongkai.config import Settings, load_settings
+from gongkai.flows.log_filters import hide_log_lines
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -103,22 +103,12 @@ def _common_env(console_level: str) -> dict[str, str]:
     }
 
 
-class _DrainProgressFilter(logging.Filter):
+def quiet_drain_progress() -> None:
     """Prefect's queue services (its events and API-log workers) warn "Still processing items:
     N items remaining..." every few seconds while they drain at the end of a process. gongkai
     drains them on purpose before a command returns; to the person at the terminal the
     warning reads like trouble, so it is not shown."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Still processing items")
-
-
-def quiet_drain_progress() -> None:
-    """Install _DrainProgressFilter on the loggers of Prefect's queue services (once)."""
-    for name in ("EventsWorker", "APILogWorker"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _DrainProgressFilter) for f in logger.filters):
-            logger.addFilter(_DrainProgressFilter())
+    hide_log_lines(("EventsWorker", "APILogWorker"), "Still processing items")
 
 
 def configure(settings: Settings | None = None, *, console_level: str = "WARNING") -> PrefectMode:
