@@ -29,7 +29,7 @@ from rich.table import Table
 
 from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.files import FolderContents, documents_in, shown
-from gongkai.entrypoints.tables import Column, output_console, print_table
+from gongkai.entrypoints.tables import Column, cells, output_console, print_table
 from gongkai.extractors.model import DISCLOSURE_VALUES
 
 STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withheld",
@@ -422,7 +422,7 @@ def review_list(due: bool, as_json: bool) -> None:
     columns = (Column("id", justify="right"), Column("file_number"), Column("title", "text"),
                Column("reason", "text"), Column("next_review_at"))  # fmt: skip
     print_table("due reviews" if due else "withheld documents", columns,
-                [[str(row[c.heading] or "") for c in columns] for row in rows])  # fmt: skip
+                cells(rows, columns))
 
 
 @review.command("decide")
@@ -478,7 +478,7 @@ def exceptions(as_json: bool) -> None:
     columns = (Column("id", justify="right"), Column("filename", "extra"),
                Column("file_number"), Column("reason", "text"))  # fmt: skip
     print_table(f"{len(rows)} exception{'' if len(rows) == 1 else 's'}", columns,
-                [[str(row[c.heading] or "") for c in columns] for row in rows])  # fmt: skip
+                cells(rows, columns))
 
 
 @click.command()

@@ -22,8 +22,9 @@ from pathlib import Path
 from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.extractors.text import readable_name
 
-# Names that are somebody's temporary or lock file, not a document handed over.
-TEMPORARY_PREFIXES = ("~$", "~")
+# Names that are somebody's temporary or lock file, not a document handed over ("~" covers
+# Word's and WPS's "~$" lock files and Word's "~WRL" temporaries).
+TEMPORARY_PREFIXES = ("~",)
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".error.txt")
 SYSTEM_NAMES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
 

@@ -13,7 +13,7 @@ a saved listing is not folded at 80 columns.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -72,13 +72,12 @@ def table(
     rows: Sequence[Sequence[str]],
     *,
     width: int,
-    show_lines: bool = False,
 ) -> Table:
     """A rich Table of `rows` laid out for `width` cells (see the module docstring)."""
     shown = fitting_columns(columns, rows, width)
     left_out = [c.heading for i, c in enumerate(columns) if i not in shown]
     caption = f"not shown here: {', '.join(left_out)} (gongkai show ID)" if left_out else None
-    result = Table(title=title, caption=caption, show_lines=show_lines)
+    result = Table(title=title, caption=caption)
     for i in shown:
         column = columns[i]
         # Only text columns give way when the table is too wide: the others were chosen to
@@ -92,13 +91,17 @@ def table(
     return result
 
 
+def cells(records: Iterable[Mapping[str, object]], columns: Sequence[Column]) -> list[list[str]]:
+    """Rows for `table` from records keyed by the columns' headings (None shown empty)."""
+    return [[str(record[c.heading] or "") for c in columns] for record in records]
+
+
 def print_table(
     title: str,
     columns: Sequence[Column],
     rows: Sequence[Sequence[str]],
     *,
     console: Console | None = None,
-    show_lines: bool = False,
 ) -> None:
     console = console or output_console()
-    console.print(table(title, columns, rows, width=console.width, show_lines=show_lines))
+    console.print(table(title, columns, rows, width=console.width))
