@@ -35,7 +35,7 @@ _NO_TEXT_WARNING = (
     "OCR — ask for the original .docx or a PDF exported from it"
 )
 # PDFium is not thread-safe, not even across documents (pypdfium2's docs): a process reads one
-# PDF at a time. Parallel reading uses processes (flows/service.py's worker pool).
+# PDF at a time. Parallel reading uses processes (flows/service/processing.py's worker pool).
 _PDFIUM_LOCK = threading.RLock()
 _SAME_LINE = 2.0  # points: PDFium lines whose tops differ by less are one visual line
 _BLANK_GAP = 2.4  # a gap above a line of more than this many font sizes is an empty line

@@ -1,6 +1,6 @@
 """Where the lifecycle's events go: a small port, with a Prefect and an in-memory adapter.
 
-The service layer (flows/service.py) calls `EventSink.emit`; it never imports Prefect itself.
+The service layer (flows/service/) calls `EventSink.emit`; it never imports Prefect itself.
 - `PrefectEventSink` sends each event with `prefect.events.emit_event` (queued to Prefect's
   background events worker, so an emit costs microseconds, not a round trip). Deployment
   triggers (deployments/) match on these event names.

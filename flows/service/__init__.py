@@ -1,0 +1,136 @@
+"""The service layer of the document lifecycle: plain functions over a `Context`. No Prefect here.
+
+The Prefect flows (flows/ingest.py, publish.py, review.py, fixity.py), the CLI and the HTTP API
+all call these functions; they hold every rule of *how* a document moves, while the pure policy
+(flows/policy.py) says *where* it goes and flows/lifecycle.py which moves are allowed.
+
+Public API (stable; F2's deployments, HTTP API and inbox build on it):
+
+    Context.open(settings=None, *, events: EventSink) -> Context     # close() / with-block
+    intake(ctx, data, filename, *, source, actor, declared_disclosure=None) -> IntakeResult
+    intake_files(ctx, paths, *, source, actor, declared_disclosure=None, threads=8,
+                 on_done=None) -> list[IntakeItem]           # many files, threads overlap I/O
+        # sniff type & size, sha256, store the original, register; emits
+        # gongkai.document.received (new) or gongkai.document.duplicate_submission (known bytes).
+        # IntakeRejected for a file over Settings.max_file_bytes (nothing stored).
+    process(ctx, document_ids, *, actor="ingest", pool=None, on_done=None)
+        -> list[ProcessOutcome]
+        # extract -> route -> archival package -> state + audit + event. Only documents in
+        # `received` and not routed yet are touched (idempotent, also against a concurrent
+        # run). Documents routed to publication stay `received` with their routing recorded
+        # until publish() moves them (outcome.to_publish, also when a later run finds them).
+        # In batches: prepare(ctx, records) -> list[Prepared] reads, routes and writes the
+        # packages (durable together; in worker processes with a parallel WorkerPool), then
+        # record_prepared(ctx, batch, actor=...) records the batch in one catalog transaction.
+    publish(ctx, document_ids, *, actor="publish", rebuild_index=True) -> PublishReport
+        # only what the policy allows, checked again here; assigns 索引号, transitions to
+        # `published`, then renders HTML + JSON under documents/<id>.*, rebuilds the public
+        # index. A batch: one transaction for the 索引号, one for the states, one barrier.
+    rebuild_public_index(ctx) -> int
+    review_due(ctx, *, actor="review") -> ReviewReport       # lapsed brought forward, events
+    due_reviews(ctx, on=None) -> list[DocumentRecord]
+    decide_review(ctx, doc_id, decision, *, reason, reviewer) -> DocumentRecord
+    redact(ctx, doc_id, data, filename, *, actor) -> DocumentRecord
+    resolve(ctx, doc_id, disclosure, *, reason, actor) -> DocumentRecord
+    fixity(ctx, *, actor="fixity") -> FixityReport
+    status(ctx) -> StatusReport
+    export_public(ctx, dest: Path) -> int
+    pending_ids(ctx) -> list[int]                            # documents still `received`
+    publishable_ids(ctx) -> list[int]                        # received, routed to publication
+"""
+
+from gongkai.flows.service.context import (  # noqa: F401
+    CHINA,
+    CONTENT_TYPES,
+    UNKNOWN_CONTENT_TYPE,
+    Context,
+    IntakeRejected,
+    LifecycleError,
+    _emit,
+    _jsonable,
+    _payload,
+    _transition,
+    utc_now,
+)
+from gongkai.flows.service.fixity import (  # noqa: F401
+    FixityReport,
+    fixity,
+)
+from gongkai.flows.service.intake import (  # noqa: F401
+    INTAKE_BATCH_BYTES,
+    INTAKE_BATCH_FILES,
+    IntakeItem,
+    IntakeResult,
+    _check_declared,
+    _content_type,
+    _intake_batch,
+    _too_large,
+    clean_filename,
+    intake,
+    intake_files,
+    pending_ids,
+    sniff_format,
+)
+from gongkai.flows.service.processing import (  # noqa: F401
+    _CATALOG_WRITES,
+    PREPARE_BATCH,
+    ExtractResult,
+    Prepared,
+    ProcessOutcome,
+    WorkerPool,
+    _Carried,
+    _carry,
+    _deadline_changes,
+    _deadline_for,
+    _init_worker,
+    _left_alone,
+    _package_metadata,
+    _prepare_in_worker,
+    _TurnTakingCatalog,
+    _uncarry,
+    _unreadable,
+    _warm_worker,
+    _worker,
+    _worker_context,
+    _worker_write_lock,
+    extract_one,
+    prepare,
+    process,
+    record_prepared,
+    route_record,
+    waits_for_processing,
+)
+from gongkai.flows.service.publication import (  # noqa: F401
+    PublicationBasis,
+    PublishReport,
+    _basis_of_published,
+    _latest_event,
+    _public_text,
+    _put_public,
+    _write_public_pages_many,
+    export_public,
+    public_record,
+    publication_basis,
+    publish,
+    publishable_ids,
+    rebuild_public_index,
+)
+from gongkai.flows.service.redaction import (  # noqa: F401
+    _archive_note,
+    redact,
+    redacted_text,
+)
+from gongkai.flows.service.resolution import (  # noqa: F401
+    resolve,
+)
+from gongkai.flows.service.review import (  # noqa: F401
+    ReviewReport,
+    decide_review,
+    due_reviews,
+    review_due,
+)
+from gongkai.flows.service.status import (  # noqa: F401
+    DeadlineItem,
+    StatusReport,
+    status,
+)

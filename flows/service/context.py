@@ -1,0 +1,147 @@
+"""The context every lifecycle step runs in, its errors, and where a transition is recorded
+(audit row + event)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gongkai.config import Settings, load_settings
+from gongkai.flows import deadlines, lifecycle
+from gongkai.flows.events import EventSink
+from gongkai.storage.archive import Archive
+from gongkai.storage.catalog import (
+    Catalog,
+    DocumentRecord,
+)
+from gongkai.storage.objects import ObjectStore
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+CONTENT_TYPES: dict[str, str] = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "txt": "text/plain",
+}
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
+
+
+class IntakeRejected(ValueError):
+    """A submission refused before anything was stored (too large). `reason` is a code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class LifecycleError(RuntimeError):
+    """A request that does not fit the document's state (e.g. redacting a published document)."""
+
+
+# --------------------------------------------------------------------------------------------
+# context
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    """Everything a lifecycle step needs. Build with `Context.open(...)` or by hand in tests."""
+
+    settings: Settings
+    catalog: Catalog
+    archive: Archive
+    public: ObjectStore
+    events: EventSink
+    calendar: deadlines.WorkCalendar
+    clock: Callable[[], datetime] = utc_now
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, events: EventSink) -> Context:
+        from gongkai.storage.stores import open_stores
+
+        settings = settings or load_settings()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog.open(settings.database_url)
+        try:
+            stores = open_stores(settings)
+            # A holiday file that cannot be used is reported (status), not fatal.
+            calendar = deadlines.WorkCalendar.load(settings.holidays_dir, strict=False)
+        except BaseException:
+            catalog.close()
+            raise
+        return cls(settings, catalog, Archive(stores.archive), stores.public, events, calendar)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().astimezone(CHINA).date()
+
+
+# --------------------------------------------------------------------------------------------
+# events and transitions
+
+
+def _payload(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
+    return lifecycle.event_payload(
+        file_number=record.file_number, issuer=record.issuer, disclosure=record.disclosure,
+        state=record.state, title=record.title, filename=record.filename, **extra,
+    )  # fmt: skip
+
+
+def _emit(ctx: Context, event: str, record: DocumentRecord, **extra: Any) -> None:
+    ctx.events.emit(
+        event,
+        resource_id=lifecycle.resource_id(record.id),
+        payload=_payload(record, **extra),
+        resource_name=record.file_number or record.filename,
+    )
+
+
+def _transition(
+    ctx: Context,
+    record: DocumentRecord,
+    to_state: str,
+    *,
+    actor: str,
+    detail: Mapping[str, Any] | None = None,
+    **changes: Any,
+) -> DocumentRecord:
+    """The only way a document changes state: allowed by the state machine, audited in the
+    catalog (one transaction, refused if someone else moved it first), then announced."""
+    lifecycle.check_transition(record.state, to_state)
+    moved = ctx.catalog.transition(
+        record.id, to_state, actor=actor, expected_from=record.state,
+        detail=dict(detail or {}), **changes,
+    )  # fmt: skip
+    _emit(ctx, lifecycle.event_name(to_state), moved, previous_state=record.state,
+          rule=(detail or {}).get("rule"))  # fmt: skip
+    return moved
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,457 @@
+"""Processing: read -> route -> archival package -> record, in batches (optionally in worker
+processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    as_completed,
+)
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from gongkai.config import Settings
+from gongkai.extractors.model import DocumentMetadata, ExtractionError
+from gongkai.flows import deadlines, lifecycle, policy
+from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.service.context import Context, _emit, _jsonable
+from gongkai.storage.archive import PackageRequest
+from gongkai.storage.catalog import (
+    Catalog,
+    DocumentRecord,
+    Outcome,
+    StaleState,
+    with_extraction,
+)
+
+# --------------------------------------------------------------------------------------------
+# extraction (may run in worker processes)
+
+ExtractResult = DocumentMetadata | ExtractionError
+
+
+def extract_one(data: bytes, filename: str, max_bytes: int) -> ExtractResult:
+    """Read one document; an unreadable one gives its ExtractionError back (never raises it),
+    and so does any unexpected reader failure, so that one bad file cannot stop a batch."""
+    from gongkai.extractors import extract
+
+    try:
+        return extract(data, filename, max_bytes=max_bytes)
+    except ExtractionError as exc:
+        return exc
+    except Exception as exc:  # a reader bug must still leave the document on record
+        return ExtractionError("corrupt", f"the file could not be read ({type(exc).__name__}: "
+                                          f"{exc})")
+
+
+class WorkerPool:
+    """Where documents are processed: in this process (workers=1), or in a pool of worker
+    processes that each run the whole step for a document (read the original, extract, route,
+    archive, record) with their own catalog connection and stores. The events a worker's step
+    produced come back with its outcome and are emitted here, in order, by the caller's sink.
+
+    The pool is started once and reused (a worker's start costs the import of the readers),
+    so callers keep one WorkerPool for a whole run and close() it at the end.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, workers)
+        self._pool: Executor | None = None
+        self._pending: dict[int, Future[list[Prepared]]] = {}
+        self._ready: dict[int, Prepared] = {}
+
+    @property
+    def parallel(self) -> bool:
+        return self.workers > 1
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            from gongkai.flows import forkserver
+
+            # The fork server imports the readers and this module once, before any worker
+            # forks from it, so each worker starts with them loaded (flows/forkserver.py).
+            mp = forkserver.context()
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=mp, initializer=_init_worker, initargs=(mp.Lock(),)
+            )
+        return self._pool
+
+    def warm(self) -> None:
+        """Start the worker processes now (e.g. while Prefect's server starts)."""
+        if self.parallel:
+            pool = self._executor()
+            for future in [pool.submit(_warm_worker) for _ in range(self.workers)]:
+                future.result()
+
+    def _submit(self, settings: Settings, document_ids: Sequence[int]) -> None:
+        pool = self._executor()
+        ids = [i for i in dict.fromkeys(document_ids)
+               if i not in self._pending and i not in self._ready]  # fmt: skip
+        size = max(1, min(PREPARE_BATCH, -(-len(ids) // (self.workers * 2))))
+        for start in range(0, len(ids), size):
+            batch = ids[start : start + size]
+            future = pool.submit(_prepare_in_worker, settings, batch)
+            for doc_id in batch:
+                self._pending[doc_id] = future
+
+    def prefetch(self, settings: Settings, document_ids: Sequence[int]) -> None:
+        """Start preparing these documents now (read, extract, route, write the archival
+        package), while the caller still waits for something else (Prefect's server). Nothing
+        of it is in the catalog until a later process() records it, which checks again that
+        each document still waits in `received` (a package is idempotent: written once)."""
+        if self.parallel:
+            self._submit(settings, document_ids)
+
+    def prepare(
+        self, settings: Settings, document_ids: Sequence[int]
+    ) -> Iterator[list[Prepared]]:
+        """The prepared documents, a batch at a time in the order the workers finish them."""
+        wanted = set(document_ids)
+        self._submit(settings, document_ids)
+        ready = [self._ready.pop(i) for i in document_ids if i in self._ready]
+        if ready:
+            yield ready
+        futures = {self._pending.pop(i) for i in document_ids if i in self._pending}
+        for future in as_completed(futures):
+            mine: list[Prepared] = []
+            for prepared in future.result():
+                if prepared.document_id in wanted:
+                    mine.append(prepared)
+                else:  # prepared with another chunk's batch: kept for that chunk
+                    self._pending.pop(prepared.document_id, None)
+                    self._ready[prepared.document_id] = prepared
+            yield mine
+
+    def close(self) -> None:
+        for future in self._pending.values():
+            future.cancel()
+        self._pending.clear()
+        self._ready.clear()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_worker_context: Context | None = None
+_worker_write_lock: Any = None
+
+# Catalog methods that write. On SQLite the workers take turns through one lock for them:
+# SQLite's own busy handler waits by sleeping (1, 2, 5, 10 ... ms), far longer than the
+# write itself, when two processes write at once.
+_CATALOG_WRITES = frozenset({
+    "register", "save_extraction", "transition", "update", "record_event",
+    "add_review_decision", "next_index_serial",
+})  # fmt: skip
+
+
+class _TurnTakingCatalog:
+    """A Catalog whose writes hold one lock (shared by worker processes, or by threads)."""
+
+    def __init__(self, catalog: Catalog, lock: Any) -> None:
+        self._catalog = catalog
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._catalog, name)
+        if name not in _CATALOG_WRITES:
+            return attribute
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return write
+
+
+def _init_worker(lock: Any) -> None:
+    global _worker_write_lock
+    _worker_write_lock = lock
+
+
+def _warm_worker() -> None:
+    """Nothing to do: submitting it makes the pool start its processes (the readers are
+    loaded already, by the fork server they fork from)."""
+
+
+def _worker(settings: Settings) -> tuple[Context, MemoryEventSink]:
+    global _worker_context
+    if _worker_context is None or _worker_context.settings != settings:
+        _worker_context = Context.open(settings, events=MemoryEventSink())
+        catalog = _worker_context.catalog
+        if catalog.dialect == "sqlite" and _worker_write_lock is not None:
+            _worker_context.catalog = _TurnTakingCatalog(catalog, _worker_write_lock)  # type: ignore[assignment]
+    sink = _worker_context.events
+    assert isinstance(sink, MemoryEventSink)
+    sink.clear()
+    return _worker_context, sink
+
+
+# An extraction result on its way between processes (ExtractionError does not pickle).
+_Carried = tuple[Literal["ok"], DocumentMetadata] | tuple[Literal["error"], str, str]
+
+
+def _carry(result: ExtractResult) -> _Carried:
+    if isinstance(result, ExtractionError):
+        return ("error", result.reason, result.message)
+    return ("ok", result)
+
+
+def _uncarry(carried: _Carried) -> ExtractResult:
+    if carried[0] == "error":
+        return ExtractionError(carried[1], carried[2])
+    return carried[1]
+
+
+def _prepare_in_worker(settings: Settings, document_ids: list[int]) -> list[Prepared]:
+    """A batch of documents prepared in a worker process (no catalog writes)."""
+    ctx, _sink = _worker(settings)
+    return prepare(ctx, ctx.catalog.get_many(document_ids))
+
+
+# --------------------------------------------------------------------------------------------
+# process: extract -> route -> archive -> state
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    document_id: int
+    state: str  # the state after processing (received = routed to publication, or skipped)
+    rule: str | None = None
+    reason: str | None = None
+    to_publish: bool = False
+    skipped: bool = False  # it did not wait to be processed (not in `received`, or routed)
+    failed: bool = False  # the step failed (reason); the document waits in `received`
+
+
+def _package_metadata(
+    record: DocumentRecord,
+    metadata: DocumentMetadata | None,
+    decision: policy.RoutingDecision,
+    error: ExtractionError | None,
+) -> dict[str, Any]:
+    document = None
+    if metadata is not None:
+        document = metadata.to_dict()
+        document.pop("text", None)  # text.txt holds it
+    return {
+        "extraction": document,
+        "extraction_error": (
+            {"reason": error.reason, "message": error.message} if error is not None else None
+        ),
+        "routing": _jsonable(decision),
+        "intake": {
+            "filename": record.filename,
+            "source": record.source,
+            "declared_disclosure": record.declared_disclosure,
+            "received_at": record.received_at.isoformat(),
+        },
+    }
+
+
+def _deadline_changes(ctx: Context, record: DocumentRecord) -> dict[str, Any]:
+    """Art. 26: active documents are published within 20 working days of their 成文日期."""
+    return _deadline_for(ctx, record.date)
+
+
+def _deadline_for(ctx: Context, written: date | None) -> dict[str, Any]:
+    if written is None:
+        return {}
+    deadline = deadlines.publication_deadline(written, calendar=ctx.calendar)
+    return {"publish_deadline": deadline.due, "deadline_provisional": deadline.provisional}
+
+
+def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision:
+    """The policy's decision for what the catalog holds of the document (its metadata as read)."""
+    metadata = DocumentMetadata.from_dict(record.metadata)
+    return policy.route(
+        metadata,
+        declared_disclosure=record.declared_disclosure,
+        review_months=ctx.settings.review_months,
+        today=ctx.today(),
+    )
+
+
+# Documents per preparation batch: one pair of durability barriers per batch of packages, and
+# one catalog transaction per batch.
+PREPARE_BATCH = 40
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document read, routed and archived, not yet recorded in the catalog."""
+
+    document_id: int
+    carried: _Carried | None = None  # what was read (or why it could not be read)
+    decision: policy.RoutingDecision | None = None
+    prefix: str | None = None  # its archival package, durable
+    error: str | None = None  # the step failed (storage, a bug): it stays `received`
+    # It no longer waited when it was read (another run moved or routed it): left alone.
+    left_alone: bool = False
+
+
+def waits_for_processing(record: DocumentRecord) -> bool:
+    """In `received` and not routed yet. A `received` document with its routing recorded
+    waits for the publish step only: reading it again would only repeat the audit trail."""
+    return record.state == "received" and record.routed_at is None
+
+
+def _left_alone(record: DocumentRecord) -> ProcessOutcome:
+    """A document process() did not touch; one routed to publication is still to publish."""
+    routed = record.state == "received" and record.routed_at is not None
+    return ProcessOutcome(record.id, record.state, skipped=True, to_publish=routed)
+
+
+def _unreadable(error: ExtractionError) -> policy.RoutingDecision:
+    return policy.RoutingDecision(
+        state="exception", rule="unreadable", reason=error.message, disclosure=None,
+        next_review_at=None, exception_reason=f"{error.reason}: {error.message}",
+    )  # fmt: skip
+
+
+def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
+    """Read, extract, route and write the archival package of each `received` record (pure
+    apart from the archive; runs in worker processes). Packages of the whole batch are made
+    durable together before this returns, so the catalog may then say they are archived."""
+    work: list[tuple[DocumentRecord, _Carried, policy.RoutingDecision]] = []
+    requests: list[PackageRequest] = []
+    done: list[Prepared] = []
+    for record in records:
+        if not waits_for_processing(record):
+            done.append(Prepared(record.id, left_alone=True))  # not read, not written
+            continue
+        try:
+            original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
+            result = extract_one(original, record.filename, ctx.settings.max_file_bytes)
+            metadata: DocumentMetadata | None = None
+            if isinstance(result, ExtractionError):
+                decision = _unreadable(result)
+                packaged = record
+            else:
+                metadata = result
+                packaged = with_extraction(record, metadata)
+                decision = policy.route(
+                    metadata, declared_disclosure=record.declared_disclosure,
+                    review_months=ctx.settings.review_months, today=ctx.today(),
+                )  # fmt: skip
+            requests.append(PackageRequest(
+                packaged, original,
+                _package_metadata(packaged, metadata, decision,
+                                  result if isinstance(result, ExtractionError) else None),
+                metadata.text if metadata is not None else "",
+            ))  # fmt: skip
+            work.append((record, _carry(result), decision))
+        except Exception as exc:  # storage trouble, a bug: reported, the document waits
+            done.append(Prepared(record.id, error=f"{type(exc).__name__}: {exc}"))
+    for (record, carried, decision), written in zip(
+        work, ctx.archive.write_packages(requests), strict=True
+    ):
+        if isinstance(written, Exception):
+            done.append(Prepared(record.id, error=f"{type(written).__name__}: {written}"))
+        else:
+            done.append(Prepared(record.id, carried, decision, written))
+    return done
+
+
+def record_prepared(
+    ctx: Context, batch: Sequence[Prepared], *, actor: str
+) -> list[ProcessOutcome]:
+    """Record a prepared batch in the catalog in one transaction (each document its own
+    extraction, state or routing, and audit rows), then announce each change of state."""
+    outcomes: list[ProcessOutcome] = []
+    pending: list[tuple[Prepared, policy.RoutingDecision]] = []
+    requests: list[Outcome] = []
+    for item in batch:
+        if item.left_alone:
+            outcomes.append(_left_alone(ctx.catalog.get(item.document_id)))
+            continue
+        if item.error is not None or item.decision is None or item.carried is None:
+            reason = item.error or "not prepared"
+            ctx.catalog.record_event(item.document_id, "processing_failed", actor=actor,
+                                     detail={"error": reason})  # fmt: skip
+            outcomes.append(ProcessOutcome(item.document_id, "received", rule="failed",
+                                           reason=reason, failed=True))  # fmt: skip
+            continue
+        result = _uncarry(item.carried)
+        metadata = None if isinstance(result, ExtractionError) else result
+        decision = item.decision
+        detail = {"rule": decision.rule, "reason": decision.reason}
+        changes: dict[str, Any] = {
+            "archive_key": item.prefix,
+            "routed_at": ctx.now(),
+            "disclosure": decision.disclosure,
+            "next_review_at": decision.next_review_at,
+            "exception_reason": decision.exception_reason,
+        }
+        if decision.state == "published":
+            # Publication is the publish step's to do (it checks the policy again); here the
+            # routing and the deadline it starts are recorded, the state stays `received`.
+            if metadata is not None and metadata.date:
+                changes.update(_deadline_for(ctx, date.fromisoformat(metadata.date)))
+            requests.append(Outcome(item.document_id, actor, metadata, None, "routed",
+                                    {**detail, "to": "published"}, changes))  # fmt: skip
+        else:
+            lifecycle.check_transition("received", decision.state)
+            requests.append(Outcome(item.document_id, actor, metadata, decision.state,
+                                    "state", detail, changes))  # fmt: skip
+        pending.append((item, decision))
+    results = ctx.catalog.record_outcomes(requests, unrouted=True) if requests else []
+    for (item, decision), result in zip(pending, results, strict=True):
+        if isinstance(result, StaleState):
+            # Another run moved or routed it meanwhile: theirs stands.
+            outcomes.append(_left_alone(ctx.catalog.get(item.document_id)))
+        elif decision.state == "published":
+            outcomes.append(ProcessOutcome(result.id, "received", decision.rule,
+                                           decision.reason, True))  # fmt: skip
+        else:
+            _emit(ctx, lifecycle.event_name(result.state), result, previous_state="received",
+                  rule=decision.rule)  # fmt: skip
+            outcomes.append(ProcessOutcome(result.id, result.state, decision.rule,
+                                           decision.reason))  # fmt: skip
+    return outcomes
+
+
+def process(
+    ctx: Context,
+    document_ids: Sequence[int],
+    *,
+    actor: str = "ingest",
+    pool: WorkerPool | None = None,
+    on_done: Callable[[ProcessOutcome], None] | None = None,
+) -> list[ProcessOutcome]:
+    """Extract, route, archive and record every listed document that is still `received` and
+    not routed yet: prepared in batches (in the pool's worker processes when it has several),
+    each batch recorded in the catalog in one transaction once its packages are durable. The
+    others are left alone; those routed to publication come back `to_publish` (an earlier run
+    routed them and stopped before publishing)."""
+    ids = list(dict.fromkeys(document_ids))
+    by_id: dict[int, ProcessOutcome] = {}
+    waiting: list[DocumentRecord] = []
+    for record in ctx.catalog.get_many(ids):
+        if waits_for_processing(record):
+            waiting.append(record)
+        else:
+            by_id[record.id] = _left_alone(record)
+            if on_done is not None:
+                on_done(by_id[record.id])
+    batches: Iterable[list[Prepared]]
+    if pool is not None and pool.parallel and len(waiting) > 1:
+        batches = pool.prepare(ctx.settings, [r.id for r in waiting])
+    else:
+        batches = (prepare(ctx, waiting[start : start + PREPARE_BATCH])
+                   for start in range(0, len(waiting), PREPARE_BATCH))  # fmt: skip
+    for batch in batches:
+        for outcome in record_prepared(ctx, batch, actor=actor):
+            by_id[outcome.document_id] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    return [by_id[i] for i in ids]

@@ -1,0 +1,246 @@
+"""Publication: 索引号, public record pages, the public index and the exported site."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from gongkai.config import PUBLIC_SITE_MARKER
+from gongkai.flows import lifecycle, render
+from gongkai.flows.service.context import Context, _emit
+from gongkai.flows.service.processing import WorkerPool, route_record
+from gongkai.storage.catalog import (
+    DocumentRecord,
+    Outcome,
+    StaleState,
+)
+
+# --------------------------------------------------------------------------------------------
+# publish
+
+PublicationBasis = Literal["read_active", "released", "redacted", "resolved"]
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    published: list[DocumentRecord] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # id -> why it was not published
+
+
+def _latest_event(ctx: Context, doc_id: int, kinds: Iterable[str]) -> Any:
+    wanted = set(kinds)
+    for event in reversed(ctx.catalog.history(doc_id)):
+        if event.kind in wanted:
+            return event
+    return None
+
+
+def publication_basis(ctx: Context, record: DocumentRecord) -> tuple[PublicationBasis | None, str]:
+    """Why this document may be published now, or (None, why not). Checked right before
+    anything is written to the public store, from what the catalog holds."""
+    if record.security_level:
+        return None, f"it carries the security marking {record.security_level}"
+    if record.state == "received":
+        if not record.metadata:
+            return None, "it has not been read yet"
+        decision = route_record(ctx, record)
+        if decision.state != "published":
+            return None, f"the policy routes it to {decision.state} ({decision.reason})"
+        return "read_active", decision.reason
+    if record.state == "withheld":
+        decisions = ctx.catalog.review_decisions(record.id)
+        if decisions and decisions[-1]["decision"] == "release":
+            return "released", f"released by {decisions[-1]['reviewer']}"
+        return None, "it is withheld and no reviewer has released it"
+    if record.state == "needs_redaction":
+        if record.redacted_key:
+            return "redacted", "a person supplied the redacted version"
+        return None, "it needs redaction and no redacted version has been supplied"
+    if record.state == "exception":
+        resolved = _latest_event(ctx, record.id, {"resolved"})
+        if resolved is not None and resolved.detail.get("to") == "published":
+            return "resolved", f"resolved by {resolved.actor}: {resolved.detail.get('reason')}"
+        return None, f"it is an exception ({record.exception_reason})"
+    return None, f"it is {record.state}"
+
+
+def _public_text(ctx: Context, record: DocumentRecord, basis: PublicationBasis) -> str:
+    if basis == "redacted":
+        assert record.redacted_key is not None and record.archive_key is not None
+        return ctx.archive.store.get_bytes(f"{record.archive_key}/redacted.txt").decode("utf-8")
+    return str(record.metadata.get("text") or "")
+
+
+def public_record(
+    record: DocumentRecord, text: str, published_at: datetime
+) -> render.PublicRecord:
+    attachments = record.metadata.get("attachments") or []
+    return render.PublicRecord(
+        id=record.id,
+        index_number=record.index_number or "",
+        publisher=record.metadata.get("publisher") or record.issuer,
+        issuer=record.issuer,
+        date=record.date,
+        title=record.title or record.filename,
+        file_number=record.file_number,
+        published_at=published_at,
+        text=text,
+        attachments=tuple(str(a) for a in attachments),
+    )
+
+
+def _put_public(ctx: Context, key: str, data: str, content_type: str) -> None:
+    body = data.encode("utf-8")
+    ctx.public.put(key, body, content_type=content_type,
+                   sha256=hashlib.sha256(body).hexdigest())  # fmt: skip
+
+
+def publishable_ids(ctx: Context) -> list[int]:
+    """Documents in `received` whose routing sent them to publication (routed, not published)."""
+    return [r.id for r in ctx.catalog.by_state("received") if r.routed_at is not None]
+
+
+def publish(
+    ctx: Context,
+    document_ids: Sequence[int],
+    *,
+    actor: str = "publish",
+    rebuild_index: bool = True,
+    on_done: Callable[[], None] | None = None,
+    pool: WorkerPool | None = None,
+) -> PublishReport:
+    """Publish each listed document that the policy allows now; the others are reported in
+    `refused` with the reason and left as they are. The documents are handled as a batch:
+    their 索引号 are assigned in one transaction, their state changes to `published` in one
+    transaction (each with its own audit row and event), and only then are their pages
+    written to the public store (one durability barrier on the local store). `pool` is
+    accepted for the flows' sake; publishing needs no worker processes."""
+    del pool  # rendering a page costs less than sending it to a worker
+    report = PublishReport()
+    ids = list(dict.fromkeys(document_ids))
+    allowed: list[tuple[DocumentRecord, PublicationBasis, str]] = []
+    pages: list[tuple[DocumentRecord, PublicationBasis]] = []
+    for record in ctx.catalog.get_many(ids):
+        if record.state == "published":
+            # Already published: only a page lost after the state change is written again.
+            if not ctx.public.exists(f"documents/{record.id}.json"):
+                pages.append((record, _basis_of_published(ctx, record)))
+            if on_done is not None:
+                on_done()
+            continue
+        basis, why = publication_basis(ctx, record)
+        if basis is None:
+            report.refused[record.id] = why
+            if on_done is not None:
+                on_done()
+            continue
+        lifecycle.check_transition(record.state, "published")
+        allowed.append((record, basis, why))
+    if allowed:
+        settings = ctx.settings
+        # Stored before the state changes, so that a retry after a failure reuses them.
+        numbered = ctx.catalog.assign_index_numbers(
+            [(r.id, (r.date or ctx.today()).year) for r, _, _ in allowed],
+            org_code=settings.org_code, info_class=settings.info_class, actor=actor,
+            number=lambda year, serial: render.format_index_number(
+                settings.org_code, settings.info_class, year, serial),
+        )  # fmt: skip
+        now = ctx.now()
+        by_state: dict[str, list[tuple[DocumentRecord, PublicationBasis, str]]] = {}
+        for record, basis, why in allowed:
+            by_state.setdefault(record.state, []).append((numbered[record.id], basis, why))
+        for from_state, group in by_state.items():
+            # The state changes first: nothing is in the public store before the catalog
+            # says `published` (which needed the basis just checked).
+            results = ctx.catalog.record_outcomes(
+                [Outcome(r.id, actor, None, "published", detail={"basis": basis, "why": why},
+                         changes={"published_at": now})
+                 for r, basis, why in group],
+                expected_from=from_state,
+            )  # fmt: skip
+            for (record, basis, _why), moved in zip(group, results, strict=True):
+                if isinstance(moved, StaleState):
+                    report.refused[record.id] = "its state changed while it was being published"
+                else:
+                    _emit(ctx, lifecycle.event_name("published"), moved,
+                          previous_state=from_state, rule=None)  # fmt: skip
+                    report.published.append(moved)
+                    pages.append((moved, basis))
+                if on_done is not None:
+                    on_done()
+    _write_public_pages_many(ctx, pages)
+    if report.published and rebuild_index:
+        rebuild_public_index(ctx)
+    return report
+
+
+def _write_public_pages_many(
+    ctx: Context, pages: Sequence[tuple[DocumentRecord, PublicationBasis]]
+) -> None:
+    files: list[tuple[str, str, str]] = []
+    for record, basis in pages:
+        public = public_record(record, _public_text(ctx, record, basis),
+                               record.published_at or ctx.now())  # fmt: skip
+        files.append((f"documents/{record.id}.json", render.render_record_json(public),
+                      "application/json"))  # fmt: skip
+        files.append((f"documents/{record.id}.html", render.render_record_html(public),
+                      "text/html; charset=utf-8"))  # fmt: skip
+    put_many = getattr(ctx.public, "put_many", None)
+    if put_many is None or len(files) < 2:
+        for key, data, content_type in files:
+            _put_public(ctx, key, data, content_type)
+        return
+    from gongkai.storage.local import PutRequest
+
+    requests = []
+    for key, data, content_type in files:
+        body = data.encode("utf-8")
+        requests.append(PutRequest(key, body, content_type, hashlib.sha256(body).hexdigest()))
+    for result in put_many(requests):
+        if isinstance(result, Exception):
+            raise result
+
+
+def _basis_of_published(ctx: Context, record: DocumentRecord) -> PublicationBasis:
+    """How a published document got there, from its audit trail (decides which text is public)."""
+    event = _latest_event(ctx, record.id, {"state"})
+    basis = event.detail.get("basis") if event is not None else None
+    return basis if basis in ("read_active", "released", "redacted", "resolved") else "redacted"
+
+
+def rebuild_public_index(ctx: Context) -> int:
+    """index.json, feed.atom and index.html from every published document, newest first."""
+    records = ctx.catalog.by_state("published")
+    public = [
+        public_record(r, "", r.published_at or ctx.now())
+        for r in sorted(records, key=lambda r: (r.published_at or ctx.now(), r.id), reverse=True)
+    ]
+    _put_public(ctx, "index.json", render.render_index_json(public), "application/json")
+    _put_public(ctx, "feed.atom", render.render_index_atom(public, updated=ctx.now()),
+                "application/atom+xml")  # fmt: skip
+    _put_public(ctx, "index.html", render.render_index_html(public), "text/html; charset=utf-8")
+    return len(public)
+
+
+def export_public(ctx: Context, dest: Path) -> int:
+    """Copy the whole public site (every object of the public store) into `dest`, marked as
+    gongkai's export (config.PUBLIC_SITE_MARKER) for `gongkai ingest` to leave alone."""
+    count = 0
+    dest = dest.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / PUBLIC_SITE_MARKER).write_text(
+        "gongkai public export wrote this folder; gongkai ingest leaves it out.\n",
+        encoding="utf-8",
+    )
+    for info in ctx.public.list(""):
+        target = (dest / info.key).resolve()
+        if dest not in target.parents:
+            raise ValueError(f"public key {info.key!r} would leave {dest}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(ctx.public.get_bytes(info.key))
+        count += 1
+    return count

@@ -1,0 +1,84 @@
+"""Periodic review of withheld documents (条例 第十八条) and a reviewer's decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from gongkai.extractors.model import DocumentMetadata
+from gongkai.flows import policy
+from gongkai.flows.service.context import Context, LifecycleError, _emit, _jsonable, _transition
+from gongkai.flows.service.publication import publish
+from gongkai.flows.service.redaction import _archive_note
+from gongkai.storage.catalog import (
+    DocumentRecord,
+)
+
+# --------------------------------------------------------------------------------------------
+# review
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    due: list[DocumentRecord]
+    brought_forward: list[int]
+
+
+def due_reviews(ctx: Context, on: date | None = None) -> list[DocumentRecord]:
+    return ctx.catalog.due_for_review(on or ctx.today())
+
+
+def review_due(ctx: Context, *, actor: str = "review") -> ReviewReport:
+    """Bring forward withheld documents whose 保密期限 or stated reason has lapsed, then announce
+    every due one with `gongkai.review.due`."""
+    today = ctx.today()
+    brought: list[int] = []
+    for record in ctx.catalog.by_state("withheld"):
+        lapse = policy.lapsed_withholding(
+            DocumentMetadata.from_dict(record.metadata), received=record.received_at.date(),
+            today=today,
+        ) if record.metadata else None  # fmt: skip
+        if lapse and (record.next_review_at is None or record.next_review_at > today):
+            ctx.catalog.update(record.id, actor=actor, kind="review_brought_forward",
+                               detail={"why": lapse}, next_review_at=today)  # fmt: skip
+            brought.append(record.id)
+    due = ctx.catalog.due_for_review(today)
+    for record in due:
+        _emit(ctx, "gongkai.review.due", record,
+              next_review_at=record.next_review_at.isoformat() if record.next_review_at else None)
+    return ReviewReport(due, brought)
+
+
+def decide_review(
+    ctx: Context, doc_id: int, decision: str, *, reason: str, reviewer: str
+) -> DocumentRecord:
+    """release: published now; keep: a next review date; partial: to redaction. Audited."""
+    record = ctx.catalog.get(doc_id)
+    if record.state != "withheld":
+        raise LifecycleError(f"document {doc_id} is {record.state}; only withheld documents "
+                             "are reviewed")  # fmt: skip
+    outcome = policy.decide_review(
+        decision, reason=reason, disclosure_reason=record.disclosure_reason,
+        review_months=ctx.settings.review_months, today=ctx.today(),
+        metadata=DocumentMetadata.from_dict(record.metadata) if record.metadata else None,
+        security_level=record.security_level, record_state=record.state,
+    )  # fmt: skip
+    ctx.catalog.add_review_decision(
+        doc_id, decision=decision, reason=reason, reviewer=reviewer,
+        next_review_at=outcome.next_review_at,
+    )  # fmt: skip
+    _archive_note(ctx, record, f"review-{decision}", {
+        "decision": decision, "reason": reason, "reviewer": reviewer,
+        "next_review_at": _jsonable(outcome.next_review_at),
+    })  # fmt: skip
+    if outcome.state == "published":
+        report = publish(ctx, [doc_id], actor=reviewer)
+        if doc_id in report.refused:
+            raise LifecycleError(f"document {doc_id} was released but not published: "
+                                 f"{report.refused[doc_id]}")  # fmt: skip
+        return report.published[0]
+    if outcome.state == "withheld":
+        _emit(ctx, "gongkai.review.kept", ctx.catalog.get(doc_id), reviewer=reviewer)
+        return ctx.catalog.get(doc_id)
+    return _transition(ctx, record, outcome.state, actor=reviewer,
+                       detail={"decision": decision, "reason": reason})  # fmt: skip
