@@ -2,14 +2,14 @@
 gongkai.flows.service.intake, retrieval is gongkai.storage.retrieval (the same access layer as
 the CLI), and roles come from a bearer token.
 
-Roles:
+Callers (gongkai.flows.access has the roles and what each may do):
 - the public (no Authorization header) sees published documents only; anything else is
   answered 404, exactly like a document that does not exist (existence is not disclosed);
-- staff send `Authorization: Bearer <GONGKAI_STAFF_TOKEN>` (compared in constant time). With
-  GONGKAI_STAFF_TOKEN unset, staff access over HTTP is disabled and any token is refused (401).
-- submitting (POST /documents) needs the staff token or GONGKAI_INTAKE_TOKEN (the drafting
-  system's own token): an open intake would let anyone put a document marked 主动公开 on the
-  way to the portal. With neither set, HTTP intake is disabled (403).
+- people and systems send `Authorization: Bearer <token>` (`gongkai token create`); an
+  unknown, revoked or disabled user's token is refused (401), a role that may not do what
+  is asked gets 403;
+- until the first admin exists, the environment tokens are the bootstrap: GONGKAI_STAFF_TOKEN
+  acts as the operator, GONGKAI_INTAKE_TOKEN as a submitter (compared in constant time).
 
 Every error is JSON: {"error": "<what went wrong>", ...}.
 """
@@ -17,12 +17,10 @@ Every error is JSON: {"error": "<what went wrong>", ...}.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -36,8 +34,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gongkai import __version__
 from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.upload import UploadError, read_upload
+from gongkai.flows.access import Action, Principal, may
 from gongkai.flows.events import EventSink
-from gongkai.flows.service import Context, IntakeRejected, intake
+from gongkai.flows.service import Context, IntakeRejected, intake, people
+from gongkai.flows.service.people import BootstrapTokens
 from gongkai.storage.catalog import DocumentNotFound, DocumentRecord, FindQuery
 from gongkai.storage.objects import ChecksumMismatch, StorageError
 from gongkai.storage.retrieval import (
@@ -74,19 +74,8 @@ class ApiError(Exception):
         self.extra = extra
 
 
-@dataclass(frozen=True)
-class Tokens:
-    staff: str | None
-    intake: str | None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Tokens:
-        env = os.environ if env is None else env
-        return cls(env.get("GONGKAI_STAFF_TOKEN") or None, env.get("GONGKAI_INTAKE_TOKEN") or None)
-
-
-def _matches(given: str, expected: str | None) -> bool:
-    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+# The bootstrap environment tokens (GONGKAI_STAFF_TOKEN, GONGKAI_INTAKE_TOKEN).
+Tokens = BootstrapTokens
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -116,33 +105,32 @@ def _context(request: Request) -> Context:
     return request.app.state.ctx
 
 
-def _role(request: Request) -> Role:
-    """PUBLIC without a token; STAFF with the right one; 401 for any other token."""
-    tokens: Tokens = request.app.state.tokens
+def _principal(request: Request) -> Principal | None:
+    """Who is calling: None without a token (the public); 401 for a token that is unknown,
+    revoked, of a disabled user, or an environment token after the first admin exists."""
     token = _bearer(request.headers.get("authorization"))
     if token is None:
-        return Role.PUBLIC
-    if tokens.staff is None:
-        raise ApiError(401, "staff access over HTTP is disabled (GONGKAI_STAFF_TOKEN is not set)")
-    if not _matches(token, tokens.staff):
+        return None
+    principal = people.authenticate_token(_context(request), token, request.app.state.tokens)
+    if principal is None:
         raise ApiError(401, "invalid token")
-    return Role.STAFF
+    return principal
+
+
+def _role(request: Request) -> Role:
+    """What the caller may see: STAFF for a role that reads the archive, else PUBLIC."""
+    principal = _principal(request)
+    return Role.STAFF if may(principal, Action.READ_ARCHIVE) else Role.PUBLIC
 
 
 def _submitter(request: Request) -> str:
-    """The actor recorded for an HTTP submission; refuses callers without an intake token."""
-    tokens: Tokens = request.app.state.tokens
-    if tokens.staff is None and tokens.intake is None:
-        raise ApiError(403, "HTTP intake is disabled: set GONGKAI_INTAKE_TOKEN or "
-                            "GONGKAI_STAFF_TOKEN")  # fmt: skip
-    token = _bearer(request.headers.get("authorization"))
-    if token is None:
+    """The actor recorded for an HTTP submission; refuses callers whose role may not submit."""
+    principal = _principal(request)
+    if principal is None:
         raise ApiError(401, "submitting needs a token: 'Authorization: Bearer <token>'")
-    if _matches(token, tokens.staff):
-        return "http:staff"
-    if _matches(token, tokens.intake):
-        return "http:intake"
-    raise ApiError(401, "invalid token")
+    if not may(principal, Action.SUBMIT):
+        raise ApiError(403, f"{principal.name} may not submit documents")
+    return principal.actor
 
 
 # Module-level so that FastAPI can resolve them (annotations are strings here).
@@ -159,7 +147,7 @@ def create_app(
     """The ASGI app. `events` builds the event sink (default: gongkai.flows.runtime's choice
     for this environment); the service context is opened at start-up and closed at shutdown."""
     settings = settings or load_settings()
-    tokens = tokens or Tokens.from_env()
+    tokens = tokens or Tokens.from_env(os.environ)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "serve": "gongkai.entrypoints.cli_service:serve",
     "api": "gongkai.entrypoints.cli_service:api",
     "watch": "gongkai.entrypoints.cli_service:watch",
+    "user": "gongkai.entrypoints.cli_people:user",
+    "token": "gongkai.entrypoints.cli_people:token",
 }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import getpass
 import json
 import os
 import sys
@@ -28,9 +27,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gongkai.config import Settings, load_settings
+from gongkai.entrypoints.cli_people import actor_option, cli_principal, os_user
 from gongkai.entrypoints.files import FolderContents, documents_in, shown
 from gongkai.entrypoints.tables import Column, cells, output_console, print_table
 from gongkai.extractors.model import DISCLOSURE_VALUES
+from gongkai.flows.access import Action
 
 STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withheld",
                "quarantined", "exception")  # fmt: skip
@@ -48,13 +49,6 @@ def _catalog_is_new(settings: Settings) -> bool:
     url = settings.database_url
     prefix = "sqlite:///"
     return url.startswith(prefix) and not Path(url[len(prefix):]).exists()
-
-
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _fail(message: str) -> None:
@@ -165,7 +159,7 @@ def ingest(
     settings = load_settings()
     handed_over = _handed_over(paths, settings)
     files = handed_over.files
-    actor = _default_actor()
+    actor = os_user()
     worker_count = workers or os.cpu_count() or 1
     # A new home: every file is new, so worker processes and Prefect's server will be needed.
     # The fork server the workers come from starts first thing, before this process imports
@@ -375,7 +369,7 @@ def submit(files: tuple[Path, ...], declared_disclosure: str | None, source: str
         for path in files:
             try:
                 result = intake(ctx, path.read_bytes(), path.name, source=source,
-                                actor=_default_actor(), declared_disclosure=declared_disclosure)
+                                actor=os_user(), declared_disclosure=declared_disclosure)
             except IntakeRejected as exc:
                 failed = True
                 out.append({"file": shown(path), "rejected": exc.message})
@@ -429,17 +423,18 @@ def review_list(due: bool, as_json: bool) -> None:
 @click.argument("doc_id", type=int)
 @click.argument("decision", type=click.Choice(["release", "keep", "partial"]))
 @click.option("--reason", required=True)
-@click.option("--reviewer", required=True)
-def review_decide(doc_id: int, decision: str, reason: str, reviewer: str) -> None:
+@actor_option
+def review_decide(doc_id: int, decision: str, reason: str, actor: str | None) -> None:
     """Decide on a withheld document: release publishes it, keep sets the next review date,
-    partial sends it to redaction."""
+    partial sends it to redaction. The reviewer recorded is the actor."""
     from gongkai.flows import service
     from gongkai.storage.catalog import DocumentNotFound
 
     with _context(load_settings(), with_prefect=True) as ctx:
+        by = cli_principal(ctx, actor, Action.REVIEW)
         try:
             record = service.decide_review(ctx, doc_id, decision, reason=reason,
-                                           reviewer=reviewer)  # fmt: skip
+                                           reviewer=by.actor)  # fmt: skip
         except (DocumentNotFound, service.LifecycleError, ValueError) as exc:
             _fail(str(exc))
     nxt = f", next review {record.next_review_at}" if record.state == "withheld" else ""
@@ -449,8 +444,8 @@ def review_decide(doc_id: int, decision: str, reason: str, reviewer: str) -> Non
 @click.command()
 @click.argument("doc_id", type=int)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--actor", default=_default_actor, show_default="the current user")
-def redact(doc_id: int, file: Path, actor: str) -> None:
+@actor_option
+def redact(doc_id: int, file: Path, actor: str | None) -> None:
     """Archive a redacted version (docx, pdf or txt) beside the original and publish it."""
     from gongkai.extractors.model import ExtractionError
     from gongkai.flows import service
@@ -458,7 +453,8 @@ def redact(doc_id: int, file: Path, actor: str) -> None:
 
     with _context(load_settings(), with_prefect=True) as ctx:
         try:
-            record = service.redact(ctx, doc_id, file.read_bytes(), file.name, actor=actor)
+            by = cli_principal(ctx, actor, Action.REDACT)
+            record = service.redact(ctx, doc_id, file.read_bytes(), file.name, actor=by.actor)
         except (DocumentNotFound, service.LifecycleError, ExtractionError) as exc:
             _fail(str(exc))
     click.echo(f"{record.id}\t{record.state}\t{record.index_number}")
@@ -485,15 +481,16 @@ def exceptions(as_json: bool) -> None:
 @click.argument("doc_id", type=int)
 @click.option("--disclosure", required=True, type=click.Choice(DISCLOSURE_VALUES))
 @click.option("--reason", required=True)
-@click.option("--actor", default=_default_actor, show_default="the current user")
-def resolve(doc_id: int, disclosure: str, reason: str, actor: str) -> None:
+@actor_option
+def resolve(doc_id: int, disclosure: str, reason: str, actor: str | None) -> None:
     """Resolve an exception with the disclosure attribute a person decided; it is re-routed."""
     from gongkai.flows import service
     from gongkai.storage.catalog import DocumentNotFound
 
     with _context(load_settings(), with_prefect=True) as ctx:
         try:
-            record = service.resolve(ctx, doc_id, disclosure, reason=reason, actor=actor)
+            by = cli_principal(ctx, actor, Action.RESOLVE)
+            record = service.resolve(ctx, doc_id, disclosure, reason=reason, actor=by.actor)
         except (DocumentNotFound, service.LifecycleError, ValueError) as exc:
             _fail(str(exc))
     click.echo(f"{record.id}\t{record.state}")

@@ -131,7 +131,7 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     # A review decision, the fixity flow and the status report through the same front door.
     withheld = next(d for d in listed if d["state"] == "withheld")
     decided = run_gongkai(home, "review", "decide", str(withheld["id"]), "release",
-                          "--reason", "情况变化，可以公开", "--reviewer", "李四")  # fmt: skip
+                          "--reason", "情况变化，可以公开")  # fmt: skip
     assert_clean(decided)
     assert "published" in decided.stdout
     fixity = run_gongkai(home, "fixity", "--json")

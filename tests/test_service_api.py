@@ -218,9 +218,27 @@ def test_intake_needs_a_token(client, gongkai_env, sink) -> None:
                         events=lambda: sink)  # fmt: skip
     with TestClient(closed) as no_tokens:
         refused = _upload(no_tokens, data, headers={})
-        assert refused.status_code == 403 and "disabled" in refused.json()["error"]
+        assert refused.status_code == 401 and "needs a token" in refused.json()["error"]
         staff = no_tokens.get("/documents", headers=STAFF_H)
-        assert staff.status_code == 401 and "disabled" in staff.json()["error"]
+        assert staff.status_code == 401 and "invalid token" in staff.json()["error"]
+
+
+def test_environment_tokens_stop_once_the_first_admin_exists(client) -> None:
+    from gongkai.flows.service import people
+
+    data = make_docx(serial=51)
+    assert _upload(client, data).status_code == 201
+    _, submitter = people.create_token(_ctx(client), system="起草系统", actor="test")
+    people.add_user(_ctx(client), "admin1", "admin", password="admin-password", actor="test")
+    assert _upload(client, make_docx(serial=52)).status_code == 401
+    assert client.get("/documents", headers=STAFF_H).status_code == 401
+    taken = _upload(client, make_docx(serial=52), headers={"Authorization": f"Bearer {submitter}"})
+    assert taken.status_code == 201
+    history = _ctx(client).catalog.history(taken.json()["id"])
+    assert history[0].actor == "起草系统"
+    # A submitter's token is not a staff token: it sees what the public sees.
+    listed = client.get("/documents", headers={"Authorization": f"Bearer {submitter}"})
+    assert listed.status_code == 200 and listed.json()["count"] == 0
 
 
 def test_size_limit_is_enforced_while_streaming(client) -> None:

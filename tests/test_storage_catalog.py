@@ -20,6 +20,7 @@ from gongkai.storage.catalog import (
     StaleState,
     normalize_database_url,
 )
+from gongkai.storage.migrations import HEAD_REVISION
 from gongkai.storage.models import Base
 
 
@@ -73,7 +74,7 @@ def test_open_migrates_an_empty_database_to_head_and_matches_the_models(database
     assert fresh.current_revision() is None
     fresh.close()
     with Catalog.open(database_url) as catalog:
-        assert catalog.current_revision() == catalog.head_revision() == "0001"
+        assert catalog.current_revision() == catalog.head_revision() == HEAD_REVISION
         from alembic.autogenerate import compare_metadata
         from alembic.runtime.migration import MigrationContext
 
@@ -91,12 +92,12 @@ def test_open_migrates_an_empty_database_to_head_and_matches_the_models(database
             )
             differences = compare_metadata(context, Base.metadata)
         assert {"documents", "events", "review_decisions", "cited_file_numbers",
-                "index_serials", "alembic_version"} <= tables  # fmt: skip
+                "index_serials", "users", "tokens", "alembic_version"} <= tables  # fmt: skip
         assert differences == [], differences
         # Opening again is a no-op; upgrading again too.
         catalog.upgrade()
     with Catalog.open(database_url) as again:
-        assert again.current_revision() == "0001"
+        assert again.current_revision() == HEAD_REVISION
 
 
 def test_a_catalog_migrated_by_a_newer_version_is_refused(database_url: str):
