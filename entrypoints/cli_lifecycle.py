@@ -555,6 +555,16 @@ def public_export(directory: Path) -> None:
     click.echo(f"{count} files written to {directory}")
 
 
+@public.command("reindex")
+def public_reindex() -> None:
+    """Rewrite the whole public index from the catalog (repair; publishing updates it)."""
+    from gongkai.flows import service
+
+    with _context(load_settings(), with_prefect=False) as ctx:
+        count = service.rebuild_public_index(ctx)
+    click.echo(f"公开目录已重建：共 {count} 件")
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 def fixity(as_json: bool) -> None:

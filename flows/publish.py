@@ -5,7 +5,8 @@
 
 None publishes every document waiting in `received` whose routing sent it to publication.
 The policy is checked again for each document right before anything is written to the public
-store (service.publication_basis). One task run per chunk, then one index rebuild.
+store (service.publication_basis). One task run per chunk, then one update of the public index
+(the root files and the year lists of what was published).
 """
 
 from __future__ import annotations
@@ -30,21 +31,21 @@ def _publish_run_name() -> str:
       task_run_name="publish documents {first}-{last} of {total}")  # fmt: skip
 def publish_chunk(document_ids: list[int], first: int, last: int, total: int) -> dict[str, Any]:
     with runtime.flow_context() as ctx, runtime.flow_workers(len(document_ids)) as pool:
-        report = service.publish(ctx, document_ids, rebuild_index=False, pool=pool,
+        report = service.publish(ctx, document_ids, update_index=False, pool=pool,
                                  on_done=lambda: runtime.report_progress("publish", 1))
     return {"published": [r.id for r in report.published],
             "refused": {str(k): v for k, v in report.refused.items()}}  # fmt: skip
 
 
-@task(name="rebuild public index", cache_policy=NO_CACHE)
-def rebuild_index() -> int:
+@task(name="update public index", cache_policy=NO_CACHE)
+def update_index(document_ids: list[int]) -> int:
     with runtime.flow_context() as ctx:
-        return service.rebuild_public_index(ctx)
+        return service.update_public_index(ctx, document_ids)
 
 
 def publish_in_chunks(ids: list[int], chunk_size: int = 100) -> dict[str, Any]:
     """The publish tasks for `ids`, inside the calling flow run: one task run per chunk, then
-    one index rebuild."""
+    one update of the public index."""
     published: list[int] = []
     refused: dict[str, str] = {}
     for start in range(0, len(ids), max(1, chunk_size)):
@@ -52,7 +53,7 @@ def publish_in_chunks(ids: list[int], chunk_size: int = 100) -> dict[str, Any]:
         result = publish_chunk(chunk, start + 1, start + len(chunk), len(ids))
         published += result["published"]
         refused.update(result["refused"])
-    index = rebuild_index() if published else None
+    index = update_index(published) if published else None
     return {"documents": len(ids), "published": len(published), "refused": refused,
             "index": index}  # fmt: skip
 

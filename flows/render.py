@@ -5,8 +5,12 @@
 Pure: records in, text out. Every value from a document is escaped (HTML and XML); the pages
 carry a Content-Security-Policy that allows no script at all, as a second wall.
 
-Site layout the links assume: `index.html`, `index.json`, `feed.atom` at the root of the public
-site, each document at `documents/<id>.html` and `documents/<id>.json`.
+Site layout the links assume, all at the root of the public site: `index.html` and `index.json`
+(the total, the years with their counts, the latest FEED_SIZE documents), `feed.atom` (the
+latest FEED_SIZE documents), one `index-<year>.html` and `index-<year>.json` per year of
+publication (every document published that year, China Standard Time), and each document at
+`documents/<id>.html` and `documents/<id>.json`. A publication rewrites the root files and the
+pages of its own year only, so its cost does not grow with the archive.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ CHINA = timezone(timedelta(hours=8), "CST")
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DEFAULT_FEED_ID = "urn:gongkai:public-index"
 DEFAULT_FEED_TITLE = "政府信息公开 主动公开目录"
+FEED_SIZE = 50  # documents in feed.atom and in the "latest" list of index.html / index.json
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"
 _STYLE = (
@@ -186,18 +191,51 @@ def render_record_json(record: PublicRecord) -> str:
 # the index
 
 
-def index_to_dict(records: Iterable[PublicRecord]) -> dict[str, Any]:
-    entries = [record_to_dict(r, with_text=False) for r in records]
-    return {"count": len(entries), "documents": entries}
+@dataclass(frozen=True, slots=True)
+class IndexYear:
+    """One year of publication in the root index: its number of documents."""
+
+    year: int
+    count: int
 
 
-def render_index_json(records: Iterable[PublicRecord]) -> str:
-    """Every published document (without its text), in the order given."""
-    return json.dumps(index_to_dict(records), ensure_ascii=False, indent=2) + "\n"
+def year_index_path(year: int, extension: str) -> str:
+    """`index-2020.html`, `index-2020.json`: the list of one year of publication."""
+    return f"index-{year}.{extension}"
 
 
-def render_index_html(records: Sequence[PublicRecord], *, title: str = DEFAULT_FEED_TITLE) -> str:
-    """The public list: 索引号, 标题 (linked), 文号, 发布机构, 公文生成日期, 发布日期."""
+def publication_year(moment: datetime) -> int:
+    """The year of publication of a document published at `moment` (China Standard Time)."""
+    return _local(moment).year
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The moments [start, end) of a year of publication, China Standard Time."""
+    return datetime(year, 1, 1, tzinfo=CHINA), datetime(year + 1, 1, 1, tzinfo=CHINA)
+
+
+def _entries(records: Iterable[PublicRecord]) -> list[dict[str, Any]]:
+    return [record_to_dict(r, with_text=False) for r in records]
+
+
+def render_index_json(recent: Sequence[PublicRecord], years: Sequence[IndexYear]) -> str:
+    """The root index: the total, each year with its count and lists, the latest documents."""
+    data = {
+        "count": sum(y.count for y in years),
+        "years": [{"year": y.year, "count": y.count, "json": year_index_path(y.year, "json"),
+                   "html": year_index_path(y.year, "html")} for y in years],
+        "latest": _entries(recent),
+    }  # fmt: skip
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_year_json(year: int, records: Sequence[PublicRecord]) -> str:
+    """Every document published in `year` (without its text), in the order given."""
+    data = {"year": year, "count": len(records), "documents": _entries(records)}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _index_table(records: Sequence[PublicRecord]) -> str:
     rows = "".join(
         "<tr>"
         f"<td>{escape(r.index_number)}</td>"
@@ -209,15 +247,45 @@ def render_index_html(records: Sequence[PublicRecord], *, title: str = DEFAULT_F
         "</tr>\n"
         for r in records
     )
-    body = (
-        f"<h1>{escape(title)}</h1>\n"
-        f'<p>共 {len(records)} 件 · <a href="feed.atom">Atom</a> · '
-        '<a href="index.json">JSON</a></p>\n'
+    return (
         '<table class="meta">\n<thead><tr><th>索引号</th><th>标题</th><th>文号</th>'
         "<th>发布机构</th><th>公文生成日期</th><th>发布日期</th></tr></thead>\n"
         f"<tbody>\n{rows}</tbody>\n</table>\n"
     )
+
+
+def render_index_html(
+    recent: Sequence[PublicRecord], years: Sequence[IndexYear], *,
+    title: str = DEFAULT_FEED_TITLE,
+) -> str:  # fmt: skip
+    """The public list's front page: the total, one link per year, the latest documents
+    (索引号, 标题 linked, 文号, 发布机构, 公文生成日期, 发布日期)."""
+    links = " · ".join(
+        f'<a href="{year_index_path(y.year, "html")}">{y.year} 年（{y.count} 件）</a>'
+        for y in years
+    )
+    body = (
+        f"<h1>{escape(title)}</h1>\n"
+        f'<p>共 {sum(y.count for y in years)} 件 · <a href="feed.atom">Atom</a> · '
+        '<a href="index.json">JSON</a></p>\n'
+        f'<nav class="years">{links}</nav>\n'
+        f"<h2>最新发布</h2>\n{_index_table(recent)}"
+    )
     return _page(title, body)
+
+
+def render_year_html(
+    year: int, records: Sequence[PublicRecord], *, title: str = DEFAULT_FEED_TITLE
+) -> str:
+    """Every document published in `year`, as the front page lists the latest."""
+    heading = f"{title} {year} 年"
+    body = (
+        '<nav><a href="index.html">返回目录</a></nav>\n'
+        f"<h1>{escape(heading)}</h1>\n"
+        f'<p>共 {len(records)} 件 · <a href="{year_index_path(year, "json")}">JSON</a></p>\n'
+        f"{_index_table(records)}"
+    )
+    return _page(heading, body)
 
 
 def _xml(text: str) -> str:

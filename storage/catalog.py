@@ -45,7 +45,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.storage.migrations import HEAD_REVISION
@@ -933,6 +933,57 @@ class Catalog:
         )
         return Document.id.in_(matches.scalar_subquery())
 
+    # -- the public index -------------------------------------------------------------------
+
+    def published_between(
+        self, start: datetime | None = None, end: datetime | None = None, *,
+        limit: int | None = None,
+    ) -> list[DocumentRecord]:  # fmt: skip
+        """Published documents with start <= published_at < end (either bound optional), newest
+        first (published_at, then id, descending), read WITHOUT their full text: their
+        `metadata` has no "text" (the public index lists documents, it does not quote them)."""
+        statement = (
+            select(Document).options(defer(Document.text))
+            .where(*self._published_in(start, end))
+            .order_by(Document.published_at.desc(), Document.id.desc())
+        )  # fmt: skip
+        if limit is not None:
+            statement = statement.limit(limit)
+        with self._reading() as session:
+            return self._records(session, session.scalars(statement).all(), with_text=False)
+
+    def count_published(self, start: datetime | None = None, end: datetime | None = None) -> int:
+        """How many documents are published with start <= published_at < end."""
+        with self._reading() as session:
+            return int(session.scalar(
+                select(func.count()).select_from(Document).where(*self._published_in(start, end))
+            ) or 0)  # fmt: skip
+
+    def published_bounds(self) -> tuple[datetime, datetime] | None:
+        """The first and last published_at of the published documents (None: none is)."""
+        with self._reading() as session:
+            first, last = session.execute(
+                select(func.min(Document.published_at), func.max(Document.published_at))
+                .where(*self._published_in(None, None))
+            ).one()  # fmt: skip
+        return None if first is None or last is None else (first, last)
+
+    def published_at_of(self, ids: Sequence[int]) -> dict[int, datetime | None]:
+        """id -> published_at of each listed document (DocumentNotFound names missing ones)."""
+        with self._reading() as session:
+            found = _document_columns(session, list(dict.fromkeys(ids)), Document.published_at)
+        return {doc_id: at for doc_id, (at,) in found.items()}
+
+    @staticmethod
+    def _published_in(start: datetime | None, end: datetime | None) -> list[Any]:
+        conditions: list[Any] = [Document.state == "published",
+                                 Document.published_at.is_not(None)]  # fmt: skip
+        if start is not None:
+            conditions.append(Document.published_at >= start)
+        if end is not None:
+            conditions.append(Document.published_at < end)
+        return conditions
+
     def by_state(self, state: str) -> list[DocumentRecord]:
         return self.find(FindQuery(state=state))
 
@@ -1107,7 +1158,9 @@ class Catalog:
     def _record(self, session: Session, document: Document) -> DocumentRecord:
         return self._records(session, [document])[0]
 
-    def _records(self, session: Session, documents: Sequence[Document]) -> list[DocumentRecord]:
+    def _records(
+        self, session: Session, documents: Sequence[Document], *, with_text: bool = True
+    ) -> list[DocumentRecord]:
         if not documents:
             return []
         cited: dict[int, list[str]] = {d.id: [] for d in documents}
@@ -1121,7 +1174,7 @@ class Catalog:
                 .order_by(CitedFileNumber.document_id, CitedFileNumber.position)
             ):
                 cited[document_id].append(number)
-        return [_document_record(d, tuple(cited[d.id])) for d in documents]
+        return [_document_record(d, tuple(cited[d.id]), with_text=with_text) for d in documents]
 
 
 def _document_columns(
@@ -1142,10 +1195,12 @@ def _document_columns(
     return {i: found[i] for i in ids}
 
 
-def _document_record(document: Document, cited: tuple[str, ...]) -> DocumentRecord:
+def _document_record(
+    document: Document, cited: tuple[str, ...], *, with_text: bool = True
+) -> DocumentRecord:
     values = {name: getattr(document, name) for name in _RECORD_COLUMNS}
     metadata = dict(document.metadata_ or {})
-    if metadata:
+    if metadata and with_text:
         metadata["text"] = document.text
     return DocumentRecord(**values, cited_file_numbers=cited, metadata=metadata)
 

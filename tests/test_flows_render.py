@@ -196,11 +196,31 @@ def _records() -> list[PublicRecord]:
 
 
 def test_index_json() -> None:
-    data = json.loads(render.render_index_json(_records()))
-    assert data["count"] == 2
-    assert [d["url"] for d in data["documents"]] == ["documents/10.html", "documents/11.html"]
+    years = [render.IndexYear(2020, 2), render.IndexYear(2019, 5)]
+    data = json.loads(render.render_index_json(_records(), years))
+    assert data["count"] == 7
+    assert data["years"] == [
+        {"year": 2020, "count": 2, "json": "index-2020.json", "html": "index-2020.html"},
+        {"year": 2019, "count": 5, "json": "index-2019.json", "html": "index-2019.html"},
+    ]
+    assert [d["url"] for d in data["latest"]] == ["documents/10.html", "documents/11.html"]
+    assert all("text" not in d for d in data["latest"])
+    assert json.loads(render.render_index_json([], [])) == {"count": 0, "years": [], "latest": []}
+
+
+def test_year_json() -> None:
+    data = json.loads(render.render_year_json(2020, _records()))
+    assert (data["year"], data["count"]) == (2020, 2)
+    assert [d["id"] for d in data["documents"]] == [10, 11]
     assert all("text" not in d for d in data["documents"])
-    assert json.loads(render.render_index_json([])) == {"count": 0, "documents": []}
+
+
+def test_publication_year_is_the_year_in_china() -> None:
+    assert render.publication_year(datetime(2020, 12, 31, 16, 30, tzinfo=UTC)) == 2021
+    assert render.publication_year(datetime(2020, 12, 31, 15, 59, tzinfo=UTC)) == 2020
+    start, end = render.year_bounds(2021)
+    assert start.astimezone(UTC) == datetime(2020, 12, 31, 16, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime(2021, 12, 31, 16, 0, tzinfo=UTC)
 
 
 def test_index_atom_is_valid_atom() -> None:
@@ -249,11 +269,14 @@ def test_atom_survives_control_characters() -> None:
 
 
 def test_index_html() -> None:
-    html = render.render_index_html(_records())
+    html = render.render_index_html(_records(), [render.IndexYear(2020, 2),
+                                                 render.IndexYear(2019, 5)])  # fmt: skip
     page = Page(html)
     assert page.attrs["html"] == [{"lang": "zh-CN"}]
     hrefs = [a.get("href") for a in page.attrs["a"]]
-    assert hrefs == ["feed.atom", "index.json", "documents/10.html", "documents/11.html"]
+    assert hrefs == ["feed.atom", "index.json", "index-2020.html", "index-2019.html",
+                     "documents/10.html", "documents/11.html"]  # fmt: skip
+    assert "共 7 件" in html and "2019 年（5 件）" in html
     assert page.text_by_tag["a"][-1] == '<a href="x">&amp;</a>'
     assert page.text_by_tag["th"] == [
         "索引号",
@@ -265,3 +288,12 @@ def test_index_html() -> None:
     ]
     assert "QZ05908-3000-2020-00011" in page.text_by_tag["td"]
     assert "&lt;a href=&quot;x&quot;&gt;&amp;amp;&lt;/a&gt;" in html
+
+
+def test_year_html() -> None:
+    html = render.render_year_html(2020, _records())
+    page = Page(html)
+    hrefs = [a.get("href") for a in page.attrs["a"]]
+    assert hrefs == ["index.html", "index-2020.json", "documents/10.html", "documents/11.html"]
+    assert "共 2 件" in html
+    assert "QZ05908-3000-2020-00011" in page.text_by_tag["td"]

@@ -158,10 +158,16 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     # The public site exported into the same folder is gongkai's output, not documents: the
     # next ingest of the folder leaves it out (and says so).
     site = inbox / "公开网站"
+    reindexed = run_gongkai(home, "public", "reindex")
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert "共 13 件" in reindexed.stdout
     exported = run_gongkai(home, "public", "export", str(site))
     assert exported.returncode == 0, exported.stderr
     assert (site / "index.html").exists() and (site / "feed.atom").exists()
     assert len(list((site / "documents").glob("*.json"))) == 13
+    years = json.loads((site / "index.json").read_text(encoding="utf-8"))["years"]
+    assert sum(y["count"] for y in years) == 13
+    assert all((site / y["json"]).exists() and (site / y["html"]).exists() for y in years)
     third = run_gongkai(home, "ingest", str(inbox), "--json")
     assert_clean(third)
     assert last_json(third)["new"] == 0 and last_json(third)["nothing_new"] is True

@@ -113,7 +113,7 @@ def whole_lifecycle(ctx: Context) -> None:
     # Only the active document is public: its page, its JSON record and the index.
     assert public_keys(ctx) == {
         f"documents/{ids['active']}.html", f"documents/{ids['active']}.json",
-        "index.json", "index.html", "feed.atom",
+        "index.json", "index.html", "feed.atom", "index-2021.json", "index-2021.html",
     }  # fmt: skip
     record_json = json.loads(ctx.public.get_bytes(f"documents/{ids['active']}.json"))
     assert "鸿政〔2021〕1号" in json.dumps(record_json, ensure_ascii=False)

@@ -22,11 +22,13 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
         # In batches: prepare(ctx, records) -> list[Prepared] reads, routes and writes the
         # packages (durable together; in worker processes with a parallel WorkerPool), then
         # record_prepared(ctx, batch, actor=...) records the batch in one catalog transaction.
-    publish(ctx, document_ids, *, actor="publish", rebuild_index=True) -> PublishReport
+    publish(ctx, document_ids, *, actor="publish", update_index=True) -> PublishReport
         # only what the policy allows, checked again here; assigns 索引号, transitions to
-        # `published`, then renders HTML + JSON under documents/<id>.*, rebuilds the public
+        # `published`, then renders HTML + JSON under documents/<id>.*, updates the public
         # index. A batch: one transaction for the 索引号, one for the states, one barrier.
-    rebuild_public_index(ctx) -> int
+    update_public_index(ctx, document_ids) -> int
+        # the root index and the year lists of these (just published) documents only
+    rebuild_public_index(ctx) -> int                      # every year: the repair path
     review_due(ctx, *, actor="review") -> ReviewReport       # lapsed brought forward, events
     due_reviews(ctx, on=None) -> list[DocumentRecord]
     decide_review(ctx, doc_id, decision, *, reason, reviewer) -> DocumentRecord
@@ -114,6 +116,7 @@ from gongkai.flows.service.publication import (  # noqa: F401
     publish,
     publishable_ids,
     rebuild_public_index,
+    update_public_index,
 )
 from gongkai.flows.service.redaction import (  # noqa: F401
     _archive_note,

@@ -109,7 +109,7 @@ def publish(
     document_ids: Sequence[int],
     *,
     actor: str = "publish",
-    rebuild_index: bool = True,
+    update_index: bool = True,
     on_done: Callable[[], None] | None = None,
     pool: WorkerPool | None = None,
 ) -> PublishReport:
@@ -173,8 +173,8 @@ def publish(
                 if on_done is not None:
                     on_done()
     _write_public_pages_many(ctx, pages)
-    if report.published and rebuild_index:
-        rebuild_public_index(ctx)
+    if report.published and update_index:
+        update_public_index(ctx, [r.id for r in report.published])
     return report
 
 
@@ -212,18 +212,61 @@ def _basis_of_published(ctx: Context, record: DocumentRecord) -> PublicationBasi
     return basis if basis in ("read_active", "released", "redacted", "resolved") else "redacted"
 
 
+def update_public_index(ctx: Context, document_ids: Iterable[int]) -> int:
+    """After these documents were published: the root index (index.json, index.html,
+    feed.atom) and the lists of their years of publication, each rewritten from the catalog;
+    the other years' lists stay as they are. Returns the number of published documents."""
+    moments = ctx.catalog.published_at_of(list(document_ids)).values()
+    return _write_public_index(ctx, {render.publication_year(m) for m in moments if m})
+
+
 def rebuild_public_index(ctx: Context) -> int:
-    """index.json, feed.atom and index.html from every published document, newest first."""
-    records = ctx.catalog.by_state("published")
-    public = [
-        public_record(r, "", r.published_at or ctx.now())
-        for r in sorted(records, key=lambda r: (r.published_at or ctx.now(), r.id), reverse=True)
-    ]
-    _put_public(ctx, "index.json", render.render_index_json(public), "application/json")
-    _put_public(ctx, "feed.atom", render.render_index_atom(public, updated=ctx.now()),
+    """The whole public index from every published document: the repair path (the lists of
+    every year, and an empty list for a year the store has one of but no document is
+    published in any more). Returns the number of published documents."""
+    years = {y.year for y in _published_years(ctx)}
+    for info in ctx.public.list("index-"):
+        stem, _, extension = info.key.removeprefix("index-").partition(".")
+        if extension in ("json", "html") and stem.isdigit():
+            years.add(int(stem))
+    return _write_public_index(ctx, years)
+
+
+def _published_years(ctx: Context) -> list[render.IndexYear]:
+    """Every year of publication that has published documents, newest first, with counts."""
+    bounds = ctx.catalog.published_bounds()
+    if bounds is None:
+        return []
+    first, last = (render.publication_year(m) for m in bounds)
+    years = []
+    for year in range(last, first - 1, -1):
+        count = ctx.catalog.count_published(*render.year_bounds(year))
+        if count:
+            years.append(render.IndexYear(year, count))
+    return years
+
+
+def _index_entries(records: Iterable[DocumentRecord]) -> list[render.PublicRecord]:
+    return [public_record(r, "", r.published_at) for r in records if r.published_at]
+
+
+def _write_public_index(ctx: Context, years: Iterable[int]) -> int:
+    for year in sorted(set(years)):
+        entries = _index_entries(ctx.catalog.published_between(*render.year_bounds(year)))
+        _put_public(ctx, render.year_index_path(year, "json"),
+                    render.render_year_json(year, entries), "application/json")  # fmt: skip
+        _put_public(ctx, render.year_index_path(year, "html"),
+                    render.render_year_html(year, entries), "text/html; charset=utf-8")  # fmt: skip
+    counts = _published_years(ctx)
+    latest = _index_entries(ctx.catalog.published_between(limit=render.FEED_SIZE))
+    # The feed changes when its entries do: its <updated> is the newest entry's.
+    updated = latest[0].published_at if latest else ctx.now()
+    _put_public(ctx, "index.json", render.render_index_json(latest, counts), "application/json")
+    _put_public(ctx, "feed.atom", render.render_index_atom(latest, updated=updated),
                 "application/atom+xml")  # fmt: skip
-    _put_public(ctx, "index.html", render.render_index_html(public), "text/html; charset=utf-8")
-    return len(public)
+    _put_public(ctx, "index.html", render.render_index_html(latest, counts),
+                "text/html; charset=utf-8")  # fmt: skip
+    return sum(y.count for y in counts)
 
 
 def export_public(ctx: Context, dest: Path) -> int:
