@@ -5,11 +5,8 @@ Each area owns one module of commands; this file only maps names to them.
 
 from __future__ import annotations
 
-import errno
 import gc
 import importlib
-import os
-import shutil
 import sys
 
 import click
@@ -67,42 +64,6 @@ def main() -> None:
     """gongkai (公开): read, route, publish, review and archive official documents."""
 
 
-# A disk that is full (or read-only) is the machine's state, not a bug: a clerk gets what to
-# do, not a traceback. Every write of gongkai's is a batch that is recorded whole or not at all,
-# so what was taken in before stays on record and the same command goes on from there.
-_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
-
-
-def disk_full(exc: BaseException) -> str | None:
-    """What is full or read-only, if `exc` (or an exception it came from) says so."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.errno in _NO_ROOM:
-            what = current.strerror or os.strerror(current.errno)
-            return f"{what}: {current.filename}" if current.filename else what
-        if "database or disk is full" in str(current):  # SQLite, however it is wrapped
-            return "the catalog's disk is full (database or disk is full)"
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def home_disk_full(min_free: int = 1 << 20) -> str | None:
-    """GONGKAI_HOME's disk, if it has (almost) no room left: a failure there can reach us
-    without an errno (Prefect's server, whose database is in the home, answers 500)."""
-    from gongkai.config import load_settings
-
-    try:
-        folder = load_settings().home
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-        free = shutil.disk_usage(folder).free
-    except Exception:  # settings that do not load, a folder gone: no verdict
-        return None
-    return f"the disk of {folder} is full ({free} bytes free)" if free < min_free else None
-
-
 def run() -> None:
     """The console script: the `gongkai` group, then a quick exit.
 
@@ -115,17 +76,14 @@ def run() -> None:
     try:
         main()
     except Exception as exc:
-        full = disk_full(exc)
-        if full is None and (full := home_disk_full()) is not None:
-            full += f" (what failed: {type(exc).__name__}: {str(exc)[:200]})"
-        if full is None:
+        # An outage (a full disk, the database or the object store out) is the machine's
+        # state, not a bug: one line of what to do instead of a traceback (entrypoints/errors).
+        from gongkai.entrypoints.errors import explain
+
+        explained = explain(exc)
+        if explained is None:
             raise
-        click.echo(
-            f"Error: {full}. Nothing is lost: what was taken in before is kept and on record, "
-            "and the batch being written was not recorded. Free some space (or move "
-            "GONGKAI_HOME), then run the same command again: it goes on from there.",
-            err=True,
-        )
+        click.echo(explained.message, err=True)
         sys.exit(1)
     finally:
         gc.freeze()

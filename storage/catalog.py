@@ -56,6 +56,7 @@ from gongkai.storage.models import (
     IndexSerial,
     ReviewDecision,
 )
+from gongkai.storage.outages import catalog_retry_worthy, retry_public_methods
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -322,6 +323,17 @@ def _parse_iso_date(value: str | None, what: str) -> date | None:
         raise ValueError(f"{what} must be an ISO date YYYY-MM-DD, not {value!r}") from exc
 
 
+# A lost or refused connection (PostgreSQL restarting, a backend terminated, a network blip)
+# costs one call a few retries on a new connection, not the run: every call is a transaction
+# of its own, recorded whole or not at all. About 4-8 s in all before the error goes up.
+CATALOG_RETRIES = 5
+CATALOG_RETRY_BASE_S = 0.25
+
+
+@retry_public_methods(
+    transient=catalog_retry_worthy, attempts=CATALOG_RETRIES, base=CATALOG_RETRY_BASE_S,
+    what="目录数据库连接失败", skip=frozenset({"close", "begin_write"}),
+)
 class Catalog:
     def __init__(self, database_url: str) -> None:
         self.database_url = normalize_database_url(database_url)
@@ -334,7 +346,9 @@ class Catalog:
             self.engine: Engine = create_engine(self.database_url)
             _configure_sqlite(self.engine)
         elif self.dialect == "postgresql":
-            self.engine = create_engine(self.database_url, pool_pre_ping=True)
+            # A server that does not answer is given up on after seconds, not minutes.
+            self.engine = create_engine(self.database_url, pool_pre_ping=True,
+                                        connect_args={"connect_timeout": 5})
         else:
             raise ValueError(
                 f"unsupported catalog database {self.dialect!r}: "

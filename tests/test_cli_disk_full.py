@@ -1,77 +1,69 @@
-"""A full (or read-only) disk ends a command with what to do, not a traceback
-(entrypoints/cli.py run)."""
+"""An outage (a full or read-only disk, the catalog or the object store out) ends a command with
+one line of what to do, not a traceback (entrypoints/errors.py, storage/outages.py). The real
+faults are injected in tests/test_faults_*.py; these check how exceptions are told apart."""
 
 from __future__ import annotations
 
 import errno
-import gc
-import shutil
 import sqlite3
-from collections import namedtuple
 
 import pytest
 
-from gongkai.entrypoints import cli
+from gongkai.entrypoints.errors import explain
+from gongkai.storage.outages import catalog_retry_worthy, outage_of, retried
 
 
-@pytest.fixture(autouse=True)
-def _no_process_wide_gc_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # run() tunes and freezes the collector for the command's process, not for pytest's.
-    monkeypatch.setattr(cli, "collect_less_often", lambda: None)
-    monkeypatch.setattr(gc, "freeze", lambda: None)
-
-
-def raising(exc: BaseException):  # type: ignore[no-untyped-def]
-    def main() -> None:
-        raise exc
-
-    return main
-
-
-def test_what_says_the_disk_is_full() -> None:
-    assert cli.disk_full(OSError(errno.ENOSPC, "No space left on device")) == (
-        "No space left on device")
-    assert cli.disk_full(OSError(errno.EDQUOT, "Disk quota exceeded", "/srv/gongkai/x")) == (
-        "Disk quota exceeded: /srv/gongkai/x")
-    try:  # wrapped, as SQLAlchemy and our stores wrap what the system said
+def wrapped(inner: BaseException, outer: str) -> RuntimeError:
+    try:
         try:
-            raise sqlite3.OperationalError("database or disk is full")
-        except sqlite3.OperationalError as inner:
-            raise RuntimeError("(sqlite3.OperationalError) could not commit") from inner
-    except RuntimeError as wrapped:
-        assert cli.disk_full(wrapped) == "the catalog's disk is full (database or disk is full)"
-    assert cli.disk_full(OSError(errno.ENOENT, "No such file or directory")) is None
-    assert cli.disk_full(ValueError("bad value")) is None
+            raise inner
+        except BaseException as caught:
+            raise RuntimeError(outer) from caught
+    except RuntimeError as exc:
+        return exc
 
 
-def test_a_full_disk_ends_the_command_with_what_to_do(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], gongkai_env
-) -> None:
-    monkeypatch.setattr(cli, "main", raising(OSError(errno.ENOSPC, "No space left on device")))
-    with pytest.raises(SystemExit) as stopped:
-        cli.run()
-    assert stopped.value.code == 1
-    err = capsys.readouterr().err
-    assert err.startswith("Error: No space left on device. Nothing is lost")
-    assert "run the same command again" in err and "Traceback" not in err
+def test_a_full_disk_is_told_from_other_errors() -> None:
+    assert outage_of(OSError(errno.ENOSPC, "No space left on device")).detail == (
+        "No space left on device")
+    assert outage_of(OSError(errno.EDQUOT, "Disk quota exceeded", "/srv/x")).detail == (
+        "Disk quota exceeded: /srv/x")
+    sqlite_full = wrapped(sqlite3.OperationalError("database or disk is full"), "commit")
+    assert outage_of(sqlite_full).kind == "disk_full"
+    assert outage_of(OSError(errno.ENOENT, "No such file or directory")) is None
+    assert outage_of(ValueError("bad value")) is None
 
 
-def test_a_failure_without_an_errno_on_a_full_home_disk_says_so(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], gongkai_env
-) -> None:
-    # Prefect's server, whose database is in GONGKAI_HOME, answers 500 when its disk is full.
-    monkeypatch.setattr(cli, "main", raising(RuntimeError("Server error '500'")))
-    usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(100, 100, 0))
-    with pytest.raises(SystemExit):
-        cli.run()
-    err = capsys.readouterr().err
-    assert "is full (0 bytes free) (what failed: RuntimeError: Server error '500')" in err
+def test_the_message_is_one_chinese_line_naming_what_to_do(gongkai_env) -> None:
+    explained = explain(OSError(errno.ENOSPC, "No space left on device"))
+    assert explained is not None and explained.outage.code == "disk_full"
+    assert "\n" not in explained.message
+    assert explained.message.startswith("错误：磁盘已满或只读（No space left on device）")
+    assert "再次运行同一命令" in explained.message
+    assert explain(RuntimeError("a bug")) is None
 
 
-def test_other_failures_are_not_dressed_up(
-    monkeypatch: pytest.MonkeyPatch, gongkai_env
-) -> None:
-    monkeypatch.setattr(cli, "main", raising(RuntimeError("a bug")))
-    with pytest.raises(RuntimeError, match="a bug"):
-        cli.run()
+def test_a_bug_is_not_retried_and_a_lost_connection_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gongkai.storage.outages.retry_delays", lambda n, base: [0.0] * n)
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            lost = ConnectionError("lost")
+            lost.connection_invalidated = True  # type: ignore[attr-defined]
+            raise lost
+        return "done"
+
+    assert retried(flaky, transient=catalog_retry_worthy, attempts=5, base=0, what="t")() == (
+        "done")
+    assert len(calls) == 3
+
+    def bug() -> None:
+        calls.append(1)
+        raise ValueError("bug")
+
+    calls.clear()
+    with pytest.raises(ValueError):
+        retried(bug, transient=catalog_retry_worthy, attempts=5, base=0, what="t")()
+    assert len(calls) == 1
