@@ -19,7 +19,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gongkai.extractors import placeholders
 from gongkai.extractors.dates import date_only, find_dates, is_date_shaped, parse_date
+from gongkai.extractors.issuers import (
+    ORG_END,
+    flag_organs,
+    is_flag_text,
+    is_seal_note,
+    organs_in_line,
+    organs_of_title,
+    without_seal_note,
+)
+from gongkai.extractors.markup import without_markup
 from gongkai.extractors.model import (
     DocumentMetadata,
     Line,
@@ -31,6 +42,7 @@ from gongkai.extractors.numbers import (
     iter_file_numbers,
     normalize_file_number,
 )
+from gongkai.extractors.titles import TITLE_END, is_attachment_label, is_complete, is_tail
 
 __all__ = [
     "disclosure_values",
@@ -107,15 +119,8 @@ _RESTRICTIVENESS = ("withheld", "on_request", "partial", "active")
 # ---------------------------------------------------------------------------------------------
 
 _WS = re.compile(r"\s+")
-_TYPE_WORDS = (
-    "通知|决定|意见|方案|报告|请示|批复|复函|函|纪要|通报|公告|通告|办法|规定|规划|决议|命令|令|议案"
-    "|公报|细则|规则|要点|计划|总结|答复|说明|指引|指南|预案|标准|条例|章程|制度|清单|目录|安排|公示"
-)
-_TITLE_END = re.compile(f"(?:{_TYPE_WORDS})(?:\\([^()]{{1,12}}\\))?$")
-_ORG_END = re.compile(
-    r"(?:政府|办公室|办公厅|委员会|人大常委会|委|局|厅|部|院|署|办|会|中心|所|站|镇|乡|街道|处|科|队"
-    r"|公司|集团|小组|指挥部|法院|检察院|大学|学校)$"
-)
+_TITLE_END = TITLE_END
+_ORG_END = ORG_END
 _RULE_LINE = re.compile(r"^[\-—–_=━─―‐·•.★☆*\s]+$")
 _PAGE_NO = re.compile(
     r"^[\-—–]?\s*[0-9]{1,3}\s*[\-—–]?$|^第\s*[0-9]{1,3}\s*页(?:\s*共\s*[0-9]+\s*页)?$"
@@ -359,22 +364,53 @@ def _first_values(pairs: Iterable[_Labelled]) -> dict[str, _Labelled]:
     return out
 
 
+_PORTAL_CARRIES_ON = frozenset({"标题", "发布机构", "发文机关", "主题分类"})
+
+
 def _read_portal(segs: list[_Seg]) -> _Block | None:
-    """A portal export starts with label lines (索引号, 发布机构, 标题, 备注/文号, 发布日期 …)."""
+    """A portal export starts with label lines (索引号, 发布机构, 标题, 备注/文号, 发布日期 …).
+    A line without a label inside the block carries on the value above it (a long 标题 that
+    wrapped when the page was printed to PDF)."""
     pairs: list[_Labelled] = []
     end = -1
+    pending: list[_Seg] = []
     for i, seg in enumerate(segs[:40]):
         found = _labelled(seg, glued_ok=False)
         if not found:
-            if pairs or i >= 5:
+            if not pairs:
+                if i >= 5:
+                    break
+                continue
+            last = pairs[-1]
+            if not pending and last.label == "标题" and not is_complete(last.value):
+                last.value += seg.raw  # the title is not finished: this is the rest of it
+                end = seg.last
+                continue
+            pending.append(seg)
+            if len(pending) > 2:
                 break
             continue
+        if pending and pairs[-1].label in _PORTAL_CARRIES_ON:
+            pairs[-1].value += "".join(p.raw for p in pending)
+        pending = []
         pairs.extend(found)
         end = seg.last
     labels = {p.label for p in pairs}
-    if len(labels & _PORTAL_ONLY) < 2 or not labels & {"标题", "文号"}:
+    if not labels & {"标题", "文号"}:
+        return None
+    if len(labels & _PORTAL_ONLY) < 2 and not _record_header(labels):
         return None
     return _Block(_first_values(pairs), end)
+
+
+_RECORD_LABELS = frozenset({"标题", "文号", "发文机关", "成文日期", "发布日期", "索引号",
+                            "发布机构", "主题分类", "公开属性"})
+
+
+def _record_header(labels: set[str]) -> bool:
+    """A web record's header block without a portal's own labels (标题 / 文号 / 发文机关 /
+    成文日期 …): at least three of them, and none a drafting cover sheet has alone."""
+    return len(labels & _RECORD_LABELS) >= 3 and not labels & (_COVER_ONLY - {"公开属性"})
 
 
 _COVER_HEADING = re.compile(r"稿纸|发文笺|发文单|处理笺|发文审批|拟文稿")
@@ -457,16 +493,18 @@ def _read_cover(segs: list[_Seg]) -> _Block | None:
 class _Body:
     own_number: str | None = None
     own_seg: _Seg | None = None
-    flag: _Seg | None = None
+    flags: list[_Seg] = field(default_factory=list)  # 发文机关标志 lines (several: 联合行文)
     copy_number: tuple[str, _Seg] | None = None
     security: tuple[str, str | None, _Seg] | None = None
     urgency: tuple[str, _Seg] | None = None
     signer: tuple[str, _Seg] | None = None
     title: tuple[str, _Seg] | None = None
+    title_raw: str = ""  # the title lines joined as printed (spaces between organs kept)
     title_end: int = 0
     recipients: tuple[str, _Seg] | None = None
     attachments: tuple[list[str], _Seg] | None = None
-    issuer_sig: tuple[str, _Seg] | None = None
+    signature: tuple[list[str], _Seg] | None = None  # the organs of the 署名, in order
+    weak_signature: tuple[str, _Seg] | None = None  # a 署名 that does not read as an organ
     date: tuple[str | None, _Seg] | None = None
     notes: list[tuple[str, _Seg]] = field(default_factory=list)  # 附注 disclosure values
     banji_attr: list[tuple[str, _Seg]] = field(default_factory=list)
@@ -475,6 +513,12 @@ class _Body:
     index_number: tuple[str, _Seg] | None = None
     cited: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)  # `field: as written`
+    attachment_only: bool = False  # begins with `附件2`: an attachment without its cover
+
+    @property
+    def flag(self) -> _Seg | None:
+        return self.flags[0] if self.flags else None
 
 
 def _standalone_number(seg: _Seg) -> tuple[str, str | None] | None:
@@ -550,17 +594,35 @@ def _right_edges(segs: list[_Seg]) -> dict[int, float]:
     return edges
 
 
-def _read_body(segs: list[_Seg], fmt: str) -> _Body:
-    body = _Body()
-    n = len(segs)
-    if n == 0:
-        return body
-    right_edge = _right_edges(segs)
+_HEAD_LABEL = re.compile(r"^(?:份号|密级|紧急程度|缓急|签发人|发文字号|文号)")
 
-    # --- 版头: 份号, 密级, 紧急程度, 发文机关标志, 发文字号, 签发人 ---
-    head_limit = next(
-        (i for i, s in enumerate(segs) if _is_recipients_like(s) or _is_body_like(s)), n
-    )
+
+def _head_placeholder(body: _Body, seg: _Seg) -> bool:
+    """A 版头 line holding a template's placeholder instead of a value (`XX发〔20XX〕XX号`,
+    `{{份号}}`, `签发人：XXX`): recorded, and not read as a value."""
+    number = placeholders.number_placeholder(seg.raw)
+    if number is not None:
+        body.placeholders.append(f"file_number: {number}")
+        m = _SIGNER.search(seg.key)
+        if m and placeholders.tokens(m.group("name")):
+            body.placeholders.append(f"signer: {m.group('name').strip()}")
+        return True
+    found = placeholders.tokens(seg.raw)
+    if not found:
+        return False
+    rest = seg.key
+    for token in found:
+        rest = rest.replace(fold(token), "")
+    rest = _HEAD_LABEL.sub("", _tight(rest)).strip(":|")
+    if rest:
+        return False  # a line with more than a placeholder: a flag or a title, read on
+    label = "signer" if _SIGNER.match(seg.tight) else "版头"
+    body.placeholders.append(f"{label}: {seg.raw}")
+    return True
+
+
+def _read_head(body: _Body, segs: list[_Seg], head_limit: int) -> int:
+    """The 版头 lines up to the title: fills `body` and returns the index of the title line."""
     i = 0
     while i < min(head_limit, 20):
         seg = segs[i]
@@ -578,8 +640,20 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
         if _RULE_LINE.match(seg.raw) or _PAGE_NO.match(seg.tight):
             i += 1
             continue
+        if not body.flags and body.own_number is None and is_attachment_label(seg.raw):
+            # `附件2` over a heading: an attachment without its cover. It has no 版头, so no
+            # number of its own; the heading under the label is its title.
+            body.attachment_only = True
+            i += 1
+            continue
+        if _head_placeholder(body, seg):
+            i += 1
+            continue
         if not _PAREN_LINE.match(seg.tight):
             standalone = _standalone_number(seg)
+            if standalone is not None and body.attachment_only:
+                i += 1  # the number of the document it is attached to: not its own
+                continue
             if standalone is not None and body.own_number is not None:
                 if standalone[0] == body.own_number:  # the page header said it already
                     i += 1
@@ -602,19 +676,38 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
             body.signer = (name, seg) if name else None
             i += 1
             continue
-        if _looks_like_flag(segs, i, head_limit):
+        if _joins_flags(body.flags, segs, i):
+            body.flags.append(seg)  # the next organ of a joint 发文机关标志
+            i += 1
+            continue
+        if not body.attachment_only and _looks_like_flag(segs, i, head_limit):
             # A red / `…文件` / large line is a surer 标志 than one that merely stands over
             # the number; the first of the surest wins.
             if body.flag is None or (
                 _strong_flag(segs, i) and not _strong_flag(segs, segs.index(body.flag))
             ):
-                body.flag = seg
+                body.flags = [seg]
             i += 1
             continue
         if seg.region == "header":  # a running page header is not the title
             i += 1
             continue
         break
+    return i
+
+
+def _read_body(segs: list[_Seg], fmt: str) -> _Body:
+    body = _Body()
+    n = len(segs)
+    if n == 0:
+        return body
+    right_edge = _right_edges(segs)
+
+    # --- 版头: 份号, 密级, 紧急程度, 发文机关标志, 发文字号, 签发人 ---
+    head_limit = next(
+        (i for i, s in enumerate(segs) if _is_recipients_like(s) or _is_body_like(s)), n
+    )
+    i = _read_head(body, segs, head_limit)
     title_start = i
     if body.own_seg is not None:
         # A page header repeats the 发文字号 on every page of a PDF: not a citation, and not
@@ -629,11 +722,13 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
     if j < n and not _is_recipients_like(segs[j]) and not _is_body_like(segs[j]) \
             and not is_date_shaped(segs[j].raw):
         parts = [segs[j]]
-        while len(parts) < 3 and j + 1 < n and _title_continues(parts, segs[j + 1]):
+        while len(parts) < _MAX_TITLE_LINES and j + 1 < n \
+                and _title_continues(parts, segs[j + 1]):
             j += 1
             parts.append(segs[j])
         # A line break inside the title (typed or wrapped) is not part of it.
-        title = _clean("".join(p.raw.replace("\n", "") for p in parts))
+        body.title_raw = "".join(p.raw.replace("\n", "") for p in parts)
+        title = _clean(body.title_raw)
         body.title = (title, parts[0])
         body.title_end = j + 1
         if not _TITLE_END.search(_tight(fold(title))):
@@ -671,9 +766,7 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
         body.date = (date_only(seg.raw), seg)
         if body.date[0] is None:
             body.warnings.append(f"成文日期 {seg.raw!r} is not a real calendar date")
-        prev = segs[date_idx - 1] if date_idx - 1 >= after_head else None
-        if prev is not None and _is_signature(prev):
-            body.issuer_sig = (_clean(prev.raw), prev)
+        _read_signature(body, segs, date_idx, after_head)
     else:
         # 署名 and date on one line (`石狮市人民政府 2020年9月15日`), not the 版记's 印发 line.
         for k in range(after_head, n):
@@ -681,12 +774,17 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
             spans = find_dates(seg.key)
             if len(spans) == 1 and spans[0][2] == len(seg.key) and spans[0][1] > 0 \
                     and "印发" not in seg.tight and not _is_body_like(seg):
-                org = _clean(seg.raw[: spans[0][1]])
-                if org and _ORG_END.search(_tight(org)):
+                organs = organs_in_line(_clean(seg.raw[: spans[0][1]]))
+                if organs:
                     date_idx = k
                     body.date = (spans[0][0], seg)
-                    body.issuer_sig = (org, seg)
+                    body.signature = (organs, seg)
                     break
+
+    if date_idx is None:
+        found = next((s for s in segs[after_head:] if placeholders.date_placeholder(s.raw)), None)
+        if found is not None:
+            body.placeholders.append(f"date: {found.raw}")
 
     # --- 附件说明 (between the 正文 and the 署名) ---
     att_stop = date_idx if date_idx is not None else n
@@ -817,16 +915,50 @@ def _without_item_no(raw: str) -> str:
 
 def _strong_flag(segs: list[_Seg], i: int) -> bool:
     seg = segs[i]
-    if seg.line.is_red or seg.tight.endswith("文件"):
+    if seg.line.is_red or is_flag_text(seg.raw):
         return True
     nxt = segs[i + 1] if i + 1 < len(segs) else None
     size, next_size = seg.line.font_size, nxt.line.font_size if nxt else None
     return bool(size and next_size and next_size >= 18 and size >= 1.25 * next_size)
 
 
+def _flag_member(seg: _Seg) -> bool:
+    """A line that can be part of a (joint) 发文机关标志: organs, `…文件`, or `文件` alone."""
+    if seg.tight == "文件":
+        return True
+    return not _title_like(seg) and "关于" not in seg.tight and bool(flag_organs(seg.raw))
+
+
+def _near_below(upper: _Seg, lower: _Seg) -> bool:
+    """PDF lines of one block: the lower starts within 1.6 line heights of the upper."""
+    a, b = upper.line, lower.line
+    if a.top is None or b.top is None or a.page != b.page:
+        return False
+    size = max(a.font_size or 0.0, b.font_size or 0.0) or 12.0
+    return -0.5 <= b.top - a.top <= 1.6 * size
+
+
+def _joins_flags(flags: list[_Seg], segs: list[_Seg], i: int) -> bool:
+    """True if line i is the next part of the joint 发文机关标志 `flags` ends right above it
+    (organs one per line or side by side, `文件` beside or under them; GB/T 9704 7.2.4)."""
+    if not flags or i == 0 or segs[i - 1] is not flags[-1]:
+        return False
+    seg, last = segs[i], flags[-1]
+    if not _flag_member(seg) or not _flag_member(last) or seg.line.blank_before:
+        return False
+    if not any(is_flag_text(f.raw) or f.tight == "文件" for f in flags):
+        return True  # the organs before the line that ends in 文件
+    # After `…文件`, only what visibly belongs to the same block: the same table, red like
+    # the flag, or set tightly under it on the page.
+    same_table = (seg.line.table is not None and last.line.table is not None
+                  and seg.line.table[0] == last.line.table[0])
+    return same_table or bool(seg.line.is_red and last.line.is_red) or _near_below(last, seg)
+
+
 def _looks_like_flag(segs: list[_Seg], i: int, head_limit: int) -> bool:
-    """The 发文机关标志: red, or `…文件`, or a short non-title line over the 发文字号, or printed
-    much larger than the title under it."""
+    """The 发文机关标志: red, or `…文件` after organs, or a short non-title line over the
+    发文字号, or printed much larger than the title under it, or the first organ of a joint
+    标志 whose last line says 文件."""
     seg = segs[i]
     if len(seg.tight) > 40:
         return False
@@ -834,24 +966,46 @@ def _looks_like_flag(segs: list[_Seg], i: int, head_limit: int) -> bool:
         return True
     if _title_like(seg) or "关于" in seg.tight:
         return False
+    if _flag_member(seg):
+        k = i + 1
+        while k < min(head_limit, i + 6) and _flag_member(segs[k]):
+            if is_flag_text(segs[k].raw) or segs[k].tight == "文件":
+                return True
+            k += 1
     for k in range(i + 1, min(head_limit, i + 4)):
         if _standalone_number(segs[k]) is not None and not _PAREN_LINE.match(segs[k].tight):
             return True
     return False
 
 
+_MAX_TITLE_LINES = 4
+_TITLE_START = re.compile(r"^(?:.{0,40}?关于|\()")
+
+
+def _wraps_on(cur: _Seg, nxt: _Seg) -> bool:
+    """A title line that ends like a whole title (`…财政预算`, `…工作方案`) still goes on when
+    the next line is set as part of the same title block (centred, same size, no gap), ends
+    with a 文种 itself and does not start a title of its own."""
+    if nxt.line.blank_before or _TITLE_START.match(nxt.tight) or not is_complete(nxt.tight):
+        return False
+    if (_centered(cur), _centered(nxt)) != (True, True):
+        return False
+    sizes = (cur.line.font_size, nxt.line.font_size)
+    return not (sizes[0] and sizes[1] and abs(sizes[0] - sizes[1]) > 1)
+
+
 def _title_continues(parts: list[_Seg], nxt: _Seg) -> bool:
+    """True if `nxt` is the next line of the title `parts` (titles.py: a title ends with its
+    文种 and never inside an open bracket; `（第九版）的通知` carries one on)."""
     cur = parts[-1]
     joined = "".join(p.tight for p in parts)
-    # A complete title stops here, unless the next line is its tail (…实施方案 / 的通知).
-    tail = (
-        joined.count("《") > joined.count("》")  # an open 《 is not the end of a title
-        or (nxt.tight[:1] in ("的", "》", "〉", ")", "”") and _TITLE_END.search(nxt.tight))
-    )
-    if _TITLE_END.search(joined) and not tail:
+    tail = is_tail(joined, nxt.tight)
+    if is_complete(joined) and not tail and not _wraps_on(cur, nxt):
         return False
     if _is_recipients_like(nxt) or _is_body_like(nxt) or is_date_shaped(nxt.raw):
         return False
+    if tail:
+        return True  # the grammar says so; layout may differ (a wrapped bracket, a version)
     if _PAREN_LINE.match(nxt.tight) or nxt.tight.startswith("附件") or iter_file_numbers(nxt.key):
         return False
     if nxt.line.blank_before:
@@ -877,6 +1031,32 @@ def _is_signature(seg: _Seg) -> bool:
         and not t.startswith("附件")
         and not is_date_shaped(seg.raw)
     )
+
+
+def _read_signature(body: _Body, segs: list[_Seg], date_idx: int, after_head: int) -> None:
+    """The 署名 over the 成文日期: one organ, or the organs of a joint document one per line or
+    side by side (a `（XX委代章）` line names whose seal stands in; the organ is the one above).
+    A line that does not read as an organ is kept as a weak 署名."""
+    organs: list[str] = []
+    first: _Seg | None = None
+    k = date_idx - 1
+    while k >= after_head and len(organs) < 8:
+        seg = segs[k]
+        if is_seal_note(seg.raw):
+            k -= 1
+            continue
+        names = organs_in_line(seg.raw)
+        if not names or _is_recipients_like(seg) or not _is_signature(seg):
+            break
+        organs[:0] = names
+        first = seg
+        k -= 1
+    if organs and first is not None:
+        body.signature = (organs, first)
+        return
+    prev = segs[date_idx - 1] if date_idx - 1 >= after_head else None
+    if prev is not None and _is_signature(prev):
+        body.weak_signature = (_clean(without_seal_note(prev.raw)), prev)
 
 
 def _find_date_line(segs: list[_Seg], start: int) -> int | None:
@@ -953,6 +1133,25 @@ def _comparable(text: str) -> str:
     return re.sub(r"[\s\"“”《》〈〉<>()（）,，、.。:：]", "", fold(text))
 
 
+_PLACEHOLDER_FIELDS = ("title", "issuer", "signer", "recipients", "copy_number", "file_number",
+                       "cc", "print_issuer")
+
+
+def _drop_placeholders(meta: DocumentMetadata, found: list[str]) -> None:
+    """A value that is a template's placeholder is no value: it is named in `placeholders`
+    (the policy sends such a file to a person as a template) and the field stays empty."""
+    out = list(found)
+    for name in _PLACEHOLDER_FIELDS:
+        value = getattr(meta, name)
+        if value and placeholders.tokens(value):
+            out.append(f"{name}: {value}")
+            setattr(meta, name, None)
+            meta.provenance.pop(name, None)
+            if name == "issuer":
+                meta.issuers = []
+    meta.placeholders = list(dict.fromkeys(out))
+
+
 def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     """All metadata fields of a parsed document, with provenance, warnings and conflicts."""
     meta = DocumentMetadata(
@@ -965,7 +1164,7 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     if not doc.text_layer:
         meta.warnings.append("no text layer (scanned image?): nothing can be read without OCR")
         return meta
-    lines = [ln for ln in doc.lines if ln.region != "footer"]
+    lines = without_markup([ln for ln in doc.lines if ln.region != "footer"])
     if not any(ln.text.strip() for ln in lines):
         meta.warnings.append("the document has no text")
         return meta
@@ -1051,9 +1250,9 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
 
     # 标题 -------------------------------------------------------------------------------------
     titles: list[tuple[str, str]] = []
-    given = from_block("标题")
-    if given:
-        titles.append((_clean(given[0]), given[1]))
+    given_title = from_block("标题")
+    if given_title:
+        titles.append((_clean(given_title[0]), given_title[1]))
     if body.title:
         titles.append((body.title[0], _where("标题", body.title[1])))
     if titles:
@@ -1065,28 +1264,34 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
                 )
 
     # 发文机关 ---------------------------------------------------------------------------------
-    issuers: list[tuple[str, str]] = []
-    if body.issuer_sig:
-        issuers.append((body.issuer_sig[0], _where("署名", body.issuer_sig[1])))
-    if body.flag:
-        flag = _clean(body.flag.raw)
-        flag = re.sub(r"\s*文件$", "", flag)
-        if flag:
-            issuers.append((flag, _where("发文机关标志", body.flag)))
+    # The 署名 first, then the 标志, the labelled blocks, the title's first words, and a 署名
+    # that does not read as an organ last. A joint document names several organs.
+    candidates: list[tuple[list[str], str]] = []
+    if body.signature:
+        candidates.append((body.signature[0], _where("署名", body.signature[1])))
+    if body.flags:
+        organs = [o for f in body.flags for o in flag_organs(f.raw)]
+        if not organs:
+            organs = [re.sub(r"\s*文件$", "", _clean(body.flags[0].raw))]
+        candidates.append(([o for o in organs if o], _where("发文机关标志", body.flags[0])))
     given = from_block("发文机关")
     if given:
-        issuers.append((_clean(given[0]), given[1]))
+        candidates.append((organs_in_line(given[0]) or [_clean(given[0])], given[1]))
     if cover and cover.agency:
-        issuers.append((cover.agency, "cover_sheet:发文稿纸"))
-    if meta.title:
-        m = re.match(r"^(.{2,40}?)关于", _tight(meta.title))
-        if m and _ORG_END.search(m.group(1)) and "《" not in m.group(1):
-            issuers.append((m.group(1), "标题"))
+        candidates.append(([cover.agency], "cover_sheet:发文稿纸"))
+    if given_title:
+        candidates.append((organs_of_title(given_title[0]), "标题"))
+    if body.title:
+        candidates.append((organs_of_title(body.title_raw), "标题"))
+    if body.weak_signature:
+        candidates.append(([body.weak_signature[0]], _where("署名", body.weak_signature[1])))
     given = from_block("发布机构")
     if given:
-        issuers.append((_clean(given[0]), given[1]))
-    if issuers:
-        put("issuer", issuers[0][0], issuers[0][1])
+        candidates.append(([_clean(given[0])], given[1]))
+    chosen = next(((organs, where) for organs, where in candidates if organs), None)
+    if chosen:
+        put("issuer", " ".join(chosen[0]), chosen[1])
+        meta.issuers = list(chosen[0])
 
     # 成文日期 ---------------------------------------------------------------------------------
     written = []
@@ -1173,6 +1378,7 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
         put("index_number", _tight(given[0]), given[1])
     elif body.index_number:
         put("index_number", body.index_number[0], _where("索引号", body.index_number[1]))
+    _drop_placeholders(meta, body.placeholders)
     if portal:
         given = from_block("发布机构")
         if given:

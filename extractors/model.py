@@ -76,7 +76,8 @@ class DocumentMetadata:
     disclosure: Disclosure | None = None
     disclosure_reason: str | None = None  # 不公开理由 where given
     title: str | None = None
-    issuer: str | None = None  # 发文机关
+    issuer: str | None = None  # 发文机关; a joint document's organs joined by one space
+    issuers: list[str] = field(default_factory=list)  # 发文机关 of 联合行文, in order
     date: str | None = None  # 成文日期, ISO YYYY-MM-DD
     security_level: SecurityLevel | None = None
     security_period: str | None = None  # 保密期限 as written, e.g. "5年"
@@ -98,6 +99,9 @@ class DocumentMetadata:
     provenance: dict[str, str] = field(default_factory=dict)  # field -> where it was found
     warnings: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # contradictions that block publishing
+    # Template placeholders found where a value belongs (`file_number: XX发〔20XX〕XX号`): the
+    # file is a template, not an issued document, and those fields stay empty.
+    placeholders: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as plain values, lists and dicts copied: what dataclasses.asdict gives

@@ -5,19 +5,20 @@ carries the rule's name and a reason in Chinese and English. The order is the sa
 
 1. security_marking   秘密/机密/绝密                      -> quarantined, whatever else it says
 2. no_text_layer      a scan without text                 -> exception
-3. conflict           the document contradicts itself     -> exception
-4. declared_mismatch  drafting system declared another attribute (or an unknown one) -> exception
-5. no_attribute       no 公开属性 stated: a person decides, it is never guessed -> exception
-6. unknown_attribute  a value outside the four            -> exception
-7. active             主动公开                             -> published
-8. partial            删减后公开                           -> needs_redaction
-9. on_request         依申请公开                           -> on_request
-10. withheld          不予公开                             -> withheld, next review date by reason
+3. template           placeholders where values belong (XX发〔20XX〕XX号) -> exception
+4. conflict           the document contradicts itself     -> exception
+5. declared_mismatch  drafting system declared another attribute (or an unknown one) -> exception
+6. no_attribute       no 公开属性 stated: a person decides, it is never guessed -> exception
+7. unknown_attribute  a value outside the four            -> exception
+8. active             主动公开                             -> published
+9. partial            删减后公开                           -> needs_redaction
+10. on_request        依申请公开                           -> on_request
+11. withheld          不予公开                             -> withheld, next review date by reason
 
-So `published` is reachable only through rule 7: read as active, no security marking, a text
-layer, nothing in conflict, and a declaration (if any) that agrees. A reviewer's `release`
-(`decide_review`) and a person's `resolve_exception` are the only other ways, and both still
-refuse a security-marked document.
+So `published` is reachable only through rule 8: read as active, no security marking, a text
+layer, not a template, nothing in conflict, and a declaration (if any) that agrees. A
+reviewer's `release` (`decide_review`) and a person's `resolve_exception` are the only other
+ways, and both still refuse a security-marked document.
 
 Review periods for withheld documents come from `review_months` (reason -> months, "default"
 12, "过程性信息" 3), matched loosely against the stated 不公开理由, see `review_period`.
@@ -187,6 +188,11 @@ def _declared_reason(i: RouteInput) -> str:
             f"{stated or 'none'}")  # fmt: skip
 
 
+def _placeholder_values(metadata: DocumentMetadata) -> list[str]:
+    """`XX发〔20XX〕XX号` of `file_number: XX发〔20XX〕XX号`: what a clerk sees in the file."""
+    return [found.split(": ", 1)[-1] for found in metadata.placeholders]
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "security_marking",
@@ -202,6 +208,16 @@ RULES: tuple[Rule, ...] = (
         lambda i: not i.metadata.text_layer,
         "exception",
         lambda i: "文件无文字层（扫描件），无法读取；no text layer (a scan): it cannot be read",
+    ),
+    Rule(
+        "template",
+        lambda i: bool(i.metadata.placeholders),
+        "exception",
+        lambda i: (
+            "文件为模板（含占位符：" + "、".join(_placeholder_values(i.metadata)) + "），"
+            "并非已印发的公文，不予发布；template, not an issued document: placeholders in "
+            + ", ".join(i.metadata.placeholders)
+        ),
     ),
     Rule(
         "conflict",
@@ -319,6 +335,14 @@ def route(
                            exception_reason="no rule applies")  # fmt: skip
 
 
+def _refuse_publishing_a_template(metadata: DocumentMetadata | None) -> None:
+    if metadata is not None and metadata.placeholders:
+        raise PolicyRefusal(
+            "模板不是已印发的公文，不能发布，请报送正式印发的文件；a template is not an issued "
+            "document and is never published: submit the issued document instead"
+        )
+
+
 def decide_review(
     decision: str,
     *,
@@ -351,6 +375,8 @@ def decide_review(
     if stated is None and metadata is not None:
         stated = metadata.disclosure_reason
     today = _today(today)
+    if decision in ("release", "partial"):
+        _refuse_publishing_a_template(metadata)
     if decision == "release":
         if marking:
             raise PolicyRefusal(f"a document marked {marking} is never released for publication "
@@ -395,6 +421,8 @@ def resolve_exception(
         rule = RULES[0]
         facts = RouteInput(metadata, value, disclosure, review_months, today)
         return RoutingDecision("quarantined", rule.name, rule.reason(facts), value)
+    if value in ("active", "partial"):
+        _refuse_publishing_a_template(metadata)
     readable = metadata is not None and metadata.text_layer
     if value in ("active", "partial") and not readable:
         return RoutingDecision(

@@ -849,3 +849,216 @@ def test_metadata_to_dict_is_asdict_with_its_own_copies() -> None:
     as_dict["provenance"]["title"] = "body"
     assert meta.attachments == ["附件一"] and meta.provenance == {"file_number": "header"}
     assert DocumentMetadata.from_dict(meta.to_dict()) == meta
+
+
+# --- real offices' documents: long titles, joint issuers, attachments, templates (issue 12) ---
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [["关于印发新型冠状病毒肺炎防控方案", "（第九版）的通知"],
+     ["关于印发新型冠状病毒感染诊疗方案", "（试行第十版）"],
+     ["国家卫生健康委办公厅关于印发《医疗机构", "预检分诊管理办法》的通知"],
+     ["关于进一步深化预算管理制度改革", "的实施意见"],
+     ["石狮市人民政府关于印发《石狮市", "2023年政务公开工作要点（试行", "版）》的通知"],
+     ["关于2021年上半年财政预算", "执行情况的报告"]],
+)
+def test_title_over_lines_ends_where_a_title_ends(lines: list[str]) -> None:
+    meta = docx(centre("国家卫生健康委员会文件", is_red=True), centre("国卫办医函〔2022〕12号"),
+                *(centre(t) for t in lines), Line("各省、自治区、直辖市卫生健康委："), Line(BODY))
+    assert meta.title == "".join(lines)
+    assert meta.file_number == "国卫办医函〔2022〕12号"
+
+
+def test_title_version_line_in_a_pdf_even_when_set_smaller() -> None:
+    meta = pdf(
+        at("关于印发新型冠状病毒感染诊疗方案", 200, size=22),
+        at("（试行第十版）", 236, size=18),
+        at("各省、自治区、直辖市卫生健康委：", 300, x0=80.0, blank=True),
+        at(BODY, 330, x0=80.0),
+    )
+    assert meta.title == "关于印发新型冠状病毒感染诊疗方案（试行第十版）"
+
+
+def test_a_fuzhu_under_a_complete_title_is_not_part_of_it() -> None:
+    meta = docx(centre("关于做好春节期间安全生产工作的通知"), centre("（此件主动公开）"),
+                Line(BODY))
+    assert meta.title == "关于做好春节期间安全生产工作的通知"
+
+
+def test_joint_flag_one_organ_a_line_and_joint_signature() -> None:
+    meta = docx(
+        centre("中共石狮市委办公室", is_red=True),
+        centre("石狮市人民政府办公室", is_red=True),
+        centre("文件", is_red=True),
+        centre("狮委办〔2021〕7号"),
+        centre("中共石狮市委办公室　石狮市人民政府办公室"),
+        centre("关于印发《石狮市政务公开工作方案》的通知"),
+        Line("各镇党委、政府，市直各单位："),
+        Line(BODY),
+        Line("中共石狮市委办公室", align="right"),
+        Line("石狮市人民政府办公室", align="right"),
+        Line("2021年3月2日", align="right"),
+        Line("（此件主动公开）"),
+    )
+    assert meta.issuer == "中共石狮市委办公室 石狮市人民政府办公室"
+    assert meta.issuers == ["中共石狮市委办公室", "石狮市人民政府办公室"]
+    assert meta.provenance["issuer"] == "署名"
+    assert meta.title == ("中共石狮市委办公室石狮市人民政府办公室"
+                          "关于印发《石狮市政务公开工作方案》的通知")
+    assert meta.file_number == "狮委办〔2021〕7号"
+
+
+def test_joint_flag_in_a_table_beside_wen_jian_without_signature() -> None:
+    meta = docx(
+        Line("石狮市财政局", region="table", table=(0, 0, 0)),
+        Line("文件", region="table", table=(0, 0, 1)),
+        Line("石狮市教育局", region="table", table=(0, 1, 0)),
+        centre("狮财〔2022〕15号"),
+        centre("关于下达2022年教育专项资金的通知"),
+        Line("各镇（街道）中心校："),
+        Line(BODY),
+    )
+    assert meta.issuers == ["石狮市财政局", "石狮市教育局"]
+    assert meta.issuer == "石狮市财政局 石狮市教育局"
+    assert meta.provenance["issuer"] == "发文机关标志/table"
+    assert meta.file_number == "狮财〔2022〕15号"
+
+
+def test_joint_signature_side_by_side_and_a_seal_note() -> None:
+    meta = docx(
+        centre("关于印发新型冠状病毒肺炎防控方案（第九版）的通知"),
+        Line("各省、自治区、直辖市应对新冠肺炎疫情联防联控机制："),
+        Line(BODY),
+        Line("国务院应对新型冠状病毒肺炎疫情联防联控机制综合组"),
+        Line("（国家卫生健康委代章）"),
+        Line("2022年6月27日"),
+    )
+    assert meta.issuer == "国务院应对新型冠状病毒肺炎疫情联防联控机制综合组"
+    meta = docx(
+        centre("关于做好2022年农村危房改造工作的通知"), Line("各镇人民政府："), Line(BODY),
+        Line("石狮市住房和城乡建设局　　石狮市财政局"), Line("2022年5月6日"),
+    )
+    assert meta.issuers == ["石狮市住房和城乡建设局", "石狮市财政局"]
+
+
+def test_seal_note_on_the_signature_line() -> None:
+    meta = docx(
+        centre("关于印发防控方案的通知"), Line("各地："), Line(BODY),
+        Line("国务院联防联控机制综合组（国家卫生健康委代章）"), Line("2022年6月27日"),
+    )
+    assert meta.issuer == "国务院联防联控机制综合组"
+
+
+def test_annual_report_without_signature_takes_the_organ_of_its_title() -> None:
+    meta = docx(
+        centre("石狮市人民政府2023年政府信息公开工作年度报告"),
+        Line("本报告根据《中华人民共和国政府信息公开条例》要求编制。"),
+        Line("一、总体情况"),
+        Line("2023年，石狮市人民政府坚持以公开为常态、不公开为例外。"),
+    )
+    assert meta.title == "石狮市人民政府2023年政府信息公开工作年度报告"
+    assert meta.issuer == "石狮市人民政府"
+    assert meta.issuers == ["石狮市人民政府"]
+    assert meta.provenance["issuer"] == "标题"
+
+
+def test_attachment_without_cover_is_titled_by_its_heading() -> None:
+    meta = docx(
+        Line("附件2"),
+        centre("石狮市政务公开事项标准目录"),
+        centre("（2023年版）"),
+        Line("根据《石狮市人民政府办公室关于印发工作方案的通知》（狮政办〔2020〕22号）编制。"),
+        Line("狮政办〔2020〕22号"),
+    )
+    assert meta.title == "石狮市政务公开事项标准目录（2023年版）"
+    assert meta.file_number is None
+    assert meta.cited_file_numbers == ["狮政办〔2020〕22号"]
+
+
+def test_a_number_under_an_attachment_label_is_not_its_own() -> None:
+    meta = docx(Line("附件："), centre("狮政办〔2020〕22号"), centre("工作任务分解表"), Line(BODY))
+    assert meta.file_number is None
+    assert meta.title == "工作任务分解表"
+
+
+def test_yi_hao_wen_jian_is_a_title_not_a_flag() -> None:
+    meta = docx(centre("2023年中央一号文件"), Line(BODY))
+    assert meta.title == "2023年中央一号文件"
+    assert meta.issuer is None
+    meta = docx(centre("石狮市人民政府文件", is_red=True), centre("狮政〔2023〕1号"),
+                centre("关于做好春耕生产工作的通知"), Line("各镇人民政府："), Line(BODY))
+    assert meta.issuer == "石狮市人民政府"
+    assert meta.title == "关于做好春耕生产工作的通知"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [["索 引 号：000014349/2022-00056", "主题分类：卫生、体育", "发文机关：国务院办公厅",
+      "成文日期：2022年05月20日", "标　　题：国务院办公厅关于印发“十四五”国民健康规划的通知",
+      "发文字号：国办发〔2022〕11号", "发布日期：2022年05月20日"],
+     ["**标题：**国务院办公厅关于印发“十四五”国民健康规划的通知", "**文 号：**国办发〔2022〕11号",
+      "**发文机关：**国务院办公厅", "**成文日期：**2022-05-20"],
+     ["| 索引号 | 000014349/2022-00056 | 主题分类 | 卫生、体育 |", "|---|---|---|---|",
+      "| 标题 | 国务院办公厅关于印发“十四五”国民健康规划的通知 |",
+      "| 发文字号 | 国办发〔2022〕11号 | 发布日期 | 2022-05-20 |"],
+     ["<p>标题：国务院办公厅关于印发“十四五”国民健康规划的通知</p>",
+      "<p>文号：国办发〔2022〕11号</p>", "<p>发文机关：国务院办公厅</p>",
+      "<p>成文日期：2022年5月20日</p>"]],
+)
+def test_web_export_header_blocks(header: list[str]) -> None:
+    meta = docx(*header, centre("国务院办公厅关于印发“十四五”国民健康规划的通知"),
+                Line("各省、自治区、直辖市人民政府，国务院各部委、各直属机构："), Line(BODY),
+                Line("国务院办公厅"), Line("2022年4月27日"), Line("（此件公开发布）"))
+    assert meta.source_kind == "portal_export"
+    assert meta.file_number == "国办发〔2022〕11号"
+    assert meta.title == "国务院办公厅关于印发“十四五”国民健康规划的通知"
+    assert meta.issuer == "国务院办公厅"
+    assert meta.disclosure == "active"
+
+
+def test_portal_title_that_wrapped_in_print_keeps_its_second_line_and_the_number() -> None:
+    lines = _hongshan_lines()
+    at_title = next(k for k, ln in enumerate(lines) if "标题:" in ln.text)
+    text = lines[at_title].text
+    cut = text.index("规范化工作方案")
+    lines[at_title:at_title + 1] = [Line(text[:cut]), Line(text[cut:].strip())]
+    meta = read_fields(ParsedDocument("pdf", lines, 1, True))
+    assert meta.file_number == "鸿政〔2020〕53号"
+    assert meta.title == "石狮市鸿山镇人民政府关于印发《鸿山镇政务公开标准化规范化工作方案》的通知"
+    assert meta.conflicts == []
+
+
+@pytest.mark.parametrize(
+    ("head", "found"),
+    [(["XX发〔20XX〕XX号"], "file_number: XX发〔20XX〕XX号"),
+     (["〔2020〕XX号"], "file_number: 〔2020〕XX号"),
+     (["狮政〔2020〕　号"], "file_number: 狮政〔2020〕　号"),
+     (["{{份号}}", "狮政〔2020〕3号"], "版头: {{份号}}")],
+)
+def test_template_placeholders_are_found_and_are_no_values(head: list[str], found: str) -> None:
+    meta = docx(
+        centre("XXXX人民政府文件", is_red=True), *(centre(h) for h in head),
+        centre("XXXX人民政府关于XXXX的通知"), Line("各XX："), Line(BODY),
+        Line("XXXX人民政府"), Line("20XX年X月X日"), Line("（此件主动公开）"),
+    )
+    assert found in meta.placeholders
+    assert "issuer: XXXX人民政府" in meta.placeholders
+    assert "title: XXXX人民政府关于XXXX的通知" in meta.placeholders
+    assert "date: 20XX年X月X日" in meta.placeholders
+    assert meta.issuer is None and meta.issuers == [] and meta.title is None
+    assert meta.date is None
+    assert meta.file_number == ("狮政〔2020〕3号" if "{{份号}}" in head else None)
+
+
+def test_a_real_document_has_no_placeholders() -> None:
+    meta = docx(centre("石狮市人民政府文件", is_red=True), centre("狮政〔2020〕12号"),
+                centre("关于加强XX风险防控的通知"), Line("各镇人民政府："),
+                Line("请登录http://xxgk.shishi.gov.cn查看。"), Line("石狮市人民政府"),
+                Line("2020年9月1日"))
+    assert meta.placeholders == ["title: 关于加强XX风险防控的通知"]
+    meta = docx(centre("石狮市人民政府文件", is_red=True), centre("狮政〔2020〕12号"),
+                centre("关于做好防汛工作的通知"), Line("各镇人民政府："), Line(BODY),
+                Line("石狮市人民政府"), Line("二〇〇六年三月八日"))
+    assert meta.placeholders == []
+    assert meta.date == "2006-03-08"

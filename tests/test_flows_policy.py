@@ -61,6 +61,7 @@ def test_active_is_published() -> None:
         ({"disclosure": None}, "exception", "no_attribute"),
         ({"disclosure": "公开"}, "exception", "unknown_attribute"),
         ({"text_layer": False}, "exception", "no_text_layer"),
+        ({"placeholders": ["file_number: XX发〔20XX〕XX号"]}, "exception", "template"),
         ({"conflicts": ["date: 成文日期 says 2020-09-15, 标题块 says 2020-09-16"]}, "exception",
          "conflict"),
         ({"security_level": "秘密"}, "quarantined", "security_marking"),
@@ -81,9 +82,28 @@ def test_a_security_marking_wins_over_everything() -> None:
     assert "机密" in decision.reason
 
 
+def test_a_template_is_an_exception_never_published() -> None:
+    meta = hongshan(file_number=None, issuer=None, placeholders=[
+        "file_number: XX发〔20XX〕XX号", "issuer: XXXX人民政府"])  # fmt: skip
+    decision = routed(meta, declared="active")
+    assert (decision.state, decision.rule) == ("exception", "template")
+    assert decision.exception_reason == decision.reason
+    assert decision.reason.startswith("文件为模板（含占位符：XX发〔20XX〕XX号、XXXX人民政府）")
+    assert "template, not an issued document" in decision.reason
+    # A security marking still quarantines a template.
+    assert routed(replace(meta, security_level="秘密")).rule == "security_marking"
+    # A person cannot resolve it into publication either; withheld or on request they may.
+    for value in ("active", "partial"):
+        with pytest.raises(PolicyRefusal, match="模板不是已印发的公文"):
+            resolve_exception(meta, value, review_months=MONTHS, today=TODAY)
+    assert resolve_exception(meta, "on_request", review_months=MONTHS,
+                             today=TODAY).state == "on_request"
+
+
 def test_rule_order() -> None:
     assert [r.name for r in policy.RULES] == [
-        "security_marking", "no_text_layer", "conflict", "declared_mismatch", "no_attribute",
+        "security_marking", "no_text_layer", "template", "conflict", "declared_mismatch",
+        "no_attribute",
         "unknown_attribute", "active", "partial", "on_request", "withheld",
     ]  # fmt: skip
     # Only one rule of the table publishes.
@@ -312,6 +332,8 @@ metadata_strategy = st.builds(
     text=st.text(max_size=40),
     text_layer=st.booleans(),
     conflicts=st.lists(st.text(max_size=10), max_size=2),
+    placeholders=st.lists(st.sampled_from(["file_number: XX发〔20XX〕XX号", "版头: {{份号}}"]),
+                          max_size=1),
 )
 review_months_strategy = st.dictionaries(
     st.one_of(st.sampled_from(["default", "过程性信息", "内部事务信息"]), st.text(max_size=4)),
@@ -337,6 +359,7 @@ def test_published_only_if_read_active_unmarked_readable_consistent(
         assert meta.disclosure == "active"
         assert not meta.security_level  # None (or an empty value: no marking)
         assert not meta.conflicts
+        assert not meta.placeholders
         assert meta.text_layer
         assert (
             declared is None
