@@ -28,27 +28,31 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gongkai import __version__
 from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.upload import UploadError, read_upload
-from gongkai.flows.access import Action, Principal, may
+from gongkai.flows.access import Action, NotAllowed, NotAuthenticated, Principal, may
 from gongkai.flows.events import EventSink
-from gongkai.flows.service import Context, IntakeRejected, intake, people
+from gongkai.flows.service import Context, IntakeRejected, LifecycleError, intake, people, reading
 from gongkai.flows.service.people import BootstrapTokens
 from gongkai.storage.catalog import DocumentNotFound, DocumentRecord, FindQuery
+from gongkai.storage.identities import TokenNotFound, UserExists, UserNotFound
 from gongkai.storage.objects import ChecksumMismatch, StorageError
 from gongkai.storage.retrieval import (
+    PUBLIC_STATES,
     AccessDenied,
     Role,
+    count_documents,
     find_documents,
-    get_document,
-    get_original,
 )
 
 log = logging.getLogger("gongkai.api")
+BEARER = HTTPBearer(auto_error=False, description="a token from `gongkai token create`")
 
 FILE_FIELD = "file"
 DISCLOSURE_FIELD = "declared_disclosure"
@@ -59,6 +63,11 @@ PUBLIC_FIELDS: tuple[str, ...] = (
     "id", "sha256", "filename", "size", "content_type", "format", "state",
     "file_number", "index_number", "title", "issuer", "date", "disclosure",
     "published_at", "page_count", "cited_file_numbers",
+)  # fmt: skip
+# What a submitter reads back of a document it handed over that is not public.
+SUBMITTER_FIELDS: tuple[str, ...] = (
+    "id", "sha256", "filename", "state", "file_number", "index_number", "title",
+    "received_at", "published_at", "exception_reason",
 )  # fmt: skip
 LIST_FIELDS: tuple[str, ...] = (
     "id", "file_number", "index_number", "title", "issuer", "date", "disclosure",
@@ -72,6 +81,33 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.extra = extra
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="what went wrong, for a person to read")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Every operation may answer these (OpenAPI lists them on each).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("no token where one is needed, or an unknown, revoked or disabled one"),
+    403: _error("the caller's role does not allow this"),
+    404: _error("no such document, or not one the caller may see"),
+    405: _error("method not allowed (the Allow header lists those that are)"),
+    409: _error("the document is not in a state that allows this"),
+    422: _error("invalid request"),
+    500: _error("stored data failed verification or could not be read"),
+}
+
+
+def page(request: Request, total: int, limit: int, offset: int) -> dict[str, Any]:
+    """The paging part of a list: total, limit, offset, and the link to the next page."""
+    following = offset + limit
+    nxt = str(request.url.include_query_params(offset=following)) if following < total else None
+    return {"total": total, "limit": limit, "offset": offset, "next": nxt}
 
 
 # The bootstrap environment tokens (GONGKAI_STAFF_TOKEN, GONGKAI_INTAKE_TOKEN).
@@ -166,27 +202,18 @@ def create_app(
     app = FastAPI(
         title="gongkai",
         version=__version__,
-        description="Intake and retrieval of official documents (公文).",
+        description="Intake, retrieval and the staff's work on official documents (公文). "
+                    "Send `Authorization: Bearer <token>` (`gongkai token create`); without "
+                    "one you are the public.",
         lifespan=lifespan,
-    )
+        responses=ERROR_RESPONSES,
+        dependencies=[Depends(BEARER)],  # declares the security scheme on every operation
+    )  # fmt: skip
     app.state.tokens = tokens
+    _error_handlers(app)
+    from gongkai.entrypoints.api_staff import router
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"error": exc.message, **exc.extra}, exc.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"error": "invalid request", "details": details}, 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(exc.detail)}, exc.status_code)
+    app.include_router(router)
 
     @app.get("/health")
     def health(ctx: Ctx) -> dict[str, Any]:
@@ -266,6 +293,7 @@ def create_app(
 
     @app.get("/documents")
     def list_documents(
+        request: Request,
         ctx: Ctx,
         caller: Caller,
         file_number: str | None = None,
@@ -288,44 +316,38 @@ def create_app(
         )  # fmt: skip
         try:
             records = find_documents(ctx.catalog, query, caller)
+            total = count_documents(ctx.catalog, query, caller)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from exc
         return {
             "documents": [_view(r, LIST_FIELDS) for r in records],
             "count": len(records),
-            "limit": limit,
-            "offset": offset,
+            **page(request, total, limit, offset),
         }
 
-    def _visible(ctx: Context, doc_id: int, caller: Role) -> DocumentRecord:
-        try:
-            return get_document(ctx.catalog, doc_id, caller)
-        except (DocumentNotFound, AccessDenied) as exc:
-            raise ApiError(404, f"no document {doc_id}") from exc
-
     @app.get("/documents/{doc_id}")
-    def show_document(doc_id: int, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-        """Metadata; staff also get the whole history and review decisions."""
-        record = _visible(ctx, doc_id, caller)
-        if caller is Role.STAFF:
+    def show_document(doc_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
+        """Metadata; staff also get the whole history and review decisions; the submitter of
+        a document reads back its state."""
+        principal = _principal(request)
+        record = reading.visible_document(ctx, doc_id, principal)
+        if reading.sees_archive(principal):
             return {
                 "document": _view(record, None),
                 "history": [e.to_json() for e in ctx.catalog.history(doc_id)],
                 "review_decisions": ctx.catalog.review_decisions(doc_id),
             }
+        if record.state not in PUBLIC_STATES:  # its submitter's read-back
+            return {"document": _view(record, SUBMITTER_FIELDS)}
         return {"document": _view(record, PUBLIC_FIELDS)}
 
     @app.get("/documents/{doc_id}/original", response_class=Response)
-    def original(doc_id: int, ctx: Ctx, caller: Caller) -> Response:
-        """The original byte for byte, verified against its sha256 before it is sent."""
-        record = _visible(ctx, doc_id, caller)
-        if caller is Role.PUBLIC and record.redacted_key:
-            # Published through a redacted version: the original itself stays non-public.
-            raise ApiError(404, f"no document {doc_id}")
+    def original(doc_id: int, request: Request, ctx: Ctx) -> Response:
+        """The original byte for byte, verified against its sha256 before it is sent. A
+        non-public one is for the roles that may read it (a quarantined one: archivist), and
+        each retrieval is audited."""
         try:
-            record, data = get_original(ctx.catalog, ctx.archive, doc_id, caller)
-        except (DocumentNotFound, AccessDenied) as exc:
-            raise ApiError(404, f"no document {doc_id}") from exc
+            record, data = reading.original(ctx, doc_id, _principal(request))
         except ChecksumMismatch as exc:
             log.error("document %s: stored original fails verification: %s", doc_id, exc)
             raise ApiError(500, "the stored original fails verification; staff are alerted",
@@ -345,6 +367,51 @@ def create_app(
         )
 
     return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error as JSON {"error": ...} with its status."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": exc.message, **exc.extra}, exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid request", "details": details}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's 405 names the allowed methods in its headers (Allow): kept.
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    statuses: tuple[tuple[type[Exception], int], ...] = (
+        (NotAuthenticated, 401), (NotAllowed, 403), (DocumentNotFound, 404),
+        (AccessDenied, 404), (UserNotFound, 404), (TokenNotFound, 404),
+        (LifecycleError, 409), (UserExists, 409), (ValueError, 422),
+    )  # fmt: skip
+    for kind, code in statuses:
+        app.add_exception_handler(kind, _status_handler(code))
+
+
+def _status_handler(code: int) -> Callable[[Request, Exception], Any]:
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, AccessDenied | DocumentNotFound):
+            # Existence of a document the caller may not see is not disclosed.
+            return JSONResponse({"error": f"no document {request.path_params.get('doc_id')}"},
+                                404)  # fmt: skip
+        if isinstance(exc, UserExists):
+            return JSONResponse({"error": f"user {exc} already exists"}, code)
+        headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+        return JSONResponse({"error": str(exc)}, code, headers=headers)
+
+    return handler
 
 
 def _b64(raw: bytes) -> str:

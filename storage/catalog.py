@@ -891,6 +891,13 @@ class Catalog:
             rows = session.scalars(statement).all()
             return self._records(session, rows)
 
+    def count(self, query: FindQuery) -> int:
+        """How many documents match the filters of `query` (its limit and offset ignored)."""
+        unpaged = dataclasses.replace(query, limit=None, offset=0)
+        matching = self._find_statement(unpaged).order_by(None).subquery()
+        with self._reading() as session:
+            return int(session.scalar(select(func.count()).select_from(matching)) or 0)
+
     def _find_statement(self, query: FindQuery) -> Select[tuple[Document]]:
         statement = select(Document)
         if query.file_number and query.file_number.strip():

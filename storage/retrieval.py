@@ -46,6 +46,19 @@ def find_documents(catalog: Catalog, query: FindQuery, role: Role) -> list[Docum
     return catalog.find(query)
 
 
+def count_documents(catalog: Catalog, query: FindQuery, role: Role) -> int:
+    """How many documents find_documents would give without limit and offset."""
+    role = Role(role)
+    unpaged = FindQuery(**{**query.__dict__, "limit": None, "offset": 0})
+    if role is Role.PUBLIC and query.text:
+        return len(find_documents(catalog, unpaged, role))  # filtered after the query
+    if role is Role.PUBLIC:
+        if query.state is not None and query.state not in PUBLIC_STATES:
+            return 0
+        unpaged.state = "published"
+    return catalog.count(unpaged)
+
+
 def get_document(catalog: Catalog, doc_id: int, role: Role) -> DocumentRecord:
     """The record (DocumentNotFound if none); AccessDenied if the role may not see it."""
     role = Role(role)

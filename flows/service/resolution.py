@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.flows import policy
 from gongkai.flows.service.context import Context, LifecycleError, _jsonable, _transition
+from gongkai.flows.service.correction import correct_fields
 from gongkai.flows.service.processing import _deadline_changes
 from gongkai.flows.service.publication import publish
 from gongkai.flows.service.redaction import _archive_note
@@ -16,14 +18,18 @@ from gongkai.storage.catalog import (
 
 
 def resolve(
-    ctx: Context, doc_id: int, disclosure: str, *, reason: str, actor: str
+    ctx: Context, doc_id: int, disclosure: str, *, reason: str, actor: str,
+    corrections: Mapping[str, str | None] | None = None,
 ) -> DocumentRecord:
-    """A person states the disclosure attribute of an exception document; it is re-routed."""
+    """A person states the disclosure attribute of an exception document (and corrects what
+    was misread: title, 文号, issuer, date); it is re-routed."""
     record = ctx.catalog.get(doc_id)
     if record.state != "exception":
         raise LifecycleError(f"document {doc_id} is {record.state}, not an exception")
     if not reason.strip():
         raise ValueError("resolving an exception needs a reason")
+    if corrections:
+        record = correct_fields(ctx, doc_id, corrections, reason=reason, actor=actor)
     metadata = DocumentMetadata.from_dict(record.metadata) if record.metadata else None
     decision = policy.resolve_exception(
         metadata, disclosure=disclosure, review_months=ctx.settings.review_months,
