@@ -7,18 +7,19 @@ carries the rule's name and a reason in Chinese and English. The order is the sa
 2. no_text_layer      a scan without text                 -> exception
 3. template           placeholders where values belong (XX发〔20XX〕XX号) -> exception
 4. conflict           the document contradicts itself     -> exception
-5. declared_mismatch  drafting system declared another attribute (or an unknown one) -> exception
-6. no_attribute       no 公开属性 stated: a person decides, it is never guessed -> exception
-7. unknown_attribute  a value outside the four            -> exception
-8. active             主动公开                             -> published
-9. partial            删减后公开                           -> needs_redaction
-10. on_request        依申请公开                           -> on_request
-11. withheld          不予公开                             -> withheld, next review date by reason
+5. index_number_taken its 索引号 is held by another document -> exception
+6. declared_mismatch  drafting system declared another attribute (or an unknown one) -> exception
+7. no_attribute       no 公开属性 stated: a person decides, it is never guessed -> exception
+8. unknown_attribute  a value outside the four            -> exception
+9. active             主动公开                             -> published
+10. partial           删减后公开                           -> needs_redaction
+11. on_request        依申请公开                           -> on_request
+12. withheld          不予公开                             -> withheld, next review date by reason
 
-So `published` is reachable only through rule 8: read as active, no security marking, a text
-layer, not a template, nothing in conflict, and a declaration (if any) that agrees. A
-reviewer's `release` (`decide_review`) and a person's `resolve_exception` are the only other
-ways, and both still refuse a security-marked document.
+So `published` is reachable only through rule 9: read as active, no security marking, a text
+layer, not a template, nothing in conflict, no 索引号 of another document, and a declaration
+(if any) that agrees. A reviewer's `release` (`decide_review`) and a person's
+`resolve_exception` are the only other ways, and both still refuse a security-marked document.
 
 Review periods for withheld documents come from `review_months` (reason -> months, "default"
 12, "过程性信息" 3), matched loosely against the stated 不公开理由, see `review_period`.
@@ -77,6 +78,18 @@ class RoutingDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class Precedent:
+    """What the catalog already holds that bears on a document, handed in as values (the
+    policy reads no database)."""
+
+    # Another document (not an earlier version of this one) holds the 索引号 read from it.
+    index_number_holder: int | None = None
+
+
+NO_PRECEDENT = Precedent()
+
+
+@dataclass(frozen=True, slots=True)
 class RouteInput:
     """What a rule looks at."""
 
@@ -85,6 +98,7 @@ class RouteInput:
     declared_raw: str | None  # as handed over, for the reason text
     review_months: Mapping[str, int]
     today: date
+    precedent: Precedent = NO_PRECEDENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +242,16 @@ RULES: tuple[Rule, ...] = (
             + "; ".join(i.metadata.conflicts)
         ),
     ),
+    Rule(
+        "index_number_taken",
+        lambda i: i.precedent.index_number_holder is not None,
+        "exception",
+        lambda i: (
+            f"索引号“{i.metadata.index_number}”已由文档 {i.precedent.index_number_holder} 使用，"
+            f"由人工确定；the 索引号 {i.metadata.index_number} is already held by document "
+            f"{i.precedent.index_number_holder}: a person decides"
+        ),
+    ),
     Rule("declared_mismatch", _declared_mismatch, "exception", _declared_reason),
     Rule(
         "no_attribute",
@@ -314,10 +338,12 @@ def route(
     declared_disclosure: str | None = None,
     review_months: Mapping[str, int],
     today: date,
+    precedent: Precedent = NO_PRECEDENT,
 ) -> RoutingDecision:
-    """Where a document goes, from what was read of it and what the drafting system declared
+    """Where a document goes, from what was read of it, what the drafting system declared
     at hand-over (`declared_disclosure`: a canonical value or a Chinese phrase; None if the
-    hand-over declared nothing). First matching rule of RULES wins."""
+    hand-over declared nothing) and what the catalog already holds (`precedent`). First
+    matching rule of RULES wins."""
     _check_review_months(review_months)
     facts = RouteInput(
         metadata=metadata,
@@ -325,6 +351,7 @@ def route(
         declared_raw=declared_disclosure,
         review_months=review_months,
         today=_today(today),
+        precedent=precedent,
     )
     for rule in RULES:
         if rule.applies(facts):

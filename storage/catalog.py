@@ -705,6 +705,7 @@ class Catalog:
             cited_rows: list[dict[str, Any]] = []
             rereading: list[int] = []
             results: list[int | StaleState] = []
+            claimed: dict[str, int] = {}  # 索引号 stored by this batch -> document
             for outcome, extraction in prepared:
                 doc_id = outcome.doc_id
                 from_state = states[doc_id]
@@ -715,6 +716,13 @@ class Catalog:
                     continue
                 if unrouted and locked[doc_id][1] is not None:
                     results.append(StaleState(f"document {doc_id} is routed already"))
+                    continue
+                held_by = self._index_number_clash(session, outcome, extraction, claimed)
+                if held_by is not None:
+                    results.append(StaleState(
+                        f"document {doc_id}: its 索引号 is held by document {held_by} (taken "
+                        "meanwhile; routed again on the next run)"
+                    ))  # fmt: skip
                     continue
                 row: dict[str, Any] = {"id": doc_id}
                 if outcome.metadata is not None and extraction is not None:
@@ -773,6 +781,31 @@ class Catalog:
             ).all() if written else []  # fmt: skip
             records = {r.id: r for r in self._records(session, documents)}
             return [records[r] if isinstance(r, int) else r for r in results]
+
+    @staticmethod
+    def _index_number_clash(
+        session: Session,
+        outcome: Outcome,
+        extraction: tuple[dict[str, Any], list[str]] | None,
+        claimed: dict[str, int],
+    ) -> int | None:
+        """The document already holding the 索引号 this outcome would store (read from the
+        file), or None; a free one is noted in `claimed`. The service routes a document whose
+        number is taken to `exception` and stores none; this catches one taken meanwhile."""
+        value = extraction[0]["index_number"] if extraction is not None else None
+        value = outcome.changes.get("index_number", value)
+        if not value:
+            return None
+        holder = claimed.get(value)
+        if holder is None:
+            row = session.execute(
+                select(Document.id).where(Document.index_number == value).limit(1)
+            ).first()
+            holder = row[0] if row is not None else None
+        if holder is not None and holder != outcome.doc_id:
+            return int(holder)
+        claimed[value] = outcome.doc_id
+        return None
 
     def transition(
         self,
@@ -1110,8 +1143,6 @@ class Catalog:
         audited as "index_number_assigned", all in one transaction: a serial is used exactly
         when its number is stored (no gaps, no duplicates, whatever fails). Documents that
         have one already keep it. Returns every listed document's record."""
-        dialect_module = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
-        table = IndexSerial.__table__
         ids = list(dict.fromkeys(doc_id for doc_id, _ in documents))
         years = dict(documents)
         at = _now()
@@ -1120,18 +1151,12 @@ class Catalog:
             numbered: dict[int, str | None] = {i: number for i, (number,) in locked.items()}
             updates: list[dict[str, Any]] = []
             events: list[dict[str, Any]] = []
-            for doc_id in ids:
+            # By year: concurrent batches then lock the counter rows in the same order.
+            for doc_id in sorted(ids, key=years.__getitem__):  # stable: list order within a year
                 if numbered[doc_id]:
                     continue
                 year = years[doc_id]
-                statement = dialect_module.insert(table).values(
-                    org_code=org_code, info_class=info_class, year=year, last=1
-                ).on_conflict_do_update(
-                    index_elements=[table.c.org_code, table.c.info_class, table.c.year],
-                    set_={"last": table.c.last + 1},
-                ).returning(table.c.last)  # fmt: skip
-                serial = int(session.execute(statement).scalar_one())
-                value = number(year, serial)
+                value = self._free_index_number(session, org_code, info_class, year, number)
                 updates.append({"id": doc_id, "index_number": value})
                 events.append({"document_id": doc_id, "at": at, "kind": "index_number_assigned",
                                "actor": actor, "detail": {"changes": {"index_number": value}}})
@@ -1143,6 +1168,46 @@ class Catalog:
                 .execution_options(populate_existing=True)
             ).all()  # fmt: skip
             return {r.id: r for r in self._records(session, documents_)}
+
+    def _free_index_number(
+        self,
+        session: Session,
+        org_code: str,
+        info_class: str,
+        year: int,
+        number: Callable[[int, int], str],
+    ) -> str:
+        """The next serial's number that no document holds yet (one read from a document, or
+        assigned before the counter existed, is skipped: the counter moves past it). The
+        upsert locks the counter row until commit, so concurrent assigners take turns; the
+        unique index on documents.index_number is the last word."""
+        dialect_module = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
+        table = IndexSerial.__table__
+        statement = dialect_module.insert(table).values(
+            org_code=org_code, info_class=info_class, year=year, last=1
+        ).on_conflict_do_update(
+            index_elements=[table.c.org_code, table.c.info_class, table.c.year],
+            set_={"last": table.c.last + 1},
+        ).returning(table.c.last)  # fmt: skip
+        while True:
+            value = number(year, int(session.execute(statement).scalar_one()))
+            taken = session.execute(
+                select(Document.id).where(Document.index_number == value).limit(1)
+            ).first()
+            if taken is None:
+                return value
+
+    def index_number_holders(self, numbers: Collection[str]) -> dict[str, int]:
+        """索引号 -> the id of the document that holds it, for those of `numbers` in use."""
+        wanted = sorted({n for n in numbers if n})
+        found: dict[str, int] = {}
+        with self._reading() as session:
+            for start in range(0, len(wanted), 10_000):
+                found.update(session.execute(
+                    select(Document.index_number, Document.id)
+                    .where(Document.index_number.in_(wanted[start : start + 10_000]))
+                ).all())  # fmt: skip
+        return found
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -97,7 +97,8 @@ class Document(Base):
     urgency: Mapped[str | None] = mapped_column(String(16))
     signer: Mapped[str | None] = mapped_column(Text)
     recipients: Mapped[str | None] = mapped_column(Text)
-    index_number: Mapped[str | None] = mapped_column(String(128), index=True)
+    # 索引号, read or assigned: one document holds each (uq_documents_index_number).
+    index_number: Mapped[str | None] = mapped_column(String(128))
     date: Mapped[date | None] = mapped_column(Date, index=True)  # 成文日期
     page_count: Mapped[int | None] = mapped_column(Integer)
     text_layer: Mapped[bool | None] = mapped_column(Boolean)
@@ -114,7 +115,10 @@ class Document(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     text: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_documents_state_next_review_at", "state", "next_review_at"),)
+    __table_args__ = (
+        Index("ix_documents_state_next_review_at", "state", "next_review_at"),
+        Index("uq_documents_index_number", "index_number", unique=True),
+    )
 
 
 class Event(Base):

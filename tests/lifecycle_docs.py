@@ -42,11 +42,14 @@ def make_docx(
     issuer: str = "鸿山镇人民政府",
     code: str = "鸿政",
     reason: str | None = None,
+    index_number: str | None = None,
 ) -> tuple[bytes, Truth]:
     day = day or date(year, 3, (serial % 27) + 1)
     title = f"{issuer}关于做好第{serial}批政务公开标准化工作的通知"
     number = f"{code}〔{day.year}〕{serial}号"
     doc = Document()
+    if index_number:  # printed at the top, as some templates do
+        doc.add_paragraph(f"索引号：{index_number}")
     if security:
         doc.add_paragraph(f"{security}★5年")
     head = doc.add_paragraph(f"{issuer}文件")

@@ -102,14 +102,27 @@ def test_a_template_is_an_exception_never_published() -> None:
 
 def test_rule_order() -> None:
     assert [r.name for r in policy.RULES] == [
-        "security_marking", "no_text_layer", "template", "conflict", "declared_mismatch",
-        "no_attribute",
-        "unknown_attribute", "active", "partial", "on_request", "withheld",
+        "security_marking", "no_text_layer", "template", "conflict", "index_number_taken",
+        "declared_mismatch", "no_attribute", "unknown_attribute", "active", "partial",
+        "on_request", "withheld",
     ]  # fmt: skip
     # Only one rule of the table publishes.
     assert [r.name for r in policy.RULES if r.state == "published"] == ["active"]
     # A scan with a conflict is reported as a scan first.
     assert routed(hongshan(text_layer=False, conflicts=["x"])).rule == "no_text_layer"
+
+
+def test_a_number_another_document_holds_is_for_a_person() -> None:
+    taken = policy.Precedent(index_number_holder=7)
+    decision = policy.route(hongshan(index_number="QZ05908-3000-2020-00010"),
+                            review_months={"default": 12}, today=date(2021, 1, 1),
+                            precedent=taken)  # fmt: skip
+    assert decision.state == "exception" and decision.rule == "index_number_taken"
+    assert "索引号“QZ05908-3000-2020-00010”已由文档 7 使用" in decision.reason
+    # A security marking still quarantines first.
+    marked = policy.route(hongshan(security_level="秘密"), review_months={"default": 12},
+                          today=date(2021, 1, 1), precedent=taken)  # fmt: skip
+    assert marked.state == "quarantined"
 
 
 @pytest.mark.parametrize("declared", ["active", "ACTIVE", "主动公开", "此件公开发布", None, "  "])

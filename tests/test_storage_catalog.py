@@ -492,7 +492,7 @@ def test_processes_opening_an_empty_catalog_at_once_migrate_it_once(database_url
     for p in processes:
         p.join(timeout=120)
         assert p.exitcode == 0
-    assert [results.get(timeout=5) for _ in range(workers)] == ["0001"] * workers
+    assert [results.get(timeout=5) for _ in range(workers)] == [HEAD_REVISION] * workers
     with Catalog.open(database_url) as catalog:
         register(catalog, "after concurrent open")
         assert catalog.counts_by_state() == {"received": 1}

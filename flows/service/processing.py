@@ -270,6 +270,24 @@ def _deadline_for(ctx: Context, written: date | None) -> dict[str, Any]:
     return {"publish_deadline": deadline.due, "deadline_provisional": deadline.provisional}
 
 
+def precedent_for(
+    ctx: Context, doc_id: int, metadata: DocumentMetadata, claimed: dict[str, int] | None = None
+) -> policy.Precedent:
+    """What the catalog (and, in `claimed`, the batch read so far) already holds that bears on
+    this document: the holder of the 索引号 read from it, if that is another document."""
+    number = metadata.index_number
+    if not number:
+        return policy.NO_PRECEDENT
+    holder = (claimed or {}).get(number)
+    if holder is None:
+        holder = ctx.catalog.index_number_holders([number]).get(number)
+    if holder is None or holder == doc_id:
+        if claimed is not None:
+            claimed[number] = doc_id
+        return policy.NO_PRECEDENT
+    return policy.Precedent(index_number_holder=holder)
+
+
 def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision:
     """The policy's decision for what the catalog holds of the document (its metadata as read)."""
     metadata = DocumentMetadata.from_dict(record.metadata)
@@ -278,6 +296,7 @@ def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision
         declared_disclosure=record.declared_disclosure,
         review_months=ctx.settings.review_months,
         today=ctx.today(),
+        precedent=precedent_for(ctx, record.id, metadata),
     )
 
 
@@ -297,6 +316,8 @@ class Prepared:
     error: str | None = None  # the step failed (storage, a bug): it stays `received`
     # It no longer waited when it was read (another run moved or routed it): left alone.
     left_alone: bool = False
+    # The 索引号 read from it is another document's: it is not stored on this one.
+    index_number_taken: bool = False
 
 
 def waits_for_processing(record: DocumentRecord) -> bool:
@@ -322,9 +343,10 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
     """Read, extract, route and write the archival package of each `received` record (pure
     apart from the archive; runs in worker processes). Packages of the whole batch are made
     durable together before this returns, so the catalog may then say they are archived."""
-    work: list[tuple[DocumentRecord, _Carried, policy.RoutingDecision]] = []
+    work: list[tuple[DocumentRecord, _Carried, policy.RoutingDecision, bool]] = []
     requests: list[PackageRequest] = []
     done: list[Prepared] = []
+    claimed: dict[str, int] = {}  # 索引号 read in this batch -> the first document with it
     for record in records:
         if not waits_for_processing(record):
             done.append(Prepared(record.id, left_alone=True))  # not read, not written
@@ -333,15 +355,18 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
             original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
             result = extract_one(original, record.filename, ctx.settings.max_file_bytes)
             metadata: DocumentMetadata | None = None
+            precedent = policy.NO_PRECEDENT
             if isinstance(result, ExtractionError):
                 decision = _unreadable(result)
                 packaged = record
             else:
                 metadata = result
                 packaged = with_extraction(record, metadata)
+                precedent = precedent_for(ctx, record.id, metadata, claimed)
                 decision = policy.route(
                     metadata, declared_disclosure=record.declared_disclosure,
                     review_months=ctx.settings.review_months, today=ctx.today(),
+                    precedent=precedent,
                 )  # fmt: skip
             requests.append(PackageRequest(
                 packaged, original,
@@ -349,16 +374,18 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
                                   result if isinstance(result, ExtractionError) else None),
                 metadata.text if metadata is not None else "",
             ))  # fmt: skip
-            work.append((record, _carry(result), decision))
+            taken = precedent.index_number_holder is not None
+            work.append((record, _carry(result), decision, taken))
         except Exception as exc:  # storage trouble, a bug: reported, the document waits
             done.append(Prepared(record.id, error=f"{type(exc).__name__}: {exc}"))
-    for (record, carried, decision), written in zip(
+    for (record, carried, decision, taken), written in zip(
         work, ctx.archive.write_packages(requests), strict=True
     ):
         if isinstance(written, Exception):
             done.append(Prepared(record.id, error=f"{type(written).__name__}: {written}"))
         else:
-            done.append(Prepared(record.id, carried, decision, written))
+            done.append(Prepared(record.id, carried, decision, written,
+                                 index_number_taken=taken))  # fmt: skip
     return done
 
 
@@ -392,6 +419,8 @@ def record_prepared(
             "next_review_at": decision.next_review_at,
             "exception_reason": decision.exception_reason,
         }
+        if item.index_number_taken:
+            changes["index_number"] = None  # one holder per 索引号; the file's stays in metadata
         if decision.state == "published":
             # Publication is the publish step's to do (it checks the policy again); here the
             # routing and the deadline it starts are recorded, the state stays `received`.

@@ -100,8 +100,10 @@ def _put_public(ctx: Context, key: str, data: str, content_type: str) -> None:
 
 
 def publishable_ids(ctx: Context) -> list[int]:
-    """Documents in `received` whose routing sent them to publication (routed, not published)."""
-    return [r.id for r in ctx.catalog.by_state("received") if r.routed_at is not None]
+    """Documents in `received` whose routing sent them to publication (routed, not published),
+    and published ones without a 索引号 (migration 0003 took a shared one off them)."""
+    routed = [r.id for r in ctx.catalog.by_state("received") if r.routed_at is not None]
+    return routed + [r.id for r in ctx.catalog.by_state("published") if not r.index_number]
 
 
 def publish(
@@ -124,10 +126,14 @@ def publish(
     ids = list(dict.fromkeys(document_ids))
     allowed: list[tuple[DocumentRecord, PublicationBasis, str]] = []
     pages: list[tuple[DocumentRecord, PublicationBasis]] = []
+    unnumbered: list[DocumentRecord] = []
     for record in ctx.catalog.get_many(ids):
         if record.state == "published":
-            # Already published: only a page lost after the state change is written again.
-            if not ctx.public.exists(f"documents/{record.id}.json"):
+            # Already published: only a page lost after the state change is written again,
+            # or one whose shared 索引号 was taken off it (it is numbered again below).
+            if not record.index_number:
+                unnumbered.append(record)
+            elif not ctx.public.exists(f"documents/{record.id}.json"):
                 pages.append((record, _basis_of_published(ctx, record)))
             if on_done is not None:
                 on_done()
@@ -140,15 +146,12 @@ def publish(
             continue
         lifecycle.check_transition(record.state, "published")
         allowed.append((record, basis, why))
+    if unnumbered:
+        renumbered = _assign_index_numbers(ctx, unnumbered, actor)
+        pages += [(renumbered[r.id], _basis_of_published(ctx, r)) for r in unnumbered]
     if allowed:
-        settings = ctx.settings
         # Stored before the state changes, so that a retry after a failure reuses them.
-        numbered = ctx.catalog.assign_index_numbers(
-            [(r.id, (r.date or ctx.today()).year) for r, _, _ in allowed],
-            org_code=settings.org_code, info_class=settings.info_class, actor=actor,
-            number=lambda year, serial: render.format_index_number(
-                settings.org_code, settings.info_class, year, serial),
-        )  # fmt: skip
+        numbered = _assign_index_numbers(ctx, [r for r, _, _ in allowed], actor)
         now = ctx.now()
         by_state: dict[str, list[tuple[DocumentRecord, PublicationBasis, str]]] = {}
         for record, basis, why in allowed:
@@ -173,9 +176,21 @@ def publish(
                 if on_done is not None:
                     on_done()
     _write_public_pages_many(ctx, pages)
-    if report.published and update_index:
-        update_public_index(ctx, [r.id for r in report.published])
+    if (report.published or unnumbered) and update_index:
+        update_public_index(ctx, [r.id for r in [*report.published, *unnumbered]])
     return report
+
+
+def _assign_index_numbers(
+    ctx: Context, records: Sequence[DocumentRecord], actor: str
+) -> dict[int, DocumentRecord]:
+    settings = ctx.settings
+    return ctx.catalog.assign_index_numbers(
+        [(r.id, (r.date or ctx.today()).year) for r in records],
+        org_code=settings.org_code, info_class=settings.info_class, actor=actor,
+        number=lambda year, serial: render.format_index_number(
+            settings.org_code, settings.info_class, year, serial),
+    )  # fmt: skip
 
 
 def _write_public_pages_many(
