@@ -172,6 +172,7 @@ def ingest(
     # The local server starts with the first new document intake finds (start=False): it
     # comes up while the rest are taken in, and a run with nothing new never starts it.
     with runtime.prefect_session(settings, wait=False, start=False) as mode:
+        from gongkai.flows import service
         from gongkai.flows.events import BufferedEventSink, Emitted
         from gongkai.flows.service import Context, IntakeItem, WorkerPool, intake_files
 
@@ -215,6 +216,7 @@ def ingest(
             # take the interpreter lock from them).
             start_processes()
         with pool, Context.open(settings, events=events) as ctx, progress:
+            service.remove_leftovers(ctx)  # what a run killed mid-write left behind
             for problem in ctx.calendar.problems:
                 stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "
                              "deadlines are provisional until it is fixed)", soft_wrap=True)

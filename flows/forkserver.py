@@ -9,7 +9,13 @@ the fork server was started after those imports.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import select
+import signal
+import threading
+import time
 from multiprocessing.context import ForkServerContext
 
 PRELOAD = ("gongkai.flows.worker_preload",)
@@ -30,3 +36,27 @@ def start() -> None:
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
+
+
+def die_with(pid: int) -> None:
+    """End this process the moment process `pid` ends, however it ends (kill -9, the OOM
+    killer). For the workers: each holds the write end of its pool's call queue and of the
+    fork server's liveness pipe, so once the main process is gone without closing the pool
+    nothing else would ever end them, nor the fork server and resource tracker they keep open.
+    With them gone, those two see their pipes close and exit by themselves."""
+    try:
+        watched = os.pidfd_open(pid)  # Linux 5.3+: readable once the process has ended
+    except (AttributeError, OSError):
+        watched = None
+
+    def watch() -> None:
+        if watched is not None:
+            select.select([watched], [], [])
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                while True:
+                    os.kill(pid, 0)
+                    time.sleep(1)
+        os.kill(os.getpid(), signal.SIGKILL)  # nobody is left to take this process's results
+
+    threading.Thread(target=watch, name="gongkai-die-with-parent", daemon=True).start()

@@ -30,6 +30,7 @@ import json
 import os
 import stat
 import sys
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -130,6 +131,43 @@ def _sidecar_bytes(sidecar: Mapping[str, Any]) -> bytes:
     return json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
 
 
+# A temporary file is named after the process writing it (.~gongkai-<pid>-...tmp): one left by
+# a process that is gone (killed mid-write) is removed by remove_stale_temporaries(), one of a
+# live process never. A name without a pid (written before names had one), or one whose pid
+# has been reused, is removed once it is older than these.
+TEMP_WITHOUT_PID_MAX_AGE_S = 3600
+TEMP_MAX_AGE_S = 24 * 3600
+
+
+def _temp_prefix() -> str:
+    return f"{RESERVED_SEGMENT_PREFIX}{os.getpid()}-"
+
+
+def _writer_alive(name: str) -> bool | None:
+    """Whether the process named in a temporary file's name still runs (None: no pid in it)."""
+    pid, dash, _rest = name.removeprefix(RESERVED_SEGMENT_PREFIX).partition("-")
+    if not dash or not pid.isdigit() or len(pid) > 10:
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _stale(path: str, name: str, now: float) -> bool:
+    alive = _writer_alive(name)
+    try:
+        age = now - os.stat(path).st_mtime
+    except FileNotFoundError:
+        return False  # renamed into place or removed meanwhile
+    if alive is None:
+        return age > TEMP_WITHOUT_PID_MAX_AGE_S
+    return not alive or age > TEMP_MAX_AGE_S
+
+
 @dataclass(frozen=True)
 class PutRequest:
     """One object for LocalStore.put_many."""
@@ -174,7 +212,7 @@ class _Batch:
         # One random token per batch and a serial: unique names without a uuid per file
         # (and opened with O_EXCL, so a clash could only fail, never overwrite).
         self._serial += 1
-        temp = f"{directory}/{RESERVED_SEGMENT_PREFIX}{self._token}-{self._serial}.tmp"
+        temp = f"{directory}/{_temp_prefix()}{self._token}-{self._serial}.tmp"
         self.temps.add(temp)
         return temp
 
@@ -270,7 +308,7 @@ class LocalStore(ObjectStore):
 
     @staticmethod
     def _temp_path(directory: Path) -> Path:
-        return directory / f"{RESERVED_SEGMENT_PREFIX}{uuid.uuid4().hex}.tmp"
+        return directory / f"{_temp_prefix()}{uuid.uuid4().hex}.tmp"
 
     @staticmethod
     def _make_dirs(
@@ -477,6 +515,21 @@ class LocalStore(ObjectStore):
             out.flush()
             os.fsync(out.fileno())
         return reader.size, reader.hexdigest()
+
+    def remove_stale_temporaries(self) -> int:
+        """Remove the temporary files that writers killed mid-write left in this bucket (its
+        data and sidecar trees); a file a live process is writing is left alone. Returns how
+        many were removed."""
+        removed, now = 0, time.time()
+        for tree in (self.data_dir, self.meta_dir):
+            for dirpath, _dirnames, filenames in os.walk(tree):
+                for name in filenames:
+                    path = os.path.join(dirpath, name)
+                    if name.startswith(RESERVED_SEGMENT_PREFIX) and _stale(path, name, now):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(path)
+                            removed += 1
+        return removed
 
     def open(self, key: str) -> BinaryIO:
         data_path, meta_path = self._paths(key)

@@ -90,3 +90,8 @@ class ObjectStore(abc.ABC):
         """The whole object, verified against its sha256."""
         with self.open(key) as stream:
             return stream.read()
+
+    def remove_stale_temporaries(self) -> int:
+        """Remove what writers killed mid-write left behind (a folder store's temporary
+        files); how many. A store whose writes leave nothing half-done has nothing to do."""
+        return 0

@@ -134,8 +134,11 @@ def assert_whole(env: Mapping[str, str], handed_over: int) -> dict[str, int]:
         for suffix in ("json", "html"):
             assert public.exists(f"documents/{doc_id}.{suffix}"), f"no page of {doc_id}"
     index = json.loads(public.get_bytes("index.json"))
-    entries = index["documents"] if isinstance(index, dict) else index
-    assert {int(e["id"]) for e in entries} == published, "the index is not the published set"
+    assert index["count"] == len(published), "the index does not count the published set"
+    listed: set[int] = set()
+    for year in index["years"]:
+        listed |= {int(e["id"]) for e in json.loads(public.get_bytes(year["json"]))["documents"]}
+    assert listed == published, "the yearly lists are not the published set"
     assert public.exists("feed.atom") and public.exists("index.html")
     checked = run(env, "verify")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -213,3 +216,38 @@ def moto_process() -> Iterator[MotoProcess]:
         yield moto
     finally:
         moto.stop()
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a process from /proc, None if it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return fields[0], int(fields[1])
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, their children ...)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            parents.setdefault(stat[1], []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def running(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (a zombie nobody reaped has ended)."""
+    return {p for p in pids if (stat := _stat(p)) is not None and stat[0] not in "ZX"}
+
+
+def temporaries(root: Path) -> list[Path]:
+    return [p for p in root.rglob(".~gongkai-*")]

@@ -71,6 +71,7 @@ from gongkai.flows.service.intake import (  # noqa: F401
     intake,
     intake_files,
     pending_ids,
+    remove_leftovers,
     sniff_format,
 )
 from gongkai.flows.service.processing import (  # noqa: F401

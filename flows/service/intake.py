@@ -242,3 +242,9 @@ def _intake_batch(
 def pending_ids(ctx: Context) -> list[int]:
     """Documents still waiting in `received` (new, interrupted, or routed but not published)."""
     return [r.id for r in ctx.catalog.by_state("received")]
+
+
+def remove_leftovers(ctx: Context) -> int:
+    """Before a run: the temporary files an earlier run killed mid-write left in the archive
+    and the public store (never one a live process is writing). How many were removed."""
+    return ctx.archive.store.remove_stale_temporaries() + ctx.public.remove_stale_temporaries()

@@ -3,6 +3,7 @@ processes)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     Executor,
@@ -76,7 +77,8 @@ class WorkerPool:
             # forks from it, so each worker starts with them loaded (flows/forkserver.py).
             mp = forkserver.context()
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=mp, initializer=_init_worker, initargs=(mp.Lock(),)
+                self.workers, mp_context=mp, initializer=_init_worker,
+                initargs=(mp.Lock(), os.getpid()),
             )
         return self._pool
 
@@ -173,9 +175,12 @@ class _TurnTakingCatalog:
         return write
 
 
-def _init_worker(lock: Any) -> None:
+def _init_worker(lock: Any, main_pid: int) -> None:
     global _worker_write_lock
     _worker_write_lock = lock
+    from gongkai.flows import forkserver
+
+    forkserver.die_with(main_pid)  # a main process killed outright leaves no worker behind
 
 
 def _warm_worker() -> None:
