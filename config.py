@@ -34,6 +34,18 @@ class S3Settings:
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalTools:
+    """The programs extraction may run for formats Python cannot read itself: Tesseract for
+    scans (OCR, with its simplified Chinese model) and LibreOffice for .doc/.wps. Commands
+    are names on PATH or paths; a command that is not there makes a scan an exception that
+    says what to install (and a .doc an unreadable file that says so), never a crash."""
+
+    tesseract: str = "tesseract"
+    soffice: str = "soffice"
+    ocr_languages: str = "chi_sim"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
@@ -50,6 +62,7 @@ class Settings:
         default_factory=lambda: {"default": 12, "过程性信息": 3}
     )
     holidays_dir: Path | None = None  # extra State Council arrangements, one JSON per year
+    tools: ExternalTools = field(default_factory=ExternalTools)
 
     @property
     def objects_root(self) -> Path:
@@ -97,4 +110,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         info_class=env.get("GONGKAI_INFO_CLASS") or "3000",
         review_months=review_months,
         holidays_dir=Path(holidays) if holidays else home / "holidays",
+        tools=ExternalTools(
+            tesseract=env.get("GONGKAI_TESSERACT") or "tesseract",
+            soffice=env.get("GONGKAI_SOFFICE") or "soffice",
+        ),
     )

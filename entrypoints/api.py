@@ -286,8 +286,9 @@ def create_app(
         }
         if record.content_type == "application/octet-stream":
             # Stored and on record, but not a document gongkai can read: say so now.
-            body["warning"] = ("not a docx or pdf: it is kept and will be an exception "
-                               "document for a person to decide")  # fmt: skip
+            body["warning"] = ("not a format gongkai reads (docx, pdf, doc, wps, ofd, png, "
+                               "jpeg, tiff): it is kept and will be an exception document for "
+                               "a person to decide")  # fmt: skip
         return JSONResponse(body, status_code=201 if result.new else 200,
                             headers={"Location": f"/documents/{record.id}"})  # fmt: skip
 

@@ -15,35 +15,36 @@ from typing import Any
 
 import click
 
+from gongkai.config import ExternalTools, Settings
 from gongkai.entrypoints.files import documents_in
 from gongkai.entrypoints.files import shown as shown_path
 from gongkai.extractors.model import DocumentMetadata, ExtractionError
 
-_SUFFIXES = (".docx", ".pdf")
+# What a folder stands for: the formats gongkai reads (scans as images too).
+_SUFFIXES = (".docx", ".pdf", ".doc", ".wps", ".ofd", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 # JSON key order: what a clerk looks at first.
 _KEYS: tuple[str, ...] = ("file", *(f.name for f in dataclass_fields(DocumentMetadata)))
 
 
 def _expand(paths: tuple[Path, ...]) -> Iterator[Path]:
-    """Files as given; a folder stands for the .docx and .pdf files under it (not Word's lock
-    files and the like: entrypoints/files.py)."""
+    """Files as given; a folder stands for the documents under it (.docx, .pdf, .doc, .wps,
+    .ofd, scans as .png/.jpg/.tif; not Word's lock files and the like: entrypoints/files.py)."""
     for path in documents_in(paths).files:
         if path in paths or path.suffix.lower() in _SUFFIXES:
             yield path
 
 
-def _max_bytes(option: int | None) -> int:
-    if option is not None:
-        return option
+def _settings() -> Settings:
     from gongkai.config import load_settings
 
     try:
-        return load_settings().max_file_bytes
+        return load_settings()
     except ValueError as exc:
         raise click.ClickException(f"configuration: {exc}") from exc
 
 
-def read_one(path: Path, max_bytes: int, *, with_text: bool) -> dict[str, Any]:
+def read_one(path: Path, max_bytes: int, *, with_text: bool,
+             tools: ExternalTools | None = None) -> dict[str, Any]:
     """One output record: the metadata, or {"file", "error", "reason"}."""
     from gongkai.extractors import extract as extract_metadata
 
@@ -58,7 +59,7 @@ def read_one(path: Path, max_bytes: int, *, with_text: bool) -> dict[str, Any]:
                 "GONGKAI_MAX_FILE_BYTES",
             )
         data = path.read_bytes()
-        meta = extract_metadata(data, path.name, max_bytes=max_bytes)
+        meta = extract_metadata(data, path.name, max_bytes=max_bytes, tools=tools)
     except ExtractionError as exc:
         return {"file": shown, "error": exc.message, "reason": exc.reason}
     except FileNotFoundError:
@@ -94,8 +95,12 @@ def _table(records: list[dict[str, Any]]) -> None:
         if level and r.get("security_period"):
             level = f"{level}★{r['security_period']}"
         notes = []
-        if not r.get("text_layer", True):
+        if r.get("ocr") == "read":
+            notes.append("[yellow]read by OCR: confirm the fields[/yellow]")
+        elif not r.get("text_layer", True):
             notes.append("no text layer")
+        if r.get("conversion") and r.get("ocr") is None:
+            notes.append(f"converted: {r['conversion']}")
         if r.get("cited_file_numbers"):
             notes.append("cites " + ", ".join(r["cited_file_numbers"]))
         notes += [f"[yellow]conflict: {c}[/yellow]" for c in r.get("conflicts") or []]
@@ -117,10 +122,12 @@ def _table(records: list[dict[str, Any]]) -> None:
               help="Refuse files larger than this (default: GONGKAI_MAX_FILE_BYTES, 50 MB).")
 def extract(files: tuple[Path, ...], as_json: bool, with_text: bool,
             max_bytes: int | None) -> None:
-    """Read the metadata (文号, 公开属性, 标题, 发文机关, 成文日期, 密级, 索引号 …) of .docx
-    and .pdf files. FILE may be a folder: its .docx and .pdf files are read. Exit status 1
-    if any file could not be read (the others are still printed)."""
-    limit = _max_bytes(max_bytes)
+    """Read the metadata (文号, 公开属性, 标题, 发文机关, 成文日期, 密级, 索引号 …) of .docx,
+    .pdf, .doc, .wps and .ofd files and of scans (.png/.jpg/.tif, image-only PDFs: OCR).
+    FILE may be a folder: its documents are read. Exit status 1 if any file could not be
+    read (the others are still printed)."""
+    settings = _settings()
+    limit = max_bytes if max_bytes is not None else settings.max_file_bytes
     paths = list(_expand(files))
     failed = 0
     records: list[dict[str, Any]] = []
@@ -129,7 +136,7 @@ def extract(files: tuple[Path, ...], as_json: bool, with_text: bool,
         if progress:
             click.echo(f"\r[{number}/{len(paths)}] {shown_path(path.name)[:60]:<60}", err=True,
                        nl=False)  # fmt: skip
-        record = read_one(path, limit, with_text=with_text)
+        record = read_one(path, limit, with_text=with_text, tools=settings.tools)
         failed += "error" in record
         if as_json:
             click.echo(json.dumps(record, ensure_ascii=False))
@@ -140,7 +147,8 @@ def extract(files: tuple[Path, ...], as_json: bool, with_text: bool,
     if not as_json:
         _table(records)
     if not paths:
-        click.echo("no .docx or .pdf files found", err=True)
+        click.echo("no documents found (.docx, .pdf, .doc, .wps, .ofd, .png, .jpg, .tif)",
+                   err=True)
         sys.exit(1)
     if failed:
         click.echo(f"{failed} of {len(paths)} file(s) could not be read", err=True)

@@ -16,6 +16,12 @@ SecurityLevel = Literal["秘密", "机密", "绝密"]
 Region = Literal["body", "table", "textbox", "header", "footer"]
 Align = Literal["left", "center", "right", "justify"]
 SourceKind = Literal["document", "cover_sheet", "portal_export"]
+# What a file really is (sniff.py). doc/wps are read through a conversion to docx, scans
+# (png/jpeg/tiff, and PDFs without a real text layer) by OCR.
+Format = Literal["docx", "pdf", "doc", "wps", "ofd", "png", "jpeg", "tiff"]
+# How a scan's text was got: "read" by OCR; "unavailable": OCR is not installed here;
+# "failed": OCR ran and gave no text (or ran out of time).
+OcrStatus = Literal["read", "unavailable", "failed"]
 
 
 class ExtractionError(Exception):
@@ -59,18 +65,20 @@ class Line:
 
 @dataclass(slots=True)
 class ParsedDocument:
-    format: Literal["docx", "pdf"]
+    format: Format
     lines: list[Line]
     page_count: int | None
     text_layer: bool
     warnings: list[str] = field(default_factory=list)
+    ocr: OcrStatus | None = None  # None: the file's own text was read (or none was tried)
+    conversion: str | None = None  # the program that made the text readable, as named
 
 
 @dataclass(slots=True)
 class DocumentMetadata:
     """What was read from one document. Every value that was not found is None (or empty)."""
 
-    format: Literal["docx", "pdf"]
+    format: Format
     file_number: str | None = None  # canonical 鸿政〔2020〕53号
     cited_file_numbers: list[str] = field(default_factory=list)  # canonical, in text order
     disclosure: Disclosure | None = None
@@ -95,7 +103,9 @@ class DocumentMetadata:
     source_kind: SourceKind = "document"
     text: str = ""
     page_count: int | None = None
-    text_layer: bool = True
+    text_layer: bool = True  # the file has its own text (a scan has none, even once OCR'd)
+    ocr: OcrStatus | None = None  # "read": the fields are OCR's suggestions, a person confirms
+    conversion: str | None = None  # e.g. "LibreOffice 7.4.7.2: wps -> docx", "Tesseract 5.3.0"
     provenance: dict[str, str] = field(default_factory=dict)  # field -> where it was found
     warnings: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # contradictions that block publishing

@@ -36,7 +36,7 @@ _NO_TEXT_WARNING = (
 )
 # PDFium is not thread-safe, not even across documents (pypdfium2's docs): a process reads one
 # PDF at a time. Parallel reading uses processes (flows/service/processing.py's worker pool).
-_PDFIUM_LOCK = threading.RLock()
+PDFIUM_LOCK = threading.RLock()
 _SAME_LINE = 2.0  # points: PDFium lines whose tops differ by less are one visual line
 _BLANK_GAP = 2.4  # a gap above a line of more than this many font sizes is an empty line
 
@@ -289,7 +289,7 @@ def _read_forms(
 def read_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     check_pdf_streams(data, limits)
     deadline = Deadline(limits.max_seconds)
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         parsed = _read_locked(data, limits, deadline)
     forms: dict[int, list[Line]] = {}
     for line in parsed.lines:

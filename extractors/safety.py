@@ -58,6 +58,11 @@ class Limits:
     max_chars: int = 20_000_000
     # both
     max_seconds: float = 60.0
+    # scans and conversions (external programs, each run under its own time limit)
+    max_ocr_pages: int = 50  # a longer scan: the first pages are read, a warning says so
+    max_ocr_seconds: float = 600.0  # all OCR of one document
+    max_convert_seconds: float = 120.0  # one LibreOffice conversion (.doc/.wps -> .docx)
+    max_image_pixels: int = 120_000_000  # one scanned page (A4 at 600 dpi is 35 million)
 
 
 DEFAULT_LIMITS = Limits()

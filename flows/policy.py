@@ -4,22 +4,25 @@
 carries the rule's name and a reason in Chinese and English. The order is the safety argument:
 
 1. security_marking   秘密/机密/绝密                      -> quarantined, whatever else it says
-2. no_text_layer      a scan without text                 -> exception
-3. template           placeholders where values belong (XX发〔20XX〕XX号) -> exception
-4. conflict           the document contradicts itself     -> exception
-5. index_number_taken its 索引号 is held by another document -> exception
-6. declared_mismatch  drafting system declared another attribute (or an unknown one) -> exception
-7. no_attribute       no 公开属性 stated: a person decides, it is never guessed -> exception
-8. unknown_attribute  a value outside the four            -> exception
-9. active             主动公开                             -> published
-10. partial           删减后公开                           -> needs_redaction
-11. on_request        依申请公开                           -> on_request
-12. withheld          不予公开                             -> withheld, next review date by reason
+2. ocr_unavailable    a scan, and no OCR installed here   -> exception, saying what to install
+3. read_by_ocr        the fields were read by OCR         -> exception: a person confirms them
+4. no_text_layer      a scan without text                 -> exception
+5. template           placeholders where values belong (XX发〔20XX〕XX号) -> exception
+6. conflict           the document contradicts itself     -> exception
+7. index_number_taken its 索引号 is held by another document -> exception
+8. declared_mismatch  drafting system declared another attribute (or an unknown one) -> exception
+9. no_attribute       no 公开属性 stated: a person decides, it is never guessed -> exception
+10. unknown_attribute a value outside the four            -> exception
+11. active            主动公开                             -> published
+12. partial           删减后公开                           -> needs_redaction
+13. on_request        依申请公开                           -> on_request
+14. withheld          不予公开                             -> withheld, next review date by reason
 
-So `published` is reachable only through rule 9: read as active, no security marking, a text
-layer, not a template, nothing in conflict, no 索引号 of another document, and a declaration
-(if any) that agrees. A reviewer's `release` (`decide_review`) and a person's
-`resolve_exception` are the only other ways, and both still refuse a security-marked document.
+So `published` is reachable only through rule 11: read as active from the file's own text (not
+by OCR), no security marking, not a template, nothing in conflict, no 索引号 of another
+document, and a declaration (if any) that agrees. A reviewer's `release` (`decide_review`) and
+a person's `resolve_exception` are the only other ways, and both still refuse a security-marked
+document.
 
 Review periods for withheld documents come from `review_months` (reason -> months, "default"
 12, "过程性信息" 3), matched loosely against the stated 不公开理由, see `review_period`.
@@ -37,6 +40,7 @@ from typing import Literal
 from gongkai.extractors.dates import find_dates
 from gongkai.extractors.fields import normalize_disclosure
 from gongkai.extractors.model import DISCLOSURE_VALUES, DocumentMetadata
+from gongkai.extractors.ocr import INSTALL_HINT as OCR_INSTALL_HINT
 from gongkai.flows.lifecycle import State
 
 RoutedState = Literal[
@@ -216,6 +220,22 @@ RULES: tuple[Rule, ...] = (
             f"文件标有密级“{i.metadata.security_level}”，一律不予发布；"
             f"carries the security marking {i.metadata.security_level}: never published"
         ),
+    ),
+    Rule(
+        "ocr_unavailable",
+        lambda i: i.metadata.ocr == "unavailable",
+        "exception",
+        lambda i: (
+            "扫描件须经文字识别（OCR），本机未安装 Tesseract 或其中文模型，请安装："
+            f"{OCR_INSTALL_HINT}，然后重新处理；a scan needs OCR, and Tesseract with its "
+            f"chi_sim model is not installed here: {OCR_INSTALL_HINT}"
+        ),
+    ),
+    Rule(
+        "read_by_ocr",
+        lambda i: i.metadata.ocr == "read",
+        "exception",
+        lambda i: "文字经OCR识别，请人工核对各项信息；read by OCR, confirm the fields",
     ),
     Rule(
         "no_text_layer",
@@ -450,6 +470,8 @@ def resolve_exception(
         return RoutingDecision("quarantined", rule.name, rule.reason(facts), value)
     if value in ("active", "partial"):
         _refuse_publishing_a_template(metadata)
+    # A scan read by OCR stays without readable text: OCR's text is not published as the
+    # document's; a person supplies the text (the fields were confirmed by this resolution).
     readable = metadata is not None and metadata.text_layer
     if value in ("active", "partial") and not readable:
         return RoutingDecision(

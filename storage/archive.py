@@ -46,6 +46,11 @@ _CONTENT_TYPE_EXTENSIONS = {
     "application/pdf": ".pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/msword": ".doc",
+    "application/vnd.ms-works": ".wps",
+    "application/ofd": ".ofd",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/tiff": ".tif",
     "application/vnd.oasis.opendocument.text": ".odt",
     "text/plain": ".txt",
 }

@@ -431,10 +431,10 @@ def test_sniff_reads_the_bytes_not_the_name() -> None:
 @pytest.mark.parametrize(
     ("data", "says"),
     [
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), ".doc"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "not a Word document"),
         ("<!DOCTYPE html><html><body>公文</body></html>".encode(), "web page"),
         (b"{\\rtf1\\ansi hello}", "RTF"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(100), "image"),
+        (b"GIF89a" + bytes(100), "image other than PNG, JPEG or TIFF"),
     ],
 )
 def test_sniff_names_what_unsupported_files_are(data: bytes, says: str) -> None:

@@ -102,9 +102,9 @@ def test_a_template_is_an_exception_never_published() -> None:
 
 def test_rule_order() -> None:
     assert [r.name for r in policy.RULES] == [
-        "security_marking", "no_text_layer", "template", "conflict", "index_number_taken",
-        "declared_mismatch", "no_attribute", "unknown_attribute", "active", "partial",
-        "on_request", "withheld",
+        "security_marking", "ocr_unavailable", "read_by_ocr", "no_text_layer", "template",
+        "conflict", "index_number_taken", "declared_mismatch", "no_attribute",
+        "unknown_attribute", "active", "partial", "on_request", "withheld",
     ]  # fmt: skip
     # Only one rule of the table publishes.
     assert [r.name for r in policy.RULES if r.state == "published"] == ["active"]
@@ -123,6 +123,30 @@ def test_a_number_another_document_holds_is_for_a_person() -> None:
     marked = policy.route(hongshan(security_level="秘密"), review_months={"default": 12},
                           today=date(2021, 1, 1), precedent=taken)  # fmt: skip
     assert marked.state == "quarantined"
+
+
+def test_fields_read_by_ocr_go_to_a_person_with_the_fields_filled_in() -> None:
+    meta = hongshan(text_layer=False, ocr="read", format="png")
+    decision = routed(meta, declared="active")
+    assert (decision.state, decision.rule) == ("exception", "read_by_ocr")
+    assert "OCR" in decision.reason and "人工核对" in decision.reason
+    assert "confirm the fields" in decision.exception_reason
+    assert decision.disclosure == "active"  # what was read stays, as a suggestion
+    # A security marking OCR read still quarantines.
+    assert routed(replace(meta, security_level="秘密")).state == "quarantined"
+
+
+def test_a_scan_where_ocr_is_not_installed_says_what_to_install() -> None:
+    decision = routed(hongshan(text_layer=False, ocr="unavailable", disclosure=None))
+    assert (decision.state, decision.rule) == ("exception", "ocr_unavailable")
+    assert "apt-get install tesseract-ocr tesseract-ocr-chi-sim" in decision.reason
+
+
+def test_a_person_confirming_an_ocr_read_scan_still_supplies_the_text() -> None:
+    """OCR's text is never published as the document's: active -> needs_redaction."""
+    meta = hongshan(text_layer=False, ocr="read")
+    decision = resolve_exception(meta, "active", review_months=MONTHS, today=TODAY)
+    assert decision.state == "needs_redaction"
 
 
 @pytest.mark.parametrize("declared", ["active", "ACTIVE", "主动公开", "此件公开发布", None, "  "])

@@ -24,6 +24,14 @@ CHINA = ZoneInfo("Asia/Shanghai")
 CONTENT_TYPES: dict[str, str] = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
+    "doc": "application/msword",
+    # WPS Office's .wps is a Word 97 binary; application/vnd.ms-works is the type registered
+    # for the .wps extension (shared-mime-info, LibreOffice's type list).
+    "wps": "application/vnd.ms-works",
+    "ofd": "application/ofd",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "tiff": "image/tiff",
     "txt": "text/plain",
 }
 UNKNOWN_CONTENT_TYPE = "application/octet-stream"

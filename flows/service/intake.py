@@ -34,13 +34,14 @@ class IntakeResult:
     new: bool  # False: these bytes were already known (duplicate submission, recorded)
 
 
-def sniff_format(data: bytes) -> str | None:
-    """"docx" or "pdf" from the bytes themselves (the readers' own sniffing), else None: the
-    file is still stored and registered, and process() records why it cannot be read."""
+def sniff_format(data: bytes, filename: str = "") -> str | None:
+    """The format from the bytes themselves (the readers' own sniffing: docx, pdf, doc, wps,
+    ofd, png, jpeg, tiff; the name only tells a .wps from a .doc), else None: the file is
+    still stored and registered, and process() records why it cannot be read."""
     from gongkai.extractors.sniff import sniff
 
     try:
-        return sniff(data)
+        return sniff(data, filename=filename)
     except ExtractionError:
         return None
 
@@ -65,7 +66,7 @@ def _check_declared(declared_disclosure: str | None) -> None:
 
 def _content_type(data: bytes, filename: str) -> str:
     """The stored type: from the bytes; plain text named .txt; anything else unknown."""
-    kind = sniff_format(data)
+    kind = sniff_format(data, filename)
     if kind is None and filename.lower().endswith(".txt"):
         return CONTENT_TYPES["txt"]
     return CONTENT_TYPES.get(kind or "", UNKNOWN_CONTENT_TYPE)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from gongkai.config import Settings
+from gongkai.config import ExternalTools, Settings
 from gongkai.extractors.model import DocumentMetadata, ExtractionError
 from gongkai.flows import deadlines, lifecycle, policy
 from gongkai.flows.events import MemoryEventSink
@@ -35,13 +35,16 @@ from gongkai.storage.catalog import (
 ExtractResult = DocumentMetadata | ExtractionError
 
 
-def extract_one(data: bytes, filename: str, max_bytes: int) -> ExtractResult:
+def extract_one(
+    data: bytes, filename: str, max_bytes: int, tools: ExternalTools | None = None
+) -> ExtractResult:
     """Read one document; an unreadable one gives its ExtractionError back (never raises it),
-    and so does any unexpected reader failure, so that one bad file cannot stop a batch."""
+    and so does any unexpected reader failure, so that one bad file cannot stop a batch.
+    `tools`: the external programs scans (OCR) and .doc/.wps (LibreOffice) are read with."""
     from gongkai.extractors import extract
 
     try:
-        return extract(data, filename, max_bytes=max_bytes)
+        return extract(data, filename, max_bytes=max_bytes, tools=tools)
     except ExtractionError as exc:
         return exc
     except Exception as exc:  # a reader bug must still leave the document on record
@@ -358,7 +361,8 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
             continue
         try:
             original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
-            result = extract_one(original, record.filename, ctx.settings.max_file_bytes)
+            result = extract_one(original, record.filename, ctx.settings.max_file_bytes,
+                                 ctx.settings.tools)
             metadata: DocumentMetadata | None = None
             precedent = policy.NO_PRECEDENT
             if isinstance(result, ExtractionError):
@@ -416,7 +420,13 @@ def record_prepared(
         result = _uncarry(item.carried)
         metadata = None if isinstance(result, ExtractionError) else result
         decision = item.decision
-        detail = {"rule": decision.rule, "reason": decision.reason}
+        detail: dict[str, Any] = {"rule": decision.rule, "reason": decision.reason}
+        if metadata is not None and metadata.conversion:
+            # how the text was got, in the audit row: "LibreOffice 7.4.7.2: wps -> docx",
+            # "Tesseract 5.3.0 (chi_sim, 200 dpi)"
+            detail["conversion"] = metadata.conversion
+        if metadata is not None and metadata.ocr:
+            detail["ocr"] = metadata.ocr
         changes: dict[str, Any] = {
             "archive_key": item.prefix,
             "routed_at": ctx.now(),

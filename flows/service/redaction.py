@@ -35,7 +35,7 @@ def redacted_text(data: bytes, filename: str, max_bytes: int) -> tuple[str, str]
     through the readers, plain text in UTF-8, UTF-16 or GBK (extractors/text.py)."""
     from gongkai.extractors.text import read_plain_text
 
-    kind = sniff_format(data)
+    kind = sniff_format(data, filename)
     if kind is None:
         plain = read_plain_text(data, filename)
         return plain.text, f"text ({plain.encoding})"
