@@ -25,7 +25,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
@@ -36,9 +36,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gongkai import __version__
 from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.upload import UploadError, read_upload
+from gongkai.flows import render
 from gongkai.flows.access import Action, NotAllowed, NotAuthenticated, Principal, may
 from gongkai.flows.events import EventSink
-from gongkai.flows.service import Context, IntakeRejected, LifecycleError, intake, people, reading
+from gongkai.flows.service import (
+    Context,
+    IntakeRejected,
+    LifecycleError,
+    intake,
+    people,
+    public_view,
+    reading,
+)
 from gongkai.flows.service.people import BootstrapTokens
 from gongkai.storage.catalog import DocumentNotFound, DocumentRecord, FindQuery
 from gongkai.storage.identities import TokenNotFound, UserExists, UserNotFound
@@ -58,12 +67,13 @@ FILE_FIELD = "file"
 DISCLOSURE_FIELD = "declared_disclosure"
 MAX_PAGE = 1000
 
-# What the public may see of a published document; staff see the whole record.
-PUBLIC_FIELDS: tuple[str, ...] = (
-    "id", "sha256", "filename", "size", "content_type", "format", "state",
-    "file_number", "index_number", "title", "issuer", "date", "disclosure",
-    "published_at", "page_count", "cited_file_numbers",
-)  # fmt: skip
+# Ids and offsets are 64-bit in the catalog: a larger id names no document (404), a larger
+# offset is a bad request (422).
+MAX_ID = 2**63 - 1
+DocId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+# The public sees the public view (flows.render.PUBLIC_FIELDS, built by
+# flows.service.public_view); staff see the whole record (and LIST_FIELDS in a list).
 # What a submitter reads back of a document it handed over that is not public.
 SUBMITTER_FIELDS: tuple[str, ...] = (
     "id", "sha256", "filename", "state", "file_number", "index_number", "title",
@@ -217,12 +227,12 @@ def create_app(
 
     @app.get("/health")
     def health(ctx: Ctx) -> dict[str, Any]:
-        """Liveness and the catalog's reachability."""
+        """Readiness: the catalog answers. Nothing about the documents it holds."""
         try:
-            counts = ctx.catalog.counts_by_state()
+            ctx.catalog.counts_by_state()
         except Exception as exc:
-            raise ApiError(503, f"catalog unavailable: {type(exc).__name__}") from exc
-        return {"status": "ok", "version": __version__, "documents": sum(counts.values())}
+            raise ApiError(503, "not ready: the catalog is unavailable") from exc
+        return {"status": "ok"}
 
     @app.post(
         "/documents",
@@ -307,7 +317,7 @@ def create_app(
         state: str | None = None,
         disclosure: str | None = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Find documents (the filters of `gongkai find`). The public sees published ones."""
         query = FindQuery(
@@ -320,14 +330,19 @@ def create_app(
             total = count_documents(ctx.catalog, query, caller)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from exc
+        if caller is Role.PUBLIC:
+            documents = [render.record_to_dict(public_view(ctx, r, with_text=False),
+                                               with_text=False) for r in records]  # fmt: skip
+        else:
+            documents = [_view(r, LIST_FIELDS) for r in records]
         return {
-            "documents": [_view(r, LIST_FIELDS) for r in records],
+            "documents": documents,
             "count": len(records),
             **page(request, total, limit, offset),
         }
 
     @app.get("/documents/{doc_id}")
-    def show_document(doc_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
+    def show_document(doc_id: DocId, request: Request, ctx: Ctx) -> dict[str, Any]:
         """Metadata; staff also get the whole history and review decisions; the submitter of
         a document reads back its state."""
         principal = _principal(request)
@@ -340,10 +355,10 @@ def create_app(
             }
         if record.state not in PUBLIC_STATES:  # its submitter's read-back
             return {"document": _view(record, SUBMITTER_FIELDS)}
-        return {"document": _view(record, PUBLIC_FIELDS)}
+        return {"document": render.record_to_dict(public_view(ctx, record))}
 
     @app.get("/documents/{doc_id}/original", response_class=Response)
-    def original(doc_id: int, request: Request, ctx: Ctx) -> Response:
+    def original(doc_id: DocId, request: Request, ctx: Ctx) -> Response:
         """The original byte for byte, verified against its sha256 before it is sent. A
         non-public one is for the roles that may read it (a quarantined one: archivist), and
         each retrieval is audited."""
@@ -380,6 +395,10 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(tuple(e.get("loc", ())) == ("path", "doc_id") for e in exc.errors()):
+            # Not a document id at all (past 2^63-1, or not positive): no such document.
+            return JSONResponse({"error": f"no document {request.path_params.get('doc_id')}"},
+                                404)  # fmt: skip
         details = [
             {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
             for e in exc.errors()

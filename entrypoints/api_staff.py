@@ -22,6 +22,8 @@ from gongkai.entrypoints.api import (
     LIST_FIELDS,
     ApiError,
     Ctx,
+    DocId,
+    Offset,
     _principal,
     _view,
     page,
@@ -33,6 +35,7 @@ from gongkai.flows.service import people, reading
 from gongkai.storage.catalog import DocumentRecord
 
 MAX_PAGE = 1000
+CONFIRM_FIELD = "confirm_difference"  # redaction: why a differing 文号 or title is right
 
 
 def acting(action: Action) -> Callable[[Request], Principal]:
@@ -45,7 +48,6 @@ def acting(action: Action) -> Callable[[Request], Principal]:
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class Resolution(BaseModel):
@@ -101,7 +103,7 @@ def list_exceptions(
 
 @router.post("/documents/{doc_id}/resolution", tags=["staff"])
 def resolve(
-    doc_id: int, body: Resolution, ctx: Ctx,
+    doc_id: DocId, body: Resolution, ctx: Ctx,
     who: Annotated[Principal, Depends(acting(Action.RESOLVE))],
 ) -> dict[str, Any]:
     """Resolve an exception: the attribute a person decided, and the fields corrected."""
@@ -127,7 +129,7 @@ def list_reviews(
 
 @router.post("/documents/{doc_id}/review", tags=["staff"])
 def decide(
-    doc_id: int, body: Decision, ctx: Ctx,
+    doc_id: DocId, body: Decision, ctx: Ctx,
     who: Annotated[Principal, Depends(acting(Action.REVIEW))],
 ) -> dict[str, Any]:
     """A reviewer's decision on a withheld document: release, keep or partial."""
@@ -140,9 +142,10 @@ def decide(
     "/documents/{doc_id}/redaction", tags=["staff"],
     openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
         "schema": {"type": "object", "required": [FILE_FIELD],
-                   "properties": {FILE_FIELD: {"type": "string", "format": "binary"}}}}}}},
+                   "properties": {FILE_FIELD: {"type": "string", "format": "binary"},
+                                  CONFIRM_FIELD: {"type": "string"}}}}}}},
 )  # fmt: skip
-async def redaction(doc_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
+async def redaction(doc_id: DocId, request: Request, ctx: Ctx) -> dict[str, Any]:
     """Upload the redacted version (docx, pdf or txt) of a document waiting for one: it is
     archived beside the original and published; the original stays non-public."""
     who = require(await run_in_threadpool(_principal, request), Action.REDACT)
@@ -153,8 +156,10 @@ async def redaction(doc_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
         )  # fmt: skip
     except UploadError as exc:
         raise ApiError(exc.status, str(exc)) from exc
-    record = await run_in_threadpool(service.redact, ctx, doc_id, upload.data,
-                                     upload.filename or "redacted", actor=who.actor)
+    record = await run_in_threadpool(
+        service.redact, ctx, doc_id, upload.data, upload.filename or "redacted",
+        actor=who.actor, confirm_difference=upload.fields.get(CONFIRM_FIELD) or None,
+    )  # fmt: skip
     return {"document": _full(record)}
 
 
@@ -172,14 +177,14 @@ def fixity(ctx: Ctx, who: Annotated[Principal, Depends(acting(Action.FIXITY))]) 
 
 
 @router.get("/documents/{doc_id}/history", tags=["documents"])
-def history(doc_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
+def history(doc_id: DocId, request: Request, ctx: Ctx) -> dict[str, Any]:
     """Every audit row of the document with its actor (staff, and its submitter)."""
     events = reading.history(ctx, doc_id, _principal(request))
     return {"history": [e.to_json() for e in events], "total": len(events)}
 
 
 @router.get("/documents/{doc_id}/versions", tags=["documents"])
-def versions(doc_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
+def versions(doc_id: DocId, request: Request, ctx: Ctx) -> dict[str, Any]:
     """The documents carrying the same 文号, oldest first."""
     records = reading.versions(ctx, doc_id, _principal(request))
     return {"versions": [_view(r, LIST_FIELDS) for r in records], "total": len(records)}

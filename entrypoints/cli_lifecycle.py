@@ -447,8 +447,12 @@ def review_decide(doc_id: int, decision: str, reason: str, actor: str | None) ->
 @click.argument("doc_id", type=int)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @actor_option
-def redact(doc_id: int, file: Path, actor: str | None) -> None:
-    """Archive a redacted version (docx, pdf or txt) beside the original and publish it."""
+@click.option("--confirm-difference", "confirm_difference", metavar="REASON",
+              help="Publish although the version's 文号 or title differs from the original's; "
+                   "the reason is audited.")  # fmt: skip
+def redact(doc_id: int, file: Path, actor: str | None, confirm_difference: str | None) -> None:
+    """Archive a redacted version (docx, pdf or txt) beside the original and publish it. It
+    must carry the original's 文号 and title, or --confirm-difference says why not."""
     from gongkai.extractors.model import ExtractionError
     from gongkai.flows import service
     from gongkai.storage.catalog import DocumentNotFound
@@ -456,7 +460,8 @@ def redact(doc_id: int, file: Path, actor: str | None) -> None:
     with _context(load_settings(), with_prefect=True) as ctx:
         try:
             by = cli_principal(ctx, actor, Action.REDACT)
-            record = service.redact(ctx, doc_id, file.read_bytes(), file.name, actor=by.actor)
+            record = service.redact(ctx, doc_id, file.read_bytes(), file.name, actor=by.actor,
+                                    confirm_difference=confirm_difference)  # fmt: skip
         except (DocumentNotFound, service.LifecycleError, ExtractionError) as exc:
             _fail(str(exc))
     click.echo(f"{record.id}\t{record.state}\t{record.index_number}")

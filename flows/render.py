@@ -51,9 +51,23 @@ def escape(text: str) -> str:
     return _html_escape(_XML_INVALID.sub("\ufffd", text), quote=True)
 
 
+# THE public view of a document: every field the public is ever given about it, the same in
+# every public output (the anonymous API, documents/<id>.json, index.json, the HTML pages and
+# the Atom feed, which show a subset of them). Nothing else about a document is public: no
+# sha256, size, file name, page count, cited numbers, state or attribute (those describe the
+# original, which a redacted publication keeps non-public). `text` is on the record only (the
+# document's own page and GET /documents/{id}), not in the index.
+PUBLIC_FIELDS: tuple[str, ...] = (
+    "id", "index_number", "publisher", "issuer", "date", "title", "file_number",
+    "published_at", "published", "source", "attachments", "url",
+)  # fmt: skip
+PUBLIC_RECORD_FIELDS: tuple[str, ...] = (*PUBLIC_FIELDS, "text")
+
+
 @dataclass(frozen=True, slots=True)
 class PublicRecord:
-    """What the public sees of one published document."""
+    """What the public sees of one published document (see PUBLIC_FIELDS). For a document
+    published through a redacted version, every value here comes from that version."""
 
     id: int | str  # the catalog id: documents/<id>.html
     index_number: str  # 索引号
@@ -162,7 +176,8 @@ def render_record_html(record: PublicRecord) -> str:
 
 
 def record_to_dict(record: PublicRecord, *, with_text: bool = True) -> dict[str, Any]:
-    """The public record as plain JSON values (dates ISO, published_at with its +08:00)."""
+    """The public record as plain JSON values (dates ISO, published_at with its +08:00): the
+    keys of PUBLIC_RECORD_FIELDS, in that order (PUBLIC_FIELDS without the text)."""
     data: dict[str, Any] = {
         "id": record.id,
         "index_number": record.index_number,

@@ -179,7 +179,8 @@ def test_review_keep_release_and_partial_with_redaction(ctx: Context) -> None:
     decisions = [d["decision"] for i in ids for d in ctx.catalog.review_decisions(i)]
     assert decisions == ["keep", "release", "partial"]
 
-    redacted = "鸿山镇人民政府关于做好第22批政务公开标准化工作的通知\n正文（个人信息已删除）"
+    redacted = ("鸿政〔2021〕22号\n鸿山镇人民政府关于做好第22批政务公开标准化工作的通知\n"
+                "正文（个人信息已删除）")
     # Saved by Notepad on an older Chinese Windows: GBK ("ANSI"), not UTF-8.
     published = service.redact(ctx, partial, redacted.encode("gbk"), "删减稿.txt", actor="王五")
     assert published.state == "published" and published.redacted_key

@@ -13,7 +13,7 @@ from service_docs import make_docx
 
 from gongkai.config import load_settings
 from gongkai.entrypoints.api import Tokens, content_disposition, create_app
-from gongkai.flows import service
+from gongkai.flows import render, service
 from gongkai.flows.events import MemoryEventSink
 
 STAFF = "staff-token-for-tests"
@@ -97,7 +97,8 @@ def test_roles_public_sees_published_only(client) -> None:
 
     public = client.get("/documents").json()
     assert [d["id"] for d in public["documents"]] == [pub_id]
-    assert public["documents"][0]["state"] == "published"
+    # The public sees the public view only: no state, sha256 or file name of the original.
+    assert tuple(public["documents"][0]) == render.PUBLIC_FIELDS
     staff = client.get("/documents", headers=STAFF_H).json()
     assert sorted(d["id"] for d in staff["documents"]) == sorted([pub_id, wh_id])
     # The public asking for a state it may not see gets nothing, not an error.

@@ -29,10 +29,14 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
     update_public_index(ctx, document_ids) -> int
         # the root index and the year lists of these (just published) documents only
     rebuild_public_index(ctx) -> int                      # every year: the repair path
+    public_view(ctx, record, *, with_text=True) -> render.PublicRecord
+        # THE public view of a published document (fields: render.PUBLIC_FIELDS), from the
+        # redacted version alone where there is one; every public output is built from it.
     review_due(ctx, *, actor="review") -> ReviewReport       # lapsed brought forward, events
     due_reviews(ctx, on=None) -> list[DocumentRecord]
     decide_review(ctx, doc_id, decision, *, reason, reviewer) -> DocumentRecord
-    redact(ctx, doc_id, data, filename, *, actor) -> DocumentRecord
+    redact(ctx, doc_id, data, filename, *, actor, confirm_difference=None) -> DocumentRecord
+        # only a version carrying the original's 文号 and title (or a confirmed difference)
     resolve(ctx, doc_id, disclosure, *, reason, actor) -> DocumentRecord
     fixity(ctx, *, actor="fixity") -> FixityReport
     status(ctx) -> StatusReport
@@ -103,16 +107,18 @@ from gongkai.flows.service.processing import (  # noqa: F401
     route_record,
     waits_for_processing,
 )
+from gongkai.flows.service.public_view import (  # noqa: F401
+    public_record,
+    public_text,
+    public_view,
+)
 from gongkai.flows.service.publication import (  # noqa: F401
     PublicationBasis,
     PublishReport,
-    _basis_of_published,
     _latest_event,
-    _public_text,
     _put_public,
     _write_public_pages_many,
     export_public,
-    public_record,
     publication_basis,
     publish,
     publishable_ids,
@@ -120,9 +126,10 @@ from gongkai.flows.service.publication import (  # noqa: F401
     update_public_index,
 )
 from gongkai.flows.service.redaction import (  # noqa: F401
+    RedactedVersion,
     _archive_note,
+    read_redacted,
     redact,
-    redacted_text,
 )
 from gongkai.flows.service.resolution import (  # noqa: F401
     resolve,

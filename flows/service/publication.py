@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +12,7 @@ from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.flows import lifecycle, render
 from gongkai.flows.service.context import Context, _emit
 from gongkai.flows.service.processing import WorkerPool, route_record
+from gongkai.flows.service.public_view import public_view
 from gongkai.storage.catalog import (
     DocumentRecord,
     Outcome,
@@ -68,31 +68,6 @@ def publication_basis(ctx: Context, record: DocumentRecord) -> tuple[Publication
     return None, f"it is {record.state}"
 
 
-def _public_text(ctx: Context, record: DocumentRecord, basis: PublicationBasis) -> str:
-    if basis == "redacted":
-        assert record.redacted_key is not None and record.archive_key is not None
-        return ctx.archive.store.get_bytes(f"{record.archive_key}/redacted.txt").decode("utf-8")
-    return str(record.metadata.get("text") or "")
-
-
-def public_record(
-    record: DocumentRecord, text: str, published_at: datetime
-) -> render.PublicRecord:
-    attachments = record.metadata.get("attachments") or []
-    return render.PublicRecord(
-        id=record.id,
-        index_number=record.index_number or "",
-        publisher=record.metadata.get("publisher") or record.issuer,
-        issuer=record.issuer,
-        date=record.date,
-        title=record.title or record.filename,
-        file_number=record.file_number,
-        published_at=published_at,
-        text=text,
-        attachments=tuple(str(a) for a in attachments),
-    )
-
-
 def _put_public(ctx: Context, key: str, data: str, content_type: str) -> None:
     body = data.encode("utf-8")
     ctx.public.put(key, body, content_type=content_type,
@@ -125,7 +100,7 @@ def publish(
     report = PublishReport()
     ids = list(dict.fromkeys(document_ids))
     allowed: list[tuple[DocumentRecord, PublicationBasis, str]] = []
-    pages: list[tuple[DocumentRecord, PublicationBasis]] = []
+    pages: list[DocumentRecord] = []
     unnumbered: list[DocumentRecord] = []
     for record in ctx.catalog.get_many(ids):
         if record.state == "published":
@@ -134,7 +109,7 @@ def publish(
             if not record.index_number:
                 unnumbered.append(record)
             elif not ctx.public.exists(f"documents/{record.id}.json"):
-                pages.append((record, _basis_of_published(ctx, record)))
+                pages.append(record)
             if on_done is not None:
                 on_done()
             continue
@@ -148,7 +123,7 @@ def publish(
         allowed.append((record, basis, why))
     if unnumbered:
         renumbered = _assign_index_numbers(ctx, unnumbered, actor)
-        pages += [(renumbered[r.id], _basis_of_published(ctx, r)) for r in unnumbered]
+        pages += [renumbered[r.id] for r in unnumbered]
     if allowed:
         # Stored before the state changes, so that a retry after a failure reuses them.
         numbered = _assign_index_numbers(ctx, [r for r, _, _ in allowed], actor)
@@ -165,14 +140,14 @@ def publish(
                  for r, basis, why in group],
                 expected_from=from_state,
             )  # fmt: skip
-            for (record, basis, _why), moved in zip(group, results, strict=True):
+            for (record, _basis, _why), moved in zip(group, results, strict=True):
                 if isinstance(moved, StaleState):
                     report.refused[record.id] = "its state changed while it was being published"
                 else:
                     _emit(ctx, lifecycle.event_name("published"), moved,
                           previous_state=from_state, rule=None)  # fmt: skip
                     report.published.append(moved)
-                    pages.append((moved, basis))
+                    pages.append(moved)
                 if on_done is not None:
                     on_done()
     _write_public_pages_many(ctx, pages)
@@ -193,13 +168,10 @@ def _assign_index_numbers(
     )  # fmt: skip
 
 
-def _write_public_pages_many(
-    ctx: Context, pages: Sequence[tuple[DocumentRecord, PublicationBasis]]
-) -> None:
+def _write_public_pages_many(ctx: Context, pages: Sequence[DocumentRecord]) -> None:
     files: list[tuple[str, str, str]] = []
-    for record, basis in pages:
-        public = public_record(record, _public_text(ctx, record, basis),
-                               record.published_at or ctx.now())  # fmt: skip
+    for record in pages:
+        public = public_view(ctx, record)
         files.append((f"documents/{record.id}.json", render.render_record_json(public),
                       "application/json"))  # fmt: skip
         files.append((f"documents/{record.id}.html", render.render_record_html(public),
@@ -218,13 +190,6 @@ def _write_public_pages_many(
     for result in put_many(requests):
         if isinstance(result, Exception):
             raise result
-
-
-def _basis_of_published(ctx: Context, record: DocumentRecord) -> PublicationBasis:
-    """How a published document got there, from its audit trail (decides which text is public)."""
-    event = _latest_event(ctx, record.id, {"state"})
-    basis = event.detail.get("basis") if event is not None else None
-    return basis if basis in ("read_active", "released", "redacted", "resolved") else "redacted"
 
 
 def update_public_index(ctx: Context, document_ids: Iterable[int]) -> int:
@@ -261,19 +226,21 @@ def _published_years(ctx: Context) -> list[render.IndexYear]:
     return years
 
 
-def _index_entries(records: Iterable[DocumentRecord]) -> list[render.PublicRecord]:
-    return [public_record(r, "", r.published_at) for r in records if r.published_at]
+def _index_entries(
+    ctx: Context, records: Iterable[DocumentRecord]
+) -> list[render.PublicRecord]:
+    return [public_view(ctx, r, with_text=False) for r in records if r.published_at]
 
 
 def _write_public_index(ctx: Context, years: Iterable[int]) -> int:
     for year in sorted(set(years)):
-        entries = _index_entries(ctx.catalog.published_between(*render.year_bounds(year)))
+        entries = _index_entries(ctx, ctx.catalog.published_between(*render.year_bounds(year)))
         _put_public(ctx, render.year_index_path(year, "json"),
                     render.render_year_json(year, entries), "application/json")  # fmt: skip
         _put_public(ctx, render.year_index_path(year, "html"),
                     render.render_year_html(year, entries), "text/html; charset=utf-8")  # fmt: skip
     counts = _published_years(ctx)
-    latest = _index_entries(ctx.catalog.published_between(limit=render.FEED_SIZE))
+    latest = _index_entries(ctx, ctx.catalog.published_between(limit=render.FEED_SIZE))
     # The feed changes when its entries do: its <updated> is the newest entry's.
     updated = latest[0].published_at if latest else ctx.now()
     _put_public(ctx, "index.json", render.render_index_json(latest, counts), "application/json")
