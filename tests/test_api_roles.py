@@ -160,7 +160,11 @@ def test_redaction_upload_by_the_clerk_only(office: Office) -> None:
     for role in ("public", "submitter", "reviewer", "archivist", "admin"):
         refused = office.call(role, "POST", f"/documents/{doc_id}/redaction", files=files)
         assert refused.status_code == _expected(role, {"clerk"}), role
-    done = office.call("clerk", "POST", f"/documents/{doc_id}/redaction", files=files)
+    # Without the original's 文号 and title it is refused, unless the clerk confirms why.
+    differs = office.call("clerk", "POST", f"/documents/{doc_id}/redaction", files=files)
+    assert differs.status_code == 409 and "删减稿与原件不符" in differs.json()["error"]
+    done = office.call("clerk", "POST", f"/documents/{doc_id}/redaction", files=files,
+                       data={"confirm_difference": "删减稿只录正文"})  # fmt: skip
     assert done.status_code == 200, done.text
     assert done.json()["document"]["state"] == "published"
     assert office.actors(doc_id, "redacted") == ["张文书"]
