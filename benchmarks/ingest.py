@@ -215,7 +215,7 @@ class CpuSampler:
             return "other"
         if pid == self.root_pid:
             return "main"
-        if "prefect_server" in command:
+        if "prefect_server" in command or "prefect server start" in command:
             return "Prefect server"
         if "multiprocessing" in command:
             return "workers"
@@ -319,11 +319,6 @@ def main() -> None:
     print(f"{count} documents generated in {time.perf_counter() - started:.1f} s ({docs})")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GONGKAI_"))}
-    # A fresh home's Prefect database is copied from a template made once per Prefect version
-    # (flows/prefect_server.py); say whether this run had it or makes it.
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gongkai"
-    templates = sorted(cache.glob("prefect-*.db"))
-    print(f"Prefect database template: {templates[-1] if templates else 'none yet (made now)'}")
     print(f"bytecode: {compile_bytecode()}")
     probe_s, probe_kernel_s = file_system_probe(homes)
     print(f"file system at {work}: 4,000 small files in 1,000 folders, made durable in "
@@ -340,7 +335,6 @@ def main() -> None:
               f"after {after_s:.2f}), ingest {result['ingest_s']:6.2f} s = "
               f"{result['ratio']:.2f} x, {count / result['ingest_s']:5.1f} documents/s, "
               f"load {result['load']:.2f}")  # fmt: skip
-        print(f"         stages {result['summary'].get('timings')}")
         print(f"         CPU seconds: extract {result['extract_cpu']:.1f}, ingest "
               f"{result['ingest_cpu']:.1f} = {result['cpu_ratio']:.2f} x; by process "
               f"{result['cpu']}")  # fmt: skip

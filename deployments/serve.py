@@ -65,8 +65,8 @@ def build_deployments(options: ServeOptions) -> list[RunnerDeployment]:
     from prefect.schedules import Interval
     from prefect.types.entrypoint import EntrypointType
 
-    from gongkai.deployments.flows import ingest_received
     from gongkai.flows.fixity import fixity_check
+    from gongkai.flows.ingest import ingest_received
     from gongkai.flows.publish import publish_documents
     from gongkai.flows.review import review_due
 

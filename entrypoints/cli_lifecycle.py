@@ -1,23 +1,20 @@
 """Lifecycle commands: ingest, submit, review, redact, exceptions, resolve, status, public, fixity.
 
 They only translate between the command line and gongkai.flows (service layer and flows).
-Prefect is configured (gongkai.flows.runtime) before it is first imported, so every command
-that talks to Prefect enters `runtime.prefect_session()` first; read-only commands (status,
-review list, exceptions, public export) do not start Prefect at all.
+Prefect is configured (gongkai.flows.runtime) before it is first imported. Only the commands
+that run a flow (ingest, fixity) enter `runtime.prefect_session()`; the others send their
+events where a Prefect API listens (runtime.event_sink) and start no server.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,41 +36,26 @@ STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withhe
 stderr = Console(stderr=True)
 
 
-# New documents handed to the worker processes at a time during intake (two batches each).
-READ_AHEAD_BATCH = 80
-
-
-def _catalog_is_new(settings: Settings) -> bool:
-    """True when the home's SQLite catalog does not exist yet (then every file is new). A
-    server database cannot be told cheaply: False."""
-    url = settings.database_url
-    prefix = "sqlite:///"
-    return url.startswith(prefix) and not Path(url[len(prefix):]).exists()
-
-
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
 @contextmanager
 def _context(settings: Settings, *, with_prefect: bool) -> Iterator[Any]:
-    """A service Context; with Prefect events (and a local server if needed) when asked."""
+    """A service Context. `with_prefect`: its events go to Prefect where a Prefect API listens
+    (`gongkai serve` on this home, or PREFECT_API_URL), delivered before the command returns;
+    elsewhere the catalog's audit rows are the record. Read-only commands emit nothing: a
+    memory sink makes that a checked fact."""
     from gongkai.flows import runtime
+    from gongkai.flows.events import MemoryEventSink
+    from gongkai.flows.service import Context
 
-    if not with_prefect:
-        from gongkai.flows.events import MemoryEventSink
-        from gongkai.flows.service import Context
-
-        # Read-only commands emit nothing; a memory sink makes that a checked fact.
-        with Context.open(settings, events=MemoryEventSink()) as ctx:
-            yield ctx
-        return
-    with runtime.prefect_session(settings):
-        from gongkai.flows.events import PrefectEventSink
-        from gongkai.flows.service import Context
-
-        with Context.open(settings, events=PrefectEventSink()) as ctx, runtime.use_context(ctx):
-            yield ctx
+    if with_prefect:
+        runtime.configure(settings)
+    sink = runtime.event_sink() if with_prefect else MemoryEventSink()
+    with Context.open(settings, events=sink) as ctx:
+        yield ctx
+    runtime.deliver(sink)
 
 
 def _handed_over(paths: tuple[Path, ...], settings: Settings) -> FolderContents:
@@ -112,25 +94,12 @@ def _by_state_table(by_state: dict[str, int], title: str) -> Table:
 # ingest / submit
 
 
-def _import_flows_quietly() -> None:
-    # Importing Prefect and the flows takes about two seconds; done in a thread it overlaps
-    # with intake. The runtime has configured Prefect's environment already. An import that
-    # fails here fails again, with its traceback, where the main thread imports the flows.
-    with contextlib.suppress(Exception):
-        import gongkai.flows.ingest  # noqa: F401
-    # Prefect's modules stay until the command ends: frozen, no full collection of the run
-    # walks them again (a full collection here took ~0.1 s, and a run made five of them).
-    gc.freeze()
+def _announce(event: str, resource_id: str, payload: dict[str, Any], name: str) -> None:
+    from gongkai.flows import runtime
 
-
-def _warm_quietly(pool: Any, then: Callable[[], None] | None = None) -> None:
-    # A worker that cannot start shows up as the first processing step's error instead.
-    try:
-        with contextlib.suppress(Exception):
-            pool.warm()
-    finally:
-        if then is not None:
-            then()
+    sink = runtime.event_sink()
+    sink.emit(event, resource_id=resource_id, payload=payload, resource_name=name)
+    runtime.deliver(sink)
 
 
 @click.command()
@@ -139,7 +108,7 @@ def _warm_quietly(pool: Any, then: Callable[[], None] | None = None) -> None:
               help="The attribute the drafting system declared for these documents.")
 @click.option("--chunk-size", default=100, show_default=True,
               help="Documents per Prefect task run.")
-@click.option("--workers", type=int, default=None,
+@click.option("--workers", type=click.IntRange(min=1), default=None, envvar="GONGKAI_WORKERS",
               help="Worker processes that read, archive and publish (default: one per core).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 def ingest(
@@ -155,166 +124,62 @@ def ingest(
     from gongkai.flows import runtime
 
     started = time.perf_counter()
-    timings: dict[str, float] = {}
+    if workers is not None:
+        os.environ["GONGKAI_WORKERS"] = str(workers)  # the flow run's worker pool
     settings = load_settings()
     handed_over = _handed_over(paths, settings)
     files = handed_over.files
-    actor = os_user()
-    worker_count = workers or os.cpu_count() or 1
-    # A new home: every file is new, so worker processes and Prefect's server will be needed.
-    # The fork server the workers come from starts first thing, before this process imports
-    # the service layer: it imports the readers meanwhile, in its own process.
-    new_home = bool(files) and _catalog_is_new(settings)
-    if new_home and worker_count > 1:
-        from gongkai.flows import forkserver
+    runtime.configure(settings)  # a running `gongkai serve` hears the intake's events
+    from gongkai.flows.service import Context, intake_files, remove_leftovers
 
-        forkserver.start()
-    # The local server starts with the first new document intake finds (start=False): it
-    # comes up while the rest are taken in, and a run with nothing new never starts it.
-    with runtime.prefect_session(settings, wait=False, start=False) as mode:
-        from gongkai.flows import service
-        from gongkai.flows.events import BufferedEventSink, Emitted
-        from gongkai.flows.service import Context, IntakeItem, WorkerPool, intake_files
+    rejected: dict[str, str] = {}
+    new_ids: list[int] = []
+    all_ids: list[int] = []
+    progress = Progress(
+        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=stderr, transient=False, disable=not files,
+    )  # fmt: skip
+    with Context.open(settings, events=runtime.event_sink()) as ctx, progress:
+        remove_leftovers(ctx)  # what a run killed mid-write left behind
+        for problem in ctx.calendar.problems:
+            stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "
+                         "deadlines are provisional until it is fixed)", soft_wrap=True)
+        bar = progress.add_task("intake", total=len(files))
+        items = intake_files(ctx, files, source="cli", actor=os_user(),
+                             declared_disclosure=declared_disclosure,
+                             on_done=lambda _item: progress.advance(bar))  # fmt: skip
+        for item in items:
+            if item.result is None:
+                rejected[shown(item.path)] = item.refused or "refused"
+                continue
+            all_ids.append(item.result.record.id)
+            if item.result.new:
+                new_ids.append(item.result.record.id)
+        all_ids = list(dict.fromkeys(all_ids))
+        duplicates = len(items) - len(rejected) - len(new_ids)
+        # Documents still waiting (new ones, and any an interrupted earlier run left) are what
+        # the pipeline would take; nothing waiting: no flow would do anything, and Prefect is
+        # not started.
+        waiting = [i for i, state in ctx.catalog.states_of(all_ids).items()
+                   if state == "received"]  # fmt: skip
+    failed: dict[str, str] = {}
+    if waiting:
+        stderr.print(f"processing {len(waiting)} document{'s' if len(waiting) != 1 else ''}…")
+        with runtime.prefect_session(settings) as mode, runtime.one_shot_runs(mode):
+            from gongkai.flows.ingest import ingest_received
 
-        gc.freeze()  # the service layer's modules, likewise (see _import_flows_quietly)
-
-        events = BufferedEventSink()
-        progress = Progress(
-            TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=stderr, transient=False, disable=not files,
-        )  # fmt: skip
-        rejected: dict[str, str] = {}
-        new_ids: list[int] = []
-        failed: dict[str, str] = {}
-        all_ids: list[int] = []
-        duplicates = 0
-        # One worker a core: measured faster than two a core (the step is mostly CPU).
-        pool = WorkerPool(worker_count)
-        # The worker processes start (importing the readers) while intake runs, from the first
-        # new document on: a run with nothing new needs no workers either.
-        # On a new home Prefect's server starts once the workers are up: both start with
-        # seconds of imports, and the workers' are the ones the first documents wait for.
-        start_server = mode.server.start if mode.server is not None else None
-        warming = threading.Thread(target=_warm_quietly, daemon=True,
-                                   args=(pool, start_server if new_home else None))  # fmt: skip
-        importing = threading.Thread(target=_import_flows_quietly, daemon=True)
-
-        def start_processes() -> None:
-            if warming.ident is None:  # not started yet
-                warming.start()
-            if mode.server is not None and not new_home:
-                mode.server.start()  # once; later calls return at once
-
-        def start_background_work() -> None:
-            start_processes()
-            if importing.ident is None:
-                importing.start()
-
-        if new_home:
-            # The workers fork now, beside the catalog's creation and the first intake batch
-            # (Prefect's import, in this process, waits for the first new document: it would
-            # take the interpreter lock from them).
-            start_processes()
-        with pool, Context.open(settings, events=events) as ctx, progress:
-            service.remove_leftovers(ctx)  # what a run killed mid-write left behind
-            for problem in ctx.calendar.problems:
-                stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "
-                             "deadlines are provisional until it is fixed)", soft_wrap=True)
-            intake_bar = progress.add_task("intake", total=len(files))
-
-            # New documents go to the workers a batch at a time while intake goes on: their
-            # reading and archiving overlaps intake, the server's start and Prefect's import.
-            # (Prepared ahead, recorded later by the flow, which checks each is still waiting.)
-            read_ahead: list[int] = []
-
-            def on_intake(item: IntakeItem) -> None:
-                progress.advance(intake_bar)
-                if item.result is None or not item.result.new:
-                    return
-                start_background_work()
-                read_ahead.append(item.result.record.id)
-                # The pool is handed work once its processes are up (warm() made them).
-                if len(read_ahead) >= READ_AHEAD_BATCH and not warming.is_alive():
-                    pool.prefetch(settings, read_ahead)
-                    read_ahead.clear()
-
-            items = intake_files(
-                ctx, files, source="cli", actor=actor, declared_disclosure=declared_disclosure,
-                on_done=on_intake,
-            )  # fmt: skip
-            for item in items:
-                if item.result is None:
-                    rejected[shown(item.path)] = item.refused or "refused"
-                    continue
-                all_ids.append(item.result.record.id)
-                if item.result.new:
-                    new_ids.append(item.result.record.id)
-                else:
-                    duplicates += 1
-            timings["intake"] = time.perf_counter() - started
-            all_ids = list(dict.fromkeys(all_ids))
-            # Resubmitted documents still waiting (an interrupted earlier run) are taken too.
-            # New documents are in `received` too, so nothing waiting means nothing new and
-            # nothing left over: no flow would do anything, and Prefect is not started.
-            waiting = [i for i, state in ctx.catalog.states_of(all_ids).items()
-                       if state == "received"]  # fmt: skip
-            uses_prefect = bool(waiting)
-            mark = time.perf_counter()
-            if uses_prefect:
-                start_background_work()  # documents left waiting by an earlier run
-                warming.join()
-                # The readers are pure: the workers read ahead while Prefect's server starts.
-                pool.prefetch(settings, waiting)
-            if uses_prefect and mode.server is not None:
-                mode.server.wait_ready()
-            timings["prefect_wait"] = time.perf_counter() - mark
-            mark = time.perf_counter()
-            if not uses_prefect:
-                # Only `duplicate_submission` events are held here. They are not transitions
-                # (no `gongkai.document.<state>` event, no deployment trigger listens to them)
-                # and the catalog already holds an audit row for every one of them, the record
-                # of truth; starting Prefect's server (seconds) only to deliver them is not
-                # worth it. A run that talks to Prefect anyway still sends them.
-                events.discard()
-            else:
-                from gongkai.flows.events import PrefectEventSink
-                from gongkai.flows.ingest import ingest_documents
-
-                # The held `received` events go out from a thread while the flow run starts;
-                # events of the flow queue behind them, and all are passed on before the
-                # session drains Prefect's events worker and stops the server.
-                events.attach_in_background(PrefectEventSink())
-                warming.join()
-
-                process_bar = progress.add_task("process", total=len(waiting))
-                publish_bar = progress.add_task("publish", total=None)
-
-                def on_progress(stage: str, done: int) -> None:
-                    progress.advance(process_bar if stage == "process" else publish_bar, done)
-
-                try:
-                    with runtime.use_context(ctx, pool=pool, progress=on_progress), \
-                            runtime.one_shot_runs(mode):
-                        flow_result = ingest_documents(waiting, chunk_size=chunk_size)
-                finally:
-                    events.wait_attached()
-                failed = dict(flow_result.get("failed", {}))
-                progress.update(publish_bar, total=progress.tasks[publish_bar].completed)
-            timings["flows"] = time.perf_counter() - mark
-            states = ctx.catalog.states_of(all_ids)
-            by_state = dict(Counter(states.values()))
-            if uses_prefect:
-                # The batch's own event, sent last (the session then knows when the server
-                # has stored everything): an automation can act on a finished ingest.
-                mode.closing.append(Emitted(
-                    "gongkai.ingest.completed", f"gongkai.ingest.{uuid.uuid4()}",
-                    {"documents": len(states), "new": len(new_ids), "duplicates": duplicates,
-                     "processed": len(waiting), "by_state": by_state,
-                     "failed": len(failed), "rejected": len(rejected)},
-                    resource_name=f"ingest of {len(files)} file{'s' if len(files) != 1 else ''}",
-                ))  # fmt: skip
-        mark = time.perf_counter()
-    timings["prefect_stop"] = time.perf_counter() - mark
+            failed = dict(ingest_received(chunk_size=chunk_size)["failed"])
+    with Context.open(settings, events=runtime.event_sink()) as ctx:
+        states = ctx.catalog.states_of(all_ids)
+    by_state = dict(Counter(states.values()))
+    uses_prefect = bool(waiting)
+    if uses_prefect:
+        # For automations that act on a finished batch (sent where a Prefect API listens).
+        _announce("gongkai.ingest.completed", f"gongkai.ingest.{uuid.uuid4()}", {
+            "documents": len(states), "new": len(new_ids), "duplicates": duplicates,
+            "processed": len(waiting), "by_state": by_state, "failed": len(failed),
+            "rejected": len(rejected),
+        }, f"ingest of {len(files)} file{'s' if len(files) != 1 else ''}")  # fmt: skip
     summary = {
         "documents": len(states),
         "new": len(new_ids),
@@ -328,7 +193,6 @@ def ingest(
         "left_out": {shown(path): why for path, why in handed_over.left_out.items()},
         "by_state": by_state,
         "seconds": round(time.perf_counter() - started, 3),
-        "timings": {k: round(v, 3) for k, v in timings.items()},
     }
     _report_left_out(handed_over.left_out)
     for path, why in rejected.items():
@@ -576,8 +440,9 @@ def public_reindex() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def fixity(as_json: bool) -> None:
     """Verify every archival package against its manifest (the fixity flow)."""
-    settings = load_settings()
-    with _context(settings, with_prefect=True):
+    from gongkai.flows import runtime
+
+    with runtime.prefect_session(load_settings()) as mode, runtime.one_shot_runs(mode):
         from gongkai.flows.fixity import fixity_check
 
         result = fixity_check()

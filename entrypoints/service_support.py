@@ -12,41 +12,30 @@ and the in-process lifecycle run for the embedded default.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping, Sequence
-from typing import Any
 
 from gongkai.config import Settings, load_settings
-from gongkai.flows.events import AuditOnlyEventSink, EventSink, PrefectEventSink
+from gongkai.flows.events import AuditOnlyEventSink, EventSink
 
 log = logging.getLogger("gongkai.service")
 
 
 def event_sink(settings: Settings | None = None) -> EventSink:
-    """Prefect's events if a Prefect API is reachable for this home, else audit-only."""
-    from gongkai.flows.runtime import configure
+    """Prefect's events if a Prefect API listens for this home, else audit-only."""
+    from gongkai.flows import runtime
 
     settings = settings or load_settings()
-    mode = configure(settings)
-    if mode.api_url or os.environ.get("PREFECT_API_URL"):
-        return PrefectEventSink()
-    log.info("no Prefect API for %s: events are recorded in the catalog only", settings.home)
-    return AuditOnlyEventSink()
+    runtime.configure(settings)
+    sink = runtime.event_sink()
+    if isinstance(sink, AuditOnlyEventSink):
+        log.info("no Prefect API for %s: events are recorded in the catalog only", settings.home)
+    return sink
 
 
-def run_lifecycle(document_ids: Sequence[int], settings: Settings | None = None) -> dict[str, int]:
-    """Ingest (and so publish) the given documents in this process through the Prefect flows.
-    The caller has entered gongkai.flows.runtime.prefect_session(). Returns counts by state."""
-    from gongkai.flows.ingest import ingest_documents
+def run_lifecycle(settings: Settings | None = None) -> dict[str, int]:
+    """The pipeline's sweep (gongkai.flows.ingest.ingest_received) in this process: every
+    document waiting, read, routed, archived, recorded and published. The caller has entered
+    gongkai.flows.runtime.prefect_session(). Returns counts by state."""
+    from gongkai.flows.ingest import ingest_received
 
-    result = ingest_documents(list(document_ids))
-    return _by_state(result)
-
-
-def _by_state(result: Any) -> dict[str, int]:
-    by_state = getattr(result, "by_state", None)
-    if isinstance(by_state, Mapping):
-        return {str(k): int(v) for k, v in by_state.items()}
-    if isinstance(result, Mapping) and isinstance(result.get("by_state"), Mapping):
-        return {str(k): int(v) for k, v in result["by_state"].items()}
-    return {}
+    result = ingest_received()
+    return {str(k): int(v) for k, v in result["by_state"].items()}

@@ -343,8 +343,8 @@ def run_watch(
     def after_batch(batch: list[Taken]) -> None:
         ids = accepted_ids(t for t in batch if not t.duplicate)
         if run_flows and ids:
-            with runtime.use_context(ctx), runtime.one_shot_runs(mode):
-                run_lifecycle(ids, settings)
+            with runtime.one_shot_runs(mode):
+                run_lifecycle(settings)
             counts["ingested"] += len(ids)
 
     mode = runtime.PrefectMode(local=False, api_url=None, prefect_home=None)

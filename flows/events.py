@@ -9,13 +9,12 @@ The service layer (flows/service/) calls `EventSink.emit`; it never imports Pref
 Event names: `gongkai.document.<state>` for every state change (lifecycle.event_name),
 `gongkai.document.duplicate_submission`, `gongkai.document.fixity_failed`, `gongkai.review.due`.
 Resource id: `gongkai.document.<id>` (lifecycle.resource_id). `gongkai ingest` closes its
-session with `gongkai.ingest.completed` (resource `gongkai.ingest.<uuid>`, runtime.PrefectMode).
+run with `gongkai.ingest.completed` (resource `gongkai.ingest.<uuid>`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -76,18 +75,6 @@ class MemoryEventSink:
         self.events.clear()
 
 
-_sent_lock = threading.Lock()
-_sent = 0
-
-
-def sent_count() -> int:
-    """Events handed to Prefect's events client by this process (every PrefectEventSink).
-    A local server's session counts what it sent by this before and after, and waits at
-    shutdown until the server has stored that many `gongkai.` events (runtime.settle)."""
-    with _sent_lock:
-        return _sent
-
-
 class PrefectEventSink:
     """Emits through Prefect's events client (local temporary server or PREFECT_API_URL)."""
 
@@ -105,13 +92,10 @@ class PrefectEventSink:
         payload: Mapping[str, Any],
         resource_name: str | None = None,
     ) -> None:
-        global _sent
         resource = {"prefect.resource.id": resource_id}
         if resource_name:
             resource["prefect.resource.name"] = resource_name
-        if self._emit_event(event=event, resource=resource, payload=dict(payload)) is not None:
-            with _sent_lock:
-                _sent += 1
+        self._emit_event(event=event, resource=resource, payload=dict(payload))
 
     def flush(self, timeout: float = 30) -> None:
         """Deliver the events still queued in this process's Prefect events client. The
@@ -139,73 +123,3 @@ class AuditOnlyEventSink:
     ) -> None:
         self.count += 1
         log.debug("event %s for %s (no Prefect API: not sent)", event, resource_id)
-
-
-class BufferedEventSink:
-    """Holds events until a real sink is attached, then passes them on in order.
-
-    `gongkai ingest` takes documents in while Prefect's local server is still starting; their
-    `received` events wait here and go out once the server is ready. `attach_in_background`
-    hands them over from a thread, so that the flow run starts at once instead of behind a
-    thousand emits; events emitted meanwhile queue behind the held ones (order is kept), and
-    `wait_attached()` returns once everything held has been passed on."""
-
-    def __init__(self) -> None:
-        self._held: list[Emitted] = []
-        self._target: EventSink | None = None
-        self._lock = threading.Lock()
-        self._attaching: threading.Thread | None = None
-
-    @property
-    def held(self) -> int:
-        with self._lock:
-            return len(self._held)
-
-    def emit(
-        self,
-        event: str,
-        *,
-        resource_id: str,
-        payload: Mapping[str, Any],
-        resource_name: str | None = None,
-    ) -> None:
-        with self._lock:
-            target = self._target
-            if target is None:
-                self._held.append(Emitted(event, resource_id, dict(payload), resource_name))
-                return
-        target.emit(event, resource_id=resource_id, payload=payload,
-                    resource_name=resource_name)  # fmt: skip
-
-    def attach(self, target: EventSink) -> int:
-        """Send what was held to `target` and pass everything after it straight through."""
-        sent = 0
-        while True:
-            with self._lock:
-                held, self._held = self._held, []
-                if not held:
-                    # Nothing left behind: from now on emit() goes straight to the target.
-                    self._target = target
-                    return sent
-            for e in held:
-                e.emit_to(target)
-            sent += len(held)
-
-    def attach_in_background(self, target: EventSink) -> None:
-        """attach() in a daemon thread; call wait_attached() before the target goes away."""
-        if self._attaching is not None:
-            raise RuntimeError("a sink is being attached already")
-        self._attaching = threading.Thread(
-            target=self.attach, args=(target,), name="gongkai-attach-events", daemon=True
-        )
-        self._attaching.start()
-
-    def wait_attached(self) -> None:
-        if self._attaching is not None:
-            self._attaching.join()
-
-    def discard(self) -> list[Emitted]:
-        """Take the held events out without sending them (the caller says why)."""
-        with self._lock:
-            held, self._held = self._held, []
-        return held

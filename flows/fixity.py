@@ -15,7 +15,6 @@ from prefect import flow
 from gongkai.flows import runtime, service
 
 
-@runtime.json_native_parameters
 @flow(name="fixity", flow_run_name="fixity check of the archive")
 def fixity_check() -> dict[str, Any]:
     with runtime.flow_context() as ctx:

@@ -1,4 +1,13 @@
-"""The ingest flow: extract, route, archive and record a batch of received documents.
+"""The ingest flows: read, route, archive, record and publish received documents.
+
+    ingest_received(triggered_by=None, chunk_size=100, max_batch=2000, max_rounds=10)
+        -> {"rounds", "documents", "published", "by_state", "failed": {id: why}}
+
+The pipeline every front door runs: `gongkai ingest`, `gongkai watch --process`, the `ingest`
+deployment of `gongkai serve` and a work-pool worker. A sweep: it takes every document that
+was received and never routed, hands them to `ingest_documents` (one flow run per round), and
+repeats while new documents arrived during the run, up to `max_rounds`. Documents routed to
+publication but left unpublished by an earlier failure are published at the end.
 
     ingest_documents(document_ids: list[int], chunk_size: int = 100, publish: bool = True)
         -> {"documents", "processed", "skipped", "by_state", "to_publish", "published",
@@ -19,7 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
@@ -27,6 +36,8 @@ from gongkai.flows import runtime, service
 from gongkai.flows.publish import publish_documents
 
 DEFAULT_CHUNK = 100
+DEFAULT_MAX_ROUNDS = 10
+DEFAULT_MAX_BATCH = 2000
 
 
 def _ingest_run_name() -> str:
@@ -40,10 +51,7 @@ def process_chunk(
     document_ids: list[int], first: int, last: int, total: int
 ) -> list[dict[str, Any]]:
     with runtime.flow_context() as ctx, runtime.flow_workers(len(document_ids)) as pool:
-        outcomes = service.process(
-            ctx, document_ids, pool=pool,
-            on_done=lambda _outcome: runtime.report_progress("process", 1),
-        )  # fmt: skip
+        outcomes = service.process(ctx, document_ids, pool=pool)
     return [
         {"id": o.document_id, "state": o.state, "rule": o.rule, "reason": o.reason,
          "to_publish": o.to_publish, "skipped": o.skipped, "failed": o.failed}
@@ -51,7 +59,6 @@ def process_chunk(
     ]  # fmt: skip
 
 
-@runtime.json_native_parameters
 @flow(name="ingest", flow_run_name=_ingest_run_name, validate_parameters=False)
 def ingest_documents(
     document_ids: list[int], chunk_size: int = DEFAULT_CHUNK, publish: bool = True
@@ -60,8 +67,7 @@ def ingest_documents(
     chunk_size = max(1, int(chunk_size))
     results: list[dict[str, Any]] = []
     # One worker pool for the whole run, shared by its chunks and the publish subflow.
-    with runtime.flow_workers(len(ids)) as pool, runtime.flow_context() as ctx, \
-            runtime.use_context(ctx, pool=pool, progress=runtime.current_progress()):
+    with runtime.flow_workers(len(ids)), runtime.flow_context():
         for start in range(0, len(ids), chunk_size):
             chunk = ids[start : start + chunk_size]
             results.extend(process_chunk(chunk, start + 1, start + len(chunk), len(ids)))
@@ -83,5 +89,51 @@ def ingest_documents(
     }
 
 
-# The name the front doors (entrypoints/service_support.py) first coded against.
-ingest_flow = ingest_documents
+def never_routed_ids(ctx: service.Context) -> list[int]:
+    """Documents in `received` that ingest has not processed yet (oldest first)."""
+    return sorted(r.id for r in ctx.catalog.by_state("received") if r.routed_at is None)
+
+
+def _sweep_run_name() -> str:
+    triggered_by = flow_run.parameters.get("triggered_by")
+    return f"sweep after {triggered_by}" if triggered_by else "sweep received documents"
+
+
+@flow(name="ingest-received", flow_run_name=_sweep_run_name, validate_parameters=False)
+def ingest_received(
+    triggered_by: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> dict[str, Any]:
+    """Ingest (and publish) every document still waiting in `received`."""
+    logger = get_run_logger()
+    by_state: Counter[str] = Counter()
+    documents = published = rounds = 0
+    failed: dict[str, str] = {}
+    attempted: set[int] = set()
+    with runtime.flow_context() as ctx:
+        while rounds < max(1, max_rounds):
+            # A document this run already handed to ingest and still unrouted (its processing
+            # failed) is not retried here, so a failure cannot keep the sweep spinning; the
+            # next sweep tries it again.
+            ids = [i for i in never_routed_ids(ctx) if i not in attempted][: max(1, max_batch)]
+            if not ids:
+                break
+            attempted.update(ids)
+            rounds += 1
+            logger.info("round %d: %d received document(s)", rounds, len(ids))
+            result = ingest_documents(ids, chunk_size=chunk_size, publish=True)
+            documents += int(result.get("processed", 0))
+            published += int(result.get("published", 0))
+            by_state.update(result.get("by_state", {}))
+            failed.update(result.get("failed", {}))
+        if failed:
+            logger.warning("%d document(s) are still unrouted after ingest: %s", len(failed),
+                           list(failed)[:20])  # fmt: skip
+        stragglers = service.publishable_ids(ctx)
+    if stragglers:
+        logger.info("publishing %d document(s) routed earlier", len(stragglers))
+        published += int(publish_documents(stragglers, chunk_size=chunk_size)["published"])
+    return {"rounds": rounds, "documents": documents, "published": published,
+            "by_state": dict(by_state), "failed": failed}  # fmt: skip

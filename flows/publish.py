@@ -31,8 +31,7 @@ def _publish_run_name() -> str:
       task_run_name="publish documents {first}-{last} of {total}")  # fmt: skip
 def publish_chunk(document_ids: list[int], first: int, last: int, total: int) -> dict[str, Any]:
     with runtime.flow_context() as ctx, runtime.flow_workers(len(document_ids)) as pool:
-        report = service.publish(ctx, document_ids, update_index=False, pool=pool,
-                                 on_done=lambda: runtime.report_progress("publish", 1))
+        report = service.publish(ctx, document_ids, update_index=False, pool=pool)
     return {"published": [r.id for r in report.published],
             "refused": {str(k): v for k, v in report.refused.items()}}  # fmt: skip
 
@@ -58,16 +57,11 @@ def publish_in_chunks(ids: list[int], chunk_size: int = 100) -> dict[str, Any]:
             "index": index}  # fmt: skip
 
 
-@runtime.json_native_parameters
 @flow(name="publish", flow_run_name=_publish_run_name, validate_parameters=False)
 def publish_documents(
     document_ids: list[int] | None = None, chunk_size: int = 100
 ) -> dict[str, Any]:
-    with runtime.flow_context() as ctx, runtime.flow_workers(
-        len(document_ids or ())
-    ) as pool, runtime.use_context(
-        ctx, pool=pool, progress=runtime.current_progress()
-    ):
+    with runtime.flow_context() as ctx, runtime.flow_workers(len(document_ids or ())):
         ids = (list(dict.fromkeys(int(i) for i in document_ids)) if document_ids is not None
                else service.publishable_ids(ctx))  # fmt: skip
         return publish_in_chunks(ids, chunk_size)

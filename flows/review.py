@@ -15,7 +15,6 @@ from prefect import flow
 from gongkai.flows import runtime, service
 
 
-@runtime.json_native_parameters
 @flow(name="review", flow_run_name="review due withheld documents")
 def review_due() -> dict[str, Any]:
     with runtime.flow_context() as ctx:

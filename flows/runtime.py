@@ -1,35 +1,34 @@
-"""Prefect for the embedded default: configured before Prefect is imported, a quiet local server.
+"""Prefect for gongkai: configured before Prefect is imported, used through its settings only.
 
 Import this module, call `configure()` and only then import anything of Prefect (Prefect reads
 its settings from the environment when it is first imported).
 
 - PREFECT_API_URL set by the user: that server is used as it is; only console logging is tuned.
-- Otherwise ("local mode"): Prefect's state lives under GONGKAI_HOME (PREFECT_HOME =
-  $GONGKAI_HOME/prefect). Prefect's own local mode starts a temporary server whose log shares
-  our stderr and whose background services write to SQLite concurrently (telemetry heartbeat,
-  trigger evaluation: "database is locked" tracebacks, PrefectHQ/prefect #18934, #15170,
-  #19771; a CancelledError traceback when it is terminated while flushing). Instead,
-  `LocalPrefectServer` starts the same server (uvicorn, prefect.server.api.server:create_app)
-  on a free port, with analytics off, only the services the purpose needs, and its output in
-  $PREFECT_HOME/server.log. A fresh database is copied from a migrated template cached per
-  Prefect version (flows/prefect_server.py), so a new GONGKAI_HOME does not pay Prefect's
-  migrations again. It starts in the background, overlapping with intake, and it is stopped
-  with SIGTERM and a grace period at the end.
-- A long-running local server (`purpose="service"`, F2's `gongkai serve`) writes its address
-  to $PREFECT_HOME/server.json; later commands on the same GONGKAI_HOME (`gongkai submit`)
-  find it there and send their events to it, so its deployment triggers see them.
+- A `gongkai serve` running on this GONGKAI_HOME: its server. serve starts it on a fixed port
+  (GONGKAI_PREFECT_PORT, default 4210) and names it in $PREFECT_HOME/server.json, so that every
+  command, and an API started before a restart of serve, reaches it at the same address.
+- Otherwise a batch server for the command: `prefect server start` as Prefect ships it, on a
+  free port, its database and log under $GONGKAI_HOME/prefect, with the background services a
+  one-shot run does not use switched off through Prefect's settings. It starts with the
+  command and stops with it (on Linux the kernel stops it too if the command is killed).
+
+Events go to Prefect only where something listens (a user's server or serve's): a batch
+server has no triggers, so its flows' `event_sink()` records the events in the catalog's audit
+rows only, and a batch of thousands of documents does not push thousands of events through a
+server that is about to stop.
 
     configure(settings=None, *, console_level="WARNING") -> PrefectMode
     LocalPrefectServer(settings, purpose="batch"|"service").start() / wait_ready() / stop()
     prefect_session(settings=None, *, purpose="batch") -> context manager yielding PrefectMode
-    one_shot_runs(mode)                            # no heartbeats against a batch server
-    use_context(ctx, *, pool=None, progress=None)  # flows in this process use ctx
-    flow_context() / flow_workers(n) / report_progress(stage, done)   # used by the flows
+    one_shot_runs(mode)                  # no heartbeats against a batch server
+    event_sink()                         # where a flow run's events go
+    use_context(ctx) / flow_context() / flow_workers(n)   # used by the flows
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -42,27 +41,25 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from gongkai.config import Settings, load_settings
 from gongkai.flows.log_filters import hide_log_lines
 
 if TYPE_CHECKING:
-    from prefect import Flow
-
-    from gongkai.flows.events import Emitted
+    from gongkai.flows.events import EventSink
     from gongkai.flows.service import Context, WorkerPool
 
 Purpose = Literal["batch", "service"]
-FlowT = TypeVar("FlowT", bound="Flow[Any, Any]")
 STARTUP_TIMEOUT_S = float(os.environ.get("GONGKAI_PREFECT_STARTUP_TIMEOUT", "180"))
+DEFAULT_SERVICE_PORT = 4210  # not Prefect's 4200: a user's own server may be there
 
 # Background services of the Prefect server that a one-shot batch run does not use. The
-# task-run recorder, event persister and log/event distributors stay on (the UI shows the
-# runs, their task runs, events and logs); triggers and actions stay on for services only.
+# task-run recorder, event persister and log/event distributors stay on (the UI of a later
+# `gongkai serve` on the same home shows the runs and their task runs); triggers and actions
+# stay on for services only.
 _BATCH_SERVICES_OFF = (
     "SCHEDULER", "LATE_RUNS", "PAUSE_EXPIRATIONS", "FOREMAN", "CANCELLATION_CLEANUP",
     "REPOSSESSOR", "EVENT_LOGGER", "TRIGGERS", "ACTIONS", "CLEANUP_RECONCILER",
@@ -80,13 +77,20 @@ class PrefectMode:
     api_url: str | None
     prefect_home: Path | None
     server: LocalPrefectServer | None = None
-    # Events the session sends last, once everything before them is delivered (a batch's
-    # `gongkai.ingest.completed`). Added by the caller; sent only if Prefect was used.
-    closing: list[Emitted] = field(default_factory=list)
+
+    @property
+    def listening(self) -> bool:
+        """Something outlives this command on the API (triggers, a UI): events are worth
+        sending. False for the command's own batch server."""
+        return self.server is None or self.server.purpose == "service"
 
 
 def prefect_home(settings: Settings) -> Path:
     return settings.home / "prefect"
+
+
+def service_port() -> int:
+    return int(os.environ.get("GONGKAI_PREFECT_PORT") or DEFAULT_SERVICE_PORT)
 
 
 def _prefect_imported() -> bool:
@@ -118,7 +122,7 @@ def configure(settings: Settings | None = None, *, console_level: str = "WARNING
     settings = settings or load_settings()
     quiet_drain_progress()
     env = _common_env(console_level)
-    if os.environ.get("PREFECT_API_URL"):
+    if os.environ.get("PREFECT_API_URL") and not _batch_servers:
         for key, value in env.items():
             os.environ.setdefault(key, value)
         return PrefectMode(False, os.environ["PREFECT_API_URL"], None)
@@ -160,8 +164,27 @@ def _healthy(api_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def _stop_with_parent() -> Callable[[], None] | None:
+    """For Popen's preexec_fn: the child gets SIGTERM when the process that started it dies
+    (Linux's PR_SET_PDEATHSIG), so a command killed outright (SIGKILL, the OOM killer) leaves
+    no server running on its home. None where the call is not available."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+
+    return preexec
+
+
 class LocalPrefectServer:
-    """Prefect's API server for one GONGKAI_HOME, run as a quiet child process."""
+    """`prefect server start` for one GONGKAI_HOME, run as a quiet child process."""
 
     def __init__(self, settings: Settings, *, purpose: Purpose = "batch") -> None:
         self.settings = settings
@@ -169,15 +192,15 @@ class LocalPrefectServer:
         self.home = prefect_home(settings)
         self.log_path = self.home / "server.log"
         self.state_path = self.home / "server.json"
-        self.port: int | None = None
+        self.port: int | None = service_port() if purpose == "service" else None
         self.process: subprocess.Popen[bytes] | None = None
-        self._starting = threading.Lock()  # start() may be called from two threads at once
+        self._starting = threading.Lock()
 
     @property
     def api_url(self) -> str:
         if self.port is None:
             # The address is settled before the process starts: PREFECT_API_URL must be set
-            # before Prefect is first imported, and the server may start later (start=False).
+            # before Prefect is first imported.
             self.port = _free_port()
         return f"http://127.0.0.1:{self.port}/api"
 
@@ -188,27 +211,25 @@ class LocalPrefectServer:
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
         env.update(_common_env("WARNING"))
+        service = self.purpose == "service"
         env.update({
             "PREFECT_HOME": str(self.home),
             "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home}/prefect.db",
-            "PREFECT_UI_ENABLED": "true" if self.purpose == "service" else "false",
+            "PREFECT_SERVER_UI_ENABLED": "true" if service else "false",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
             "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
-            # Errors the client retries on (a 503 for "database is locked") are logged too:
-            # each costs the client a back-off of seconds, and server.log should say so.
-            "PREFECT_API_LOG_RETRYABLE_ERRORS": "true",
-            # Events are written in bigger batches, and the last partial batch soon, so that
-            # settle() below sees every event stored quickly.
-            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "200",
+            # Events it received are stored within a tenth of a second (Prefect: 5 s), so that
+            # a server stopped soon after keeps them.
             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.1",
         })  # fmt: skip
-        if self.purpose == "batch":
-            # Registering Prefect's block types costs a fresh database about a second of CPU
-            # at every start (the memo that skips it is per database). A one-shot batch run
-            # uses no blocks and serves no UI; a `service` server registers them for the UI.
+        if service:
+            # The UI asks its API here (otherwise it names 127.0.0.1:4200, another server).
+            env["PREFECT_UI_API_URL"] = self.api_url
+        else:
+            # A one-shot batch run uses no blocks and serves no UI.
             env["PREFECT_API_BLOCKS_REGISTER_ON_START"] = "false"
-        off = _BATCH_SERVICES_OFF if self.purpose == "batch" else _SERVICE_SERVICES_OFF
-        for service in off:
-            env[f"PREFECT_SERVER_SERVICES_{service}_ENABLED"] = "false"
+        for name in _SERVICE_SERVICES_OFF if service else _BATCH_SERVICES_OFF:
+            env[f"PREFECT_SERVER_SERVICES_{name}_ENABLED"] = "false"
         return env
 
     def start(self) -> None:
@@ -219,17 +240,14 @@ class LocalPrefectServer:
 
     def _start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        if self.port is None:
-            self.port = _free_port()
+        self.api_url  # settles the port  # noqa: B018
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                # The same uvicorn app as `prefect server start`; a fresh database is first
-                # copied from a migrated template (flows/prefect_server.py).
-                [sys.executable, "-m", "gongkai.flows.prefect_server",
-                 "--db", str(self.home / "prefect.db"), "--port", str(self.port),
-                 "--parent", str(os.getpid())],
+                [sys.executable, "-m", "prefect", "server", "start",
+                 "--host", "127.0.0.1", "--port", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=self._env(), cwd=self.home, start_new_session=True,
+                preexec_fn=_stop_with_parent(),
             )  # fmt: skip
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
@@ -255,64 +273,6 @@ class LocalPrefectServer:
                 json.dumps({"pid": self.process.pid, "api_url": self.api_url})
             )
 
-    def stored_events(
-        self, prefix: str | None = None, since: datetime | None = None
-    ) -> int | None:
-        """How many events the server has stored, all or those whose name starts with
-        `prefix` and that occurred `since` then (None if it cannot tell)."""
-        start = since.isoformat() if since is not None else "2000-01-01T00:00:00+00:00"
-        event_filter: dict[str, Any] = {"occurred": {"since": start}}
-        if prefix is not None:
-            event_filter["event"] = {"prefix": [prefix]}
-        body = json.dumps({"filter": event_filter, "limit": 1}).encode()
-        request = urllib.request.Request(
-            self.api_url + "/events/filter", data=body, method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return int(json.loads(response.read())["total"])
-        except (urllib.error.URLError, OSError, TimeoutError, ValueError, KeyError):
-            return None
-
-    def settle(self, sent: int = 0, since: datetime | None = None, *, timeout: float = 60,
-               quiet_s: float = 0.5, last_is_ours: bool = False) -> None:  # fmt: skip
-        """Wait until the server has stored the events it received: they pass through an
-        in-memory queue, and a server stopped too early loses what is still in it.
-
-        `sent`: how many gongkai events this process sent to it from `since` on. Once that
-        many of them are stored, everything sent before them is too (one stream, persisted
-        in order). `last_is_ours`: the last event sent was one of them, after everything
-        else (Prefect's task-run events, and the flow-run states the server published while
-        answering requests that have returned): then nothing is left to wait for. Otherwise
-        what came after the last gongkai event is written within one flush interval (set
-        above), so one quiet interval suffices. Without `sent`, the count must hold still for
-        `quiet_s`."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        deadline = time.monotonic() + timeout
-        if sent > 0 and since is not None:
-            while time.monotonic() < deadline:
-                stored = self.stored_events(prefix="gongkai.", since=since)
-                if stored is None:
-                    return
-                if stored >= sent:
-                    if last_is_ours:
-                        return
-                    quiet_s = 0.3
-                    break
-                time.sleep(0.05)
-        last, since = self.stored_events(), time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.1)
-            count = self.stored_events()
-            if count is None:
-                return
-            if count != last:
-                last, since = count, time.monotonic()
-            elif time.monotonic() - since >= quiet_s:
-                return
-
     def stop(self, grace_s: float = 15) -> None:
         process, self.process = self.process, None
         if self.purpose == "service":
@@ -330,30 +290,27 @@ class LocalPrefectServer:
             process.wait(timeout=10)
 
 
+# Batch servers of this process's open sessions: their flow runs send no events.
+_batch_servers: list[LocalPrefectServer] = []
+
+
 @contextlib.contextmanager
 def prefect_session(
     settings: Settings | None = None,
     *,
     purpose: Purpose = "batch",
     console_level: str = "WARNING",
-    wait: bool = True,
-    start: bool = True,
 ) -> Iterator[PrefectMode]:
     """Configure Prefect and, in local mode without a running service, run a local server for
-    the duration. With wait=False the caller calls `mode.server.wait_ready()` itself before
-    the first flow run (so that work without Prefect overlaps the server's start). With
-    start=False the server's address is settled but its process is started only by
-    `mode.server.start()` (or wait_ready()): a run that turns out to need no Prefect (nothing
-    new to ingest) never pays for it. Whatever was started is drained, settled and stopped."""
+    the duration. Queued events and logs are delivered before it ends."""
     settings = settings or load_settings()
     mode = configure(settings, console_level=console_level)
     if not mode.local or mode.api_url:
-        yield mode
-        if _prefect_imported():
+        try:
+            yield mode
+        finally:
             # Delivered before the command returns (`gongkai serve`'s server, or the user's),
             # rather than by Prefect's own drain at exit.
-            if mode.closing:
-                _queue_closing(mode.closing)
             _drain_events()
         return
     if _prefect_imported():
@@ -362,30 +319,18 @@ def prefect_session(
             "or configure the runtime first"
         )
     server = LocalPrefectServer(settings, purpose=purpose)
-    # What this session sends is told apart from earlier runs' events in the same database
-    # (and from earlier sessions in this process) for settle().
-    session_started, sent_before = datetime.now(UTC) - timedelta(seconds=1), _sent_events()
-    if start:
-        server.start()
+    server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
-    session = PrefectMode(True, server.api_url, mode.prefect_home, server)
+    if purpose == "batch":
+        _batch_servers.append(server)
     try:
-        if wait:
-            server.wait_ready()
-        yield session
+        server.wait_ready()
+        yield PrefectMode(True, server.api_url, mode.prefect_home, server)
     finally:
-        # A closing event is queued behind everything else on the same connection: once the
-        # server has stored it, it has stored all before it, and settle() need not wait for
-        # a quiet interval. (Draining first would end that connection; a new one for the
-        # closing event would not be ordered after the old one's last messages.)
-        closed = bool(session.closing) and server.started and _prefect_imported()
-        if closed:
-            closed = _queue_closing(session.closing)
-        if not closed:
-            _drain_events()
-        server.settle(_sent_events() - sent_before, session_started, last_is_ours=closed)
-        _drain_events()  # what is left of it: nothing, once settled
+        _drain_events()
         server.stop()
+        if server in _batch_servers:
+            _batch_servers.remove(server)
         os.environ.pop("PREFECT_API_URL", None)
 
 
@@ -395,10 +340,9 @@ def one_shot_runs(mode: PrefectMode) -> Iterator[None]:
     heartbeats. A heartbeat lets a server's automations notice a run whose process died; a
     batch server has no automations and stops with the command. Prefect joins the heartbeat
     thread at the end of every flow run, and that thread sleeps in one-second steps: up to a
-    second of idle wait per run (ingest and its publish subflow). Runs against a user's
-    server or `gongkai serve` keep their heartbeats."""
-    server = mode.server
-    if server is None or server.purpose != "batch":
+    second of idle wait per run. Runs against a user's server or `gongkai serve` keep
+    their heartbeats."""
+    if mode.listening:
         yield
         return
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -407,27 +351,8 @@ def one_shot_runs(mode: PrefectMode) -> Iterator[None]:
         yield
 
 
-def _sent_events() -> int:
-    if "gongkai.flows.events" not in sys.modules:
-        return 0
-    from gongkai.flows.events import sent_count
-
-    return sent_count()
-
-
-def _queue_closing(events: list[Emitted]) -> bool:
-    """Queue the session's closing events to Prefect's events client, behind everything this
-    process queued before them. True if the client took every one of them."""
-    from gongkai.flows.events import PrefectEventSink
-
-    before, sink = _sent_events(), PrefectEventSink()
-    for e in events:
-        e.emit_to(sink)
-    return _sent_events() - before == len(events)
-
-
 def _drain_events() -> None:
-    """Deliver the events still queued in this process before the server goes away."""
+    """Deliver the events and logs still queued in this process."""
     if not _prefect_imported():
         return
     with contextlib.suppress(Exception):
@@ -438,113 +363,70 @@ def _drain_events() -> None:
         APILogWorker.drain_all(timeout=30)
 
 
-# --------------------------------------------------------------------------------------------
-# flow parameters
+def event_sink() -> EventSink:
+    """Prefect's events where a Prefect API outlives this process (a user's server, serve's,
+    a work pool's); the audit rows alone under a command's own batch server or without any."""
+    from gongkai.flows.events import AuditOnlyEventSink, PrefectEventSink
 
-_JSON_SCALARS = (type(None), bool, int, float, str)
-
-
-def _json_native(value: Any) -> bool:
-    kind = type(value)  # exact types: an Enum or a str subclass goes to Prefect's encoder
-    if kind in _JSON_SCALARS:
-        return True
-    if kind is list:
-        return all(_json_native(v) for v in value)
-    if kind is dict:
-        return all(type(k) is str and _json_native(v) for k, v in value.items())
-    return False
+    if _batch_servers or not os.environ.get("PREFECT_API_URL"):
+        return AuditOnlyEventSink()
+    return PrefectEventSink()
 
 
-def _json_copy(value: Any) -> Any:
-    if type(value) is list:
-        return [_json_copy(v) for v in value]
-    if type(value) is dict:
-        return {k: _json_copy(v) for k, v in value.items()}
-    return value
-
-
-def json_native_parameters(flow: FlowT) -> FlowT:
-    """Prefect stores a flow run's parameters through FastAPI's `jsonable_encoder`, importing
-    FastAPI for it: 0.3-0.7 s of CPU in a command that otherwise never loads FastAPI. For
-    parameters that are JSON already (gongkai's flows take lists of ids, numbers, flags and
-    text) the encoder returns a copy of them, which is what this gives without it; anything
-    else still goes through Prefect's own `serialize_parameters`."""
-    shipped = flow.serialize_parameters
-
-    def serialize_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-        if all(_json_native(v) for v in parameters.values()):
-            return {k: _json_copy(v) for k, v in parameters.items()}
-        return shipped(parameters)
-
-    flow.serialize_parameters = serialize_parameters  # type: ignore[method-assign]
-    return flow
+def deliver(sink: EventSink) -> None:
+    """Deliver what `sink` still holds before the command returns (a no-op for sinks that
+    send nothing)."""
+    flush = getattr(sink, "flush", None)
+    if callable(flush):
+        flush()
 
 
 # --------------------------------------------------------------------------------------------
-# what a flow run works with: the caller's Context (CLI, tests) or one opened for the run
+# what a flow run works with: the caller's Context (tests, in-process callers) or its own
 
 _current_context: ContextVar[Context | None] = ContextVar("gongkai_context", default=None)
 _current_workers: ContextVar[WorkerPool | None] = ContextVar("gongkai_workers", default=None)
-_progress: ContextVar[Callable[[str, int], None] | None] = ContextVar(
-    "gongkai_progress", default=None
-)
 
 
 @contextlib.contextmanager
-def use_context(
-    ctx: Context,
-    *,
-    pool: WorkerPool | None = None,
-    progress: Callable[[str, int], None] | None = None,
-) -> Iterator[Context]:
-    """Run flows in this process against `ctx` (and its pool and progress callback)."""
-    tokens = (
-        _current_context.set(ctx),
-        _current_workers.set(pool),
-        _progress.set(progress),
-    )
+def use_context(ctx: Context) -> Iterator[Context]:
+    """Run flows in this process against `ctx` (a test's clock, an in-process caller)."""
+    token = _current_context.set(ctx)
     try:
         yield ctx
     finally:
-        _current_context.reset(tokens[0])
-        _current_workers.reset(tokens[1])
-        _progress.reset(tokens[2])
+        _current_context.reset(token)
 
 
 @contextlib.contextmanager
 def flow_context() -> Iterator[Context]:
-    """The Context for a flow run: the caller's, or a new one with Prefect events."""
+    """The Context for a flow run: the caller's, or a new one for the run."""
     ctx = _current_context.get()
     if ctx is not None:
         yield ctx
         return
-    from gongkai.flows.events import PrefectEventSink
     from gongkai.flows.service import Context as ServiceContext
 
-    with ServiceContext.open(events=PrefectEventSink()) as opened:
+    with ServiceContext.open(events=event_sink()) as opened, use_context(opened):
         yield opened
 
 
 @contextlib.contextmanager
 def flow_workers(documents: int) -> Iterator[WorkerPool]:
-    """The caller's pool, or one for this run: worker processes pay off from a few dozen
-    documents on (a worker's start imports the readers, about a second)."""
+    """The worker pool of the enclosing flow run, or one for this run: worker processes pay
+    off from a few dozen documents on (a worker's start imports the readers, about a
+    second). A flow run opens one, and its tasks and subflows share it."""
     given = _current_workers.get()
     if given is not None:
         yield given
         return
     from gongkai.flows.service import WorkerPool as ServiceWorkerPool
 
-    workers = (os.cpu_count() or 1) if documents >= 40 else 1
+    cores = int(os.environ.get("GONGKAI_WORKERS") or 0) or os.cpu_count() or 1
+    workers = cores if documents >= 40 else 1
     with ServiceWorkerPool(workers) as pool:
-        yield pool
-
-
-def report_progress(stage: str, done: int) -> None:
-    callback = _progress.get()
-    if callback is not None:
-        callback(stage, done)
-
-
-def current_progress() -> Callable[[str, int], None] | None:
-    return _progress.get()
+        token = _current_workers.set(pool)
+        try:
+            yield pool
+        finally:
+            _current_workers.reset(token)

@@ -32,23 +32,6 @@ def test_one_shot_runs_send_heartbeats_only_where_a_server_outlives_the_command(
     assert get_current_settings().flows.heartbeat_frequency == before
 
 
-def test_a_new_home_is_told_by_its_missing_sqlite_catalog(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from gongkai.entrypoints.cli_lifecycle import _catalog_is_new
-    from gongkai.storage.catalog import Catalog
-
-    monkeypatch.setenv("GONGKAI_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("GONGKAI_DATABASE_URL", raising=False)
-    settings = load_settings()
-    assert _catalog_is_new(settings)  # ingest starts Prefect's server and workers at once
-    (tmp_path / "home").mkdir()
-    Catalog.open(settings.database_url).close()
-    assert not _catalog_is_new(settings)  # a known home: they wait for a new document
-    monkeypatch.setenv("GONGKAI_DATABASE_URL", "postgresql+psycopg://127.0.0.1:5432/test")
-    assert not _catalog_is_new(load_settings())  # a server database is not guessed at
-
-
 PARENT = """
 import os, sys, time
 os.environ["GONGKAI_HOME"] = sys.argv[1]
@@ -98,53 +81,6 @@ def test_a_local_server_stops_when_the_command_that_started_it_is_killed(tmp_pat
             parent.kill()
     log = (tmp_path / "home" / "prefect" / "server.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
-
-
-PARAMETERS = """
-import json, os, sys
-from datetime import date
-os.environ["GONGKAI_HOME"] = sys.argv[1]
-from gongkai.flows import runtime
-runtime.configure()
-from prefect import Flow
-from gongkai.deployments.flows import ingest_received
-from gongkai.flows.ingest import ingest_documents
-from gongkai.flows.publish import publish_documents
-
-plain = {"document_ids": [3, 1, 2], "chunk_size": 100, "publish": True,
-         "note": {"reason": "过程性信息", "ids": [1], "none": None, "ratio": 0.5}}
-mine = ingest_documents.serialize_parameters(plain)
-fastapi_loaded = "fastapi" in sys.modules
-shipped = Flow.serialize_parameters(ingest_documents, plain)
-odd = {"document_ids": (1, 2), "when": date(2020, 1, 2)}  # not JSON: Prefect's encoder
-print(json.dumps({
-    "same": mine == shipped, "copied": mine["document_ids"] is not plain["document_ids"],
-    "fastapi_loaded": fastapi_loaded,
-    "odd": ingest_documents.serialize_parameters(odd),
-    "odd_shipped": Flow.serialize_parameters(ingest_documents, odd),
-    "others": [f.serialize_parameters({"document_ids": [1]}) == {"document_ids": [1]}
-               for f in (publish_documents, ingest_received)],
-}))
-"""
-
-
-def test_flow_parameters_are_stored_as_prefect_stores_them_without_loading_fastapi(
-    tmp_path: Path,
-) -> None:
-    import json
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GONGKAI_"))}
-    result = subprocess.run([sys.executable, "-c", PARAMETERS, str(tmp_path / "home")],
-                            capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    assert out["same"] and out["copied"]
-    assert not out["fastapi_loaded"]
-    assert out["odd"] == out["odd_shipped"] == {"document_ids": [1, 2], "when": "2020-01-02"}
-    assert out["others"] == [True, True]
 
 
 EMIT_AND_DIE = """

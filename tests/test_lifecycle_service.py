@@ -368,9 +368,8 @@ def test_review_brings_forward_withholding_whose_stated_end_has_passed(ctx: Cont
     assert "review_brought_forward" in kinds
 
 
-def test_documents_read_ahead_by_the_worker_pool_are_recorded_once(ctx: Context) -> None:
-    # `gongkai ingest` hands documents to the workers while intake still runs (prefetch);
-    # process() records them later. Overlapping read-aheads prepare nothing twice, and a
+def test_documents_prepared_by_the_worker_pool_are_recorded_once(ctx: Context) -> None:
+    # Worker processes read, route and archive; process() records each document once, and a
     # document another run moved meanwhile keeps that run's outcome.
     cycle = ["active", "on_request", "withheld", "partial", None]
     ids = [take_in(ctx, *reversed_args(make_docx(n, disclosure=cycle[n % len(cycle)])))
@@ -381,8 +380,6 @@ def test_documents_read_ahead_by_the_worker_pool_are_recorded_once(ctx: Context)
         # (flows/worker_preload.py): their collector never walks those objects.
         frozen = [pool._executor().submit(gc.get_freeze_count) for _ in range(2)]
         assert all(f.result() > 10_000 for f in frozen)
-        pool.prefetch(ctx.settings, ids[:20])
-        pool.prefetch(ctx.settings, ids[10:30])
         # Another run, in this process, takes one document to a state and routes one to
         # publication (it stays `received`, routed).
         moved, routed = service.process(ctx, [ids[0], ids[4]])

@@ -103,14 +103,6 @@ class WorkerPool:
             for doc_id in batch:
                 self._pending[doc_id] = future
 
-    def prefetch(self, settings: Settings, document_ids: Sequence[int]) -> None:
-        """Start preparing these documents now (read, extract, route, write the archival
-        package), while the caller still waits for something else (Prefect's server). Nothing
-        of it is in the catalog until a later process() records it, which checks again that
-        each document still waits in `received` (a package is idempotent: written once)."""
-        if self.parallel:
-            self._submit(settings, document_ids)
-
     def prepare(
         self, settings: Settings, document_ids: Sequence[int]
     ) -> Iterator[list[Prepared]]:
