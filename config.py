@@ -31,6 +31,9 @@ class S3Settings:
     secret_key: str
     secure: bool = True
     region: str | None = None
+    # Seconds a request may wait for the server's next bytes (or to connect) before it is
+    # retried: a store that hangs (paused, overloaded) is given up on within a bound.
+    timeout_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             secret_key=env.get("GONGKAI_S3_SECRET_KEY", ""),
             secure=_flag(env.get("GONGKAI_S3_SECURE"), True),
             region=env.get("GONGKAI_S3_REGION") or None,
+            timeout_s=float(env.get("GONGKAI_S3_TIMEOUT") or 30),
         )
     store = env.get("GONGKAI_STORE") or ("s3" if s3 else "local")
     if store not in {"local", "s3"}:

@@ -89,8 +89,8 @@ def make_minio_client(
     *,
     retries: int = 5,
     backoff_factor: float = 0.2,
-    connect_timeout: float = 10.0,
-    read_timeout: float = 120.0,
+    connect_timeout: float | None = None,
+    read_timeout: float | None = None,
 ) -> Minio:
     """A minio client whose connection pool retries refused connections and 5xx answers
     (including 503 SlowDown) with exponential backoff, honouring Retry-After.
@@ -110,7 +110,8 @@ def make_minio_client(
         respect_retry_after_header=True,
     )
     http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+        timeout=urllib3.Timeout(connect=connect_timeout or min(10.0, settings.timeout_s),
+                                read=read_timeout or settings.timeout_s),
         maxsize=10,
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),

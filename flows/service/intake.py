@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import (
     ThreadPoolExecutor,
 )
@@ -206,6 +206,7 @@ def _intake_batch(
         content_type = (known[sha256].content_type if sha256 in known
                         else _content_type(data, filename))  # fmt: skip
         described.append((path, data, filename, content_type, sha256))
+    _restore_lost_originals(ctx, described, known, actor=actor, source=source)
     keys: dict[int, str] = {}
     to_store = [i for i, d in enumerate(described) if d[4] not in known]
     stored = ctx.archive.put_originals(
@@ -238,6 +239,35 @@ def _intake_batch(
                   source=source, submitted_filename=described[position][2])  # fmt: skip
         items[position] = IntakeItem(described[position][0], IntakeResult(record, new))
     return [items[i] for i in range(len(described))]
+
+
+def _restore_lost_originals(
+    ctx: Context,
+    described: Sequence[tuple[Path, bytes, str, str, str]],
+    known: Mapping[str, DocumentRecord],
+    *,
+    actor: str,
+    source: str,
+) -> None:
+    """Documents handed over again whose original the archive lost (a store restored from an
+    older backup, a bucket emptied) while they still wait to be processed: their original is
+    stored again from the bytes in hand (the same sha256, checked by the store), audited as
+    `original_restored`. Otherwise they would wait for ever, failing to read what is gone.
+    Only waiting documents are looked at: one HEAD each, not one for every known document
+    (fixity finds a lost original of the others)."""
+    restored: set[str] = set()
+    for _path, data, filename, _content_type, sha256 in described:
+        record = known.get(sha256)
+        if record is None or record.state != "received" or sha256 in restored:
+            continue
+        if ctx.archive.store.exists(record.original_key):
+            continue
+        ctx.archive.store.put(record.original_key, data, content_type=record.content_type,
+                              sha256=sha256)  # fmt: skip
+        ctx.catalog.record_event(record.id, "original_restored", actor=actor,
+                                 detail={"key": record.original_key, "filename": filename,
+                                         "source": source})  # fmt: skip
+        restored.add(sha256)
 
 
 def pending_ids(ctx: Context) -> list[int]:
