@@ -26,6 +26,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from formats_docs import ofd_package
 from gongkai.extractors import Limits, extract, parse
 from gongkai.extractors.model import ExtractionError
 
@@ -357,14 +358,14 @@ def test_limits_are_what_parse_uses() -> None:
     assert caught.value.reason == "zip_bomb"
 
 
-@pytest.mark.parametrize("kind", ["docx", "pdf"])
+@pytest.mark.parametrize("kind", ["docx", "pdf", "ofd"])
 def test_damaged_files_end_in_extraction_error_or_a_reading(
     sealed: Callable[..., object], kind: str
 ) -> None:
     """Bytes flipped at random (and files cut at random): every outcome is a reading or an
     ExtractionError, never another exception or a hang."""
     rng = random.Random(f"damage-{kind}")
-    original = good_docx() if kind == "docx" else good_pdf(pages=2)
+    original = {"docx": good_docx, "pdf": lambda: good_pdf(pages=2), "ofd": ofd_package}[kind]()
     reasons: set[str] = set()
     for _ in range(150):
         data = bytearray(original)
@@ -380,6 +381,74 @@ def test_damaged_files_end_in_extraction_error_or_a_reading(
     assert reasons <= {"read", "corrupt", "zip_bomb", "unsupported_type", "unsafe_path",
                        "encrypted", "empty"}
     assert "corrupt" in reasons
+
+
+# --- OFD: what a hostile .docx gets, a hostile .ofd gets ----------------------------------------
+
+OFD_PAGE = "Doc_0/Pages/Page_0/Content.xml"
+
+
+def test_ofd_zip_bomb(sealed: Callable[..., object]) -> None:
+    assert "compressed" in refused(
+        sealed, ofd_package(parts={"Doc_0/Res/junk.xml": b" " * (40 << 20)}), "zip_bomb",
+        name="bomb.ofd",
+    )
+    extra = {f"Doc_0/Res/x{k}.xml": b"" for k in range(6000)}
+    assert "entries" in refused(sealed, ofd_package(parts=extra), "zip_bomb", name="many.ofd")
+
+
+@pytest.mark.parametrize(
+    ("part", "xml"),
+    [(OFD_PAGE, BILLION_LAUGHS.replace("w:document", "ofd:Page").encode()),
+     (OFD_PAGE, XXE.encode()),
+     ("OFD.xml", b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY a "b">]><ofd:OFD/>'),
+     ("Doc_0/Document.xml", BILLION_LAUGHS.encode("utf-16"))],
+    ids=["billion-laughs", "external-entity", "entry-point", "utf16-document"],
+)
+def test_ofd_xml_entity_expansion_and_doctype(
+    sealed: Callable[..., object], part: str, xml: bytes
+) -> None:
+    assert part in refused(sealed, ofd_package(parts={part: xml}), "unsafe_xml", name="x.ofd")
+
+
+@pytest.mark.parametrize("location", ["../../etc/passwd", "/../secret.xml", "Pages/../../../x"])
+def test_ofd_locations_pointing_outside_the_package(
+    sealed: Callable[..., object], location: str
+) -> None:
+    document = ('<?xml version="1.0"?><ofd:Document xmlns:ofd="http://www.ofdspec.org/2016">'
+                f'<ofd:Pages><ofd:Page ID="1" BaseLoc="{location}"/></ofd:Pages></ofd:Document>')
+    data = ofd_package(parts={"Doc_0/Document.xml": document})
+    assert "outside" in refused(sealed, data, "unsafe_path", name="x.ofd")
+
+
+def test_ofd_entries_named_outside(sealed: Callable[..., object]) -> None:
+    data = ofd_package(parts={"../../evil.xml": b"<x/>"})
+    assert "outside" in refused(sealed, data, "unsafe_path", name="x.ofd")
+
+
+def test_ofd_broken_structure(sealed: Callable[..., object]) -> None:
+    assert "XML" in refused(sealed, ofd_package(parts={OFD_PAGE: b"<ofd:Page"}), "corrupt",
+                            name="x.ofd")  # fmt: skip
+    no_root = '<?xml version="1.0"?><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>'
+    assert "DocRoot" in refused(sealed, ofd_package(parts={"OFD.xml": no_root}), "corrupt",
+                                name="x.ofd")  # fmt: skip
+    data = ofd_package()
+    assert refused(sealed, data[: len(data) // 2], "corrupt", name="cut.ofd")
+
+
+def test_ofd_with_absurd_page_count_reads_a_bounded_number_of_pages(
+    sealed: Callable[..., object],
+) -> None:
+    pages = "".join(f'<ofd:Page ID="{k}" BaseLoc="Pages/Page_0/Content.xml"/>'
+                    for k in range(20000))
+    document = ('<?xml version="1.0"?><ofd:Document xmlns:ofd="http://www.ofdspec.org/2016">'
+                f"<ofd:Pages>{pages}</ofd:Pages></ofd:Document>")
+    meta = sealed(ofd_package(parts={"Doc_0/Document.xml": document}), "long.ofd")
+    assert meta.page_count == 20000
+    assert any("only the first 2000 of 20000 pages" in w for w in meta.warnings)
+    message = refused(sealed, ofd_package(), "timeout", name="slow.ofd",
+                      limits=Limits(max_seconds=0))
+    assert "longer than 0 s" in message
 
 
 # --- the hard stop inside a page (safety.time_limit) -------------------------------------------

@@ -1,0 +1,121 @@
+"""Scans, .doc/.wps and .ofd through the service layer (no Prefect): real catalog (SQLite),
+real local object stores, real Tesseract and LibreOffice, as `gongkai ingest` runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from formats_docs import (
+    OFFICIAL,
+    image_bytes,
+    image_only_pdf,
+    libreoffice_convert,
+    ofd_package,
+    official_docx,
+    scanned_page,
+    soffice,
+)
+from gongkai.config import load_settings
+from gongkai.flows import service
+from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.service import Context
+from gongkai.storage.catalog import FindQuery
+
+
+@pytest.fixture
+def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
+    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+        context.clock = lambda: datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
+        yield context
+
+
+def ingest(ctx: Context, data: bytes, name: str) -> int:
+    doc_id = service.intake(ctx, data, name, source="test", actor="tester").record.id
+    outcomes = service.process(ctx, [doc_id])
+    service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
+    return doc_id
+
+
+def routing_row(ctx: Context, doc_id: int) -> dict:
+    """The audit row of the routing decision (its detail names the rule and the conversion)."""
+    rows = [e for e in ctx.catalog.history(doc_id) if "rule" in e.detail]
+    assert rows, [e.kind for e in ctx.catalog.history(doc_id)]
+    return rows[0].detail
+
+
+def archived_text(ctx: Context, doc_id: int) -> str:
+    record = ctx.catalog.get(doc_id)
+    return ctx.archive.store.get_bytes(f"{record.archive_key}/text.txt").decode("utf-8")
+
+
+@pytest.mark.slow
+def test_a_scan_is_read_by_ocr_and_waits_for_a_person_with_the_fields_filled_in(
+    ctx: Context,
+) -> None:
+    data = image_only_pdf(scanned_page(), stamp="扫描全能王创建")
+    doc_id = ingest(ctx, data, "鸿政〔2020〕53号扫描件.pdf")
+    record = ctx.catalog.get(doc_id)
+    assert record.state == "exception"
+    assert "read by OCR, confirm the fields" in record.exception_reason
+    # The fields OCR read are filled in, as suggestions for the person who confirms them.
+    assert record.file_number == OFFICIAL.number and record.title == OFFICIAL.title
+    assert record.disclosure == "active"
+    detail = routing_row(ctx, doc_id)
+    assert detail["rule"] == "read_by_ocr" and detail["ocr"] == "read"
+    assert detail["conversion"].startswith("Tesseract")
+    # The OCR text is archived beside the original and is searchable.
+    assert "鸿山镇政务公开工作方案" in archived_text(ctx, doc_id)
+    assert [r.id for r in ctx.catalog.find(FindQuery(text="政务公开工作方案"))] == [doc_id]
+    assert ctx.archive.read_original(record.original_key, sha256=record.sha256) == data
+    assert not list(ctx.public.list(""))  # nothing published
+
+
+def test_without_tesseract_a_scan_is_taken_in_and_says_what_to_install(
+    gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGKAI_TESSERACT", "/nonexistent/tesseract")
+    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+        data = image_bytes(scanned_page(dpi=60), "PNG")
+        doc_id = ingest(context, data, "扫描件.png")
+        record = context.catalog.get(doc_id)
+        assert record.state == "exception" and record.content_type == "image/png"
+        assert "apt-get install tesseract-ocr tesseract-ocr-chi-sim" in record.exception_reason
+        assert routing_row(context, doc_id)["rule"] == "ocr_unavailable"
+        assert context.archive.verify(record.archive_key).ok
+        assert record.original_key.endswith(".png")
+
+
+def test_an_ofd_is_read_and_routed_like_any_document(ctx: Context) -> None:
+    doc_id = ingest(ctx, ofd_package(), "鸿政〔2020〕53号.ofd")
+    record = ctx.catalog.get(doc_id)
+    assert record.content_type == "application/ofd" and record.format == "ofd"
+    assert record.state == "published" and record.file_number == OFFICIAL.number
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice is not installed")
+def test_a_wps_is_converted_for_reading_archived_as_received_and_the_audit_says_so(
+    ctx: Context,
+) -> None:
+    data = libreoffice_convert(official_docx(), ".docx", "wps:MS Word 97", "document.wps")
+    doc_id = ingest(ctx, data, "鸿山镇通知.wps")
+    record = ctx.catalog.get(doc_id)
+    assert record.format == "wps" and record.state == "published"
+    assert record.title == OFFICIAL.title and record.issuer == OFFICIAL.issuer
+    assert record.original_key.endswith(".wps")
+    assert ctx.archive.read_original(record.original_key, sha256=record.sha256) == data
+    assert routing_row(ctx, doc_id)["conversion"].endswith("wps -> docx")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice is not installed")
+def test_a_doc_that_cannot_be_converted_is_an_exception_with_the_reason(ctx: Context) -> None:
+    broken = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000) + "WordDocument".encode("utf-16-le")
+    doc_id = ingest(ctx, broken, "坏.doc")
+    record = ctx.catalog.get(doc_id)
+    assert record.state == "exception" and record.content_type == "application/msword"
+    assert record.exception_reason.startswith(("conversion_failed", "corrupt"))
+    assert ctx.archive.read_original(record.original_key, sha256=record.sha256) == broken
