@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from formats_docs import ofd_package
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from formats_docs import ofd_package
 from gongkai.extractors import Limits, extract, parse
 from gongkai.extractors.model import ExtractionError
 

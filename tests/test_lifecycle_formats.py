@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-
 from formats_docs import (
     OFFICIAL,
     image_bytes,
@@ -18,6 +17,7 @@ from formats_docs import (
     scanned_page,
     soffice,
 )
+
 from gongkai.config import load_settings
 from gongkai.flows import service
 from gongkai.flows.events import MemoryEventSink
