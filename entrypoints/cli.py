@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "fixity": "gongkai.entrypoints.cli_lifecycle:fixity",
     "serve": "gongkai.entrypoints.cli_service:serve",
     "api": "gongkai.entrypoints.cli_service:api",
+    "web": "gongkai.entrypoints.cli_service:web",
     "watch": "gongkai.entrypoints.cli_service:watch",
     "user": "gongkai.entrypoints.cli_people:user",
     "token": "gongkai.entrypoints.cli_people:token",

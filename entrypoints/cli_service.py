@@ -88,6 +88,21 @@ def api(host: str, port: int, log_level: str) -> None:
 
 
 @click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def web(host: str, port: int, log_level: str) -> None:
+    """The web app: public portal at /, staff app at /staff/ (login /staff/login), and the
+    HTTP API beside them, in one process."""
+    import uvicorn
+
+    from gongkai.entrypoints.web import create_web_app
+
+    uvicorn.run(create_web_app(load_settings()), host=host, port=port, log_level=log_level)
+
+
+@click.command()
 @click.argument("directory", required=False,
                 type=click.Path(file_okay=False, path_type=Path))
 @click.option("--settle", type=click.FloatRange(min=0), default=1.0, show_default=True,

@@ -227,3 +227,14 @@ def acting_as(ctx: Context, name: str) -> Principal:
     if not user.enabled:
         raise ValueError(f"--actor {name}: the user is disabled")
     return Principal(user.name, Role(user.role), user.kind)
+
+
+def person(ctx: Context, name: str) -> Principal | None:
+    """The enabled person of this name (a web session's user), or None."""
+    try:
+        user = identities(ctx).user(name)
+    except LookupError:
+        return None
+    if not user.enabled or user.kind != "person":
+        return None
+    return Principal(user.name, Role(user.role), user.kind)

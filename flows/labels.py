@@ -1,0 +1,71 @@
+"""What a Chinese office reads for gongkai's codes (states, attributes, audit rows), and the
+Chinese spellings a clerk types for them. Pure; the codes themselves stay the API's and --json's."""
+
+from __future__ import annotations
+
+from gongkai.flows.policy import _ZH as DISCLOSURE_LABELS
+from gongkai.flows.policy import normalize_declared
+
+STATE_LABELS: dict[str, str] = {
+    "received": "已接收",
+    "published": "已发布",
+    "needs_redaction": "待删减",
+    "on_request": "依申请公开",
+    "withheld": "不予公开",
+    "quarantined": "涉密隔离",
+    "exception": "待人工处理",
+    "withdrawn": "已撤回",
+}
+
+EVENT_LABELS: dict[str, str] = {
+    "received": "接收",
+    "duplicate_submission": "重复报送",
+    "extracted": "读取元数据",
+    "state": "状态变更",
+    "resolved": "人工处理例外",
+    "corrected": "人工更正字段",
+    "redacted": "上传删减版本",
+    "review_decision": "审核决定",
+    "review_brought_forward": "提前审核",
+    "fixity": "固定性校验",
+    "original_retrieved": "下载原件",
+    "processing_failed": "处理失败",
+}
+
+DECISION_LABELS: dict[str, str] = {"release": "公开", "keep": "继续不予公开",
+                                   "partial": "删减后公开"}  # fmt: skip
+
+FIELD_LABELS: dict[str, str] = {
+    "title": "标题", "file_number": "文号", "issuer": "发文机关", "date": "成文日期",
+    "disclosure": "公开属性", "disclosure_reason": "不公开理由", "index_number": "索引号",
+    "security_level": "密级", "signer": "签发人", "recipients": "主送机关",
+}  # fmt: skip
+
+
+def state_label(code: str | None) -> str:
+    return STATE_LABELS.get(code or "", code or "")
+
+
+def disclosure_label(code: str | None) -> str:
+    return DISCLOSURE_LABELS.get(code or "", code or "未载明")
+
+
+def parse_state(value: str) -> str:
+    """A state by its code or its Chinese name (已发布 -> published)."""
+    text = value.strip()
+    if text in STATE_LABELS:
+        return text
+    for code, label in STATE_LABELS.items():
+        if text == label:
+            return code
+    raise ValueError(f"未知状态 {value!r}：可用 " + "、".join(
+        f"{label}（{code}）" for code, label in STATE_LABELS.items()))  # fmt: skip
+
+
+def parse_disclosure(value: str) -> str:
+    """An attribute by its code or its Chinese phrase (主动公开 -> active)."""
+    code = normalize_declared(value)
+    if not code:
+        raise ValueError(f"未知公开属性 {value!r}：可用 " + "、".join(
+            f"{label}（{code}）" for code, label in DISCLOSURE_LABELS.items()))  # fmt: skip
+    return code

@@ -1,0 +1,51 @@
+"""The public portal's reads (政府信息公开专栏): published documents by year and issuer, search,
+and one record as the public sees it (only its public fields and public text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from gongkai.flows import render
+from gongkai.flows.public_body import Block, public_body
+from gongkai.flows.service.context import Context
+from gongkai.flows.service.publication import _basis_of_published, _public_text, public_record
+from gongkai.storage.catalog import DocumentRecord, FindQuery
+from gongkai.storage.retrieval import AccessDenied, Role, count_documents, find_documents
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    records: list[DocumentRecord]
+    total: int
+    issuers: list[str]
+    years: list[int]
+
+
+def listing(
+    ctx: Context, *, year: int | None = None, issuer: str | None = None,
+    text: str | None = None, limit: int = 20, offset: int = 0,
+) -> PortalPage:  # fmt: skip
+    """A page of published documents (in catalog order) matching year (of 成文日期), issuer
+    and text, their total, and the years and issuers there are, for the portal's lists."""
+    query = FindQuery(
+        issuer=issuer or None, text=text or None, limit=limit, offset=offset,
+        date_from=date(year, 1, 1) if year else None, date_to=date(year, 12, 31) if year else None,
+    )  # fmt: skip
+    records = find_documents(ctx.catalog, query, Role.PUBLIC)
+    total = count_documents(ctx.catalog, query, Role.PUBLIC)
+    every = find_documents(ctx.catalog, FindQuery(), Role.PUBLIC)
+    issuers = sorted({r.issuer for r in every if r.issuer})
+    years = sorted({r.date.year for r in every if r.date}, reverse=True)
+    return PortalPage(records, total, issuers, years)
+
+
+def public_document(ctx: Context, doc_id: int) -> tuple[render.PublicRecord, list[Block]]:
+    """One published document as the public sees it, and the blocks of its body (AccessDenied
+    for anything not published: its existence is not disclosed)."""
+    record = ctx.catalog.get(doc_id)
+    if record.state != "published" or record.published_at is None:
+        raise AccessDenied(f"document {doc_id} is not public")
+    text = _public_text(ctx, record, _basis_of_published(ctx, record))
+    public = public_record(record, text, record.published_at)
+    return public, public_body(text, title=public.title, file_number=public.file_number)

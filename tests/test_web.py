@@ -1,0 +1,126 @@
+"""The web app over HTTP without a browser (FastAPI TestClient): sessions, CSRF, the login's
+rate limit, role checks on pages and forms, and the portal's public-only pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from lifecycle_docs import make_docx
+
+from gongkai.config import load_settings
+from gongkai.entrypoints.web import create_web_app
+from gongkai.entrypoints.web.session import COOKIE
+from gongkai.flows import service
+from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.service import people
+
+PLAN = {"published": ("active", None), "withheld": ("withheld", None),
+        "exception": (None, None), "secret": ("active", "秘密")}  # fmt: skip
+
+
+@pytest.fixture
+def web(gongkai_env) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    app = create_web_app(load_settings(), events=MemoryEventSink, secret="s3cret")
+    with TestClient(app, follow_redirects=False) as client:
+        ctx = app.state.ctx
+        people.add_user(ctx, "clerk1", "clerk", password="clerk-password", actor="setup")
+        people.add_user(ctx, "reviewer1", "reviewer", password="reviewer-password",
+                        actor="setup")  # fmt: skip
+        ids = {}
+        for serial, (key, (disclosure, security)) in enumerate(PLAN.items(), start=1):
+            data, truth = make_docx(serial, disclosure=disclosure, security=security)
+            doc_id = service.intake(ctx, data, truth.filename, source="t", actor="t").record.id
+            outcomes = service.process(ctx, [doc_id])
+            service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
+            ids[key] = doc_id
+        yield client, ids
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def _login(client: TestClient, name: str, password: str) -> str:
+    csrf = _csrf(client.get("/staff/login").text)
+    response = client.post("/staff/login", data={"csrf": csrf, "name": name,
+                                                 "password": password, "next": "/staff/"})
+    assert response.status_code == 303, response.text
+    return _csrf(client.get("/staff/").text)
+
+
+def test_staff_pages_need_a_login(web) -> None:
+    client, ids = web
+    for path in ("/staff/", f"/staff/documents/{ids['exception']}", "/staff/search"):
+        response = client.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/staff/login?next=")
+    client.cookies.set(COOKIE, "forged.value.sig")
+    assert client.get("/staff/").status_code == 303
+
+
+def test_every_form_needs_the_sessions_csrf_token(web) -> None:
+    client, ids = web
+    assert client.post("/staff/login", data={"name": "clerk1",
+                                             "password": "clerk-password"}).status_code == 403
+    csrf = _login(client, "clerk1", "clerk-password")
+    path = f"/staff/documents/{ids['exception']}/resolve"
+    form = {"disclosure": "active", "reason": "核对"}
+    assert client.post(path, data=form).status_code == 403
+    assert client.post(path, data={**form, "csrf": "not-the-token"}).status_code == 403
+    done = client.post(path, data={**form, "csrf": csrf})
+    assert done.status_code == 303 and "done=" in done.headers["location"]
+
+
+def test_failed_logins_are_rate_limited(web) -> None:
+    client, _ = web
+    csrf = _csrf(client.get("/staff/login").text)
+    statuses = [client.post("/staff/login", data={"csrf": csrf, "name": "clerk1",
+                                                  "password": "nope"}).status_code
+                for _ in range(people.FREE_FAILURES)]  # fmt: skip
+    assert statuses[:-1] == [401] * (people.FREE_FAILURES - 1) and statuses[-1] == 429
+    locked = client.post("/staff/login", data={"csrf": csrf, "name": "clerk1",
+                                               "password": "clerk-password"})  # fmt: skip
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert "秒后再试" in locked.text
+
+
+def test_pages_show_and_allow_only_the_viewers_actions(web) -> None:
+    client, ids = web
+    csrf = _login(client, "reviewer1", "reviewer-password")
+    page = client.get(f"/staff/documents/{ids['withheld']}").text
+    assert 'id="review"' in page and 'id="resolve"' not in page
+    refused = client.post(f"/staff/documents/{ids['exception']}/resolve",
+                          data={"csrf": csrf, "disclosure": "active", "reason": "x"})
+    assert refused.status_code == 403 and "无权处理例外" in refused.text
+    # A quarantined original: no link, and the download is refused (archivist only).
+    secret = client.get(f"/staff/documents/{ids['secret']}").text
+    assert "下载原件" not in secret
+    assert client.get(f"/staff/documents/{ids['secret']}/original").status_code == 403
+    withheld = client.get(f"/staff/documents/{ids['withheld']}/original")
+    assert withheld.status_code == 200 and withheld.content[:2] == b"PK"
+    retrieved = [e.actor for e in client.app.state.ctx.catalog.history(ids["withheld"])
+                 if e.kind == "original_retrieved"]  # fmt: skip
+    assert retrieved == ["reviewer1"]
+    # A disabled user's session ends at once.
+    people.disable_user(client.app.state.ctx, "reviewer1", actor="admin")
+    assert client.get("/staff/").status_code == 303
+
+
+def test_the_portal_shows_published_documents_only(web) -> None:
+    client, ids = web
+    index = client.get("/")
+    assert index.status_code == 200 and "共 1 条" in index.text
+    assert f"/records/{ids['published']}" in index.text
+    assert f"/records/{ids['withheld']}" not in index.text
+    record = client.get(f"/records/{ids['published']}")
+    assert record.status_code == 200 and "鸿政〔2021〕1号" in record.text
+    for key in ("withheld", "exception", "secret"):
+        hidden = client.get(f"/records/{ids[key]}")
+        assert hidden.status_code == 404 and "没有这份文件" in hidden.text
+    assert client.get("/?year=&issuer=").status_code == 200
+    assert "共 0 条" in client.get("/?year=2019").text
