@@ -218,8 +218,10 @@ async def redact(request: Request, doc_id: int) -> Response:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValueError("请选择删减后的文件（docx、pdf 或 txt）")
         data = await upload.read()
+        confirm = str(form.get("confirm_difference", "")).strip() or None
         await run_in_threadpool(service.redact, request.app.state.ctx, doc_id, data,
-                                upload.filename, actor=principal.actor)  # fmt: skip
+                                upload.filename, actor=principal.actor,
+                                confirm_difference=confirm)  # fmt: skip
 
     return await _act(request, doc_id, "已上传删减版本并发布", act)
 

@@ -9,7 +9,7 @@ from datetime import date
 from gongkai.flows import render
 from gongkai.flows.public_body import Block, public_body
 from gongkai.flows.service.context import Context
-from gongkai.flows.service.publication import _basis_of_published, _public_text, public_record
+from gongkai.flows.service.public_view import public_view
 from gongkai.storage.catalog import DocumentRecord, FindQuery
 from gongkai.storage.retrieval import AccessDenied, Role, count_documents, find_documents
 
@@ -46,6 +46,5 @@ def public_document(ctx: Context, doc_id: int) -> tuple[render.PublicRecord, lis
     record = ctx.catalog.get(doc_id)
     if record.state != "published" or record.published_at is None:
         raise AccessDenied(f"document {doc_id} is not public")
-    text = _public_text(ctx, record, _basis_of_published(ctx, record))
-    public = public_record(record, text, record.published_at)
-    return public, public_body(text, title=public.title, file_number=public.file_number)
+    public = public_view(ctx, record)
+    return public, public_body(public.text, title=public.title, file_number=public.file_number)
