@@ -272,15 +272,17 @@ def review_list(due: bool, as_json: bool) -> None:
 
     with _context(load_settings(), with_prefect=False) as ctx:
         records = service.due_reviews(ctx) if due else ctx.catalog.by_state("withheld")
-    rows = [{"id": r.id, "file_number": r.file_number, "title": r.title,
-             "reason": r.disclosure_reason,
-             "next_review_at": r.next_review_at.isoformat() if r.next_review_at else None}
-            for r in records]  # fmt: skip
+        rows = [{"id": r.id, "file_number": r.file_number, "title": r.title,
+                 "reason": r.disclosure_reason,
+                 "review_months": service.review_months_of(ctx, r),
+                 "next_review_at": r.next_review_at.isoformat() if r.next_review_at else None}
+                for r in records]  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     columns = (Column("id", justify="right"), Column("file_number"), Column("title", "text"),
-               Column("reason", "text"), Column("next_review_at"))  # fmt: skip
+               Column("reason", "text"), Column("review_months", justify="right"),
+               Column("next_review_at"))  # fmt: skip
     print_table("due reviews" if due else "withheld documents", columns,
                 cells(rows, columns))
 
@@ -338,12 +340,14 @@ def exceptions(as_json: bool) -> None:
     with _context(load_settings(), with_prefect=False) as ctx:
         records = ctx.catalog.by_state("exception")
     rows = [{"id": r.id, "filename": r.filename, "file_number": r.file_number,
-             "reason": r.exception_reason} for r in records]  # fmt: skip
+             "reason": r.exception_reason, "disclosure_reason": r.disclosure_reason}
+            for r in records]  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     columns = (Column("id", justify="right"), Column("filename", "extra"),
-               Column("file_number"), Column("reason", "text"))  # fmt: skip
+               Column("file_number"), Column("reason", "text"),
+               Column("disclosure_reason", "extra"))  # fmt: skip
     print_table(f"{len(rows)} exception{'' if len(rows) == 1 else 's'}", columns,
                 cells(rows, columns))
 

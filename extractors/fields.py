@@ -49,6 +49,7 @@ __all__ = [
     "find_file_numbers",
     "normalize_disclosure",
     "normalize_file_number",
+    "note_reason",
     "parse_date",
     "read_fields",
 ]
@@ -109,6 +110,29 @@ def normalize_disclosure(text: str) -> str | None:
     if len(values) != 1 or values[0] == _AMBIGUOUS:
         return None
     return values[0]
+
+
+# What a 附注 says after its phrase to give the reason: （此件不予公开，理由：过程性信息）,
+# （此件不公开，属于过程性信息）, （此件不予公开，原因是涉及个人隐私）.
+_NOTE_REASON_LEAD = re.compile(
+    r"[\s,;:、。.]*(?:(?:不予?公开|不公开)?(?:理由|原因|依据)\s*(?:为|是)?\s*[:]?|属于|系|因为?)?\s*"
+)
+_NOTE_REASON_TAIL = re.compile(r"[\s)。.,;]+$")
+
+
+def note_reason(note: str) -> str | None:
+    """The reason a 附注 gives for its 公开属性 (`（此件不公开，属于过程性信息）` -> 过程性信息), or
+    None when it gives none. Only what follows the disclosure phrase counts."""
+    folded = fold(note)  # same length as `note`: the reason is cut from the note as written
+    phrases = list(_DISCLOSURE_RE.finditer(folded))
+    if not phrases:
+        return None
+    start = phrases[-1].end()
+    lead = _NOTE_REASON_LEAD.match(folded, start)
+    start = lead.end() if lead else start
+    tail = _NOTE_REASON_TAIL.search(folded, start)
+    end = tail.start() if tail else len(folded)
+    return note[start:end].strip() or None
 
 
 # Most restrictive first: when sources disagree the document is held back, never published.
@@ -1247,6 +1271,10 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     reason = from_block("不公开理由")
     if reason:
         put("disclosure_reason", reason[0], reason[1])
+    else:
+        given = [(r, seg) for _, seg in body.notes if (r := note_reason(seg.raw))]
+        if given:
+            put("disclosure_reason", given[0][0], _where("附注", given[0][1]))
 
     # 标题 -------------------------------------------------------------------------------------
     titles: list[tuple[str, str]] = []

@@ -321,6 +321,13 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+def withholding_reason(decided: str | None, stated: str | None) -> str | None:
+    """The reason a document is withheld for: a person's (`decided`) and the document's own
+    (`stated`, its 附注 or cover sheet), both kept when they differ."""
+    parts = [p.strip() for p in (decided, stated) if p and p.strip()]
+    return "；".join(dict.fromkeys(parts)) or None
+
+
 def _withheld_reason(stated: str | None, review_months: Mapping[str, int], today: date) -> str:
     months, key = review_period(stated, review_months)
     due = add_months(today, months)
@@ -451,8 +458,11 @@ def resolve_exception(
     *,
     review_months: Mapping[str, int],
     today: date,
+    reason: str | None = None,
 ) -> RoutingDecision:
-    """Route an exception again with the attribute a person states (canonical or Chinese).
+    """Route an exception again with the attribute a person states (canonical or Chinese),
+    for the person's `reason`: a withheld document is reviewed after the period of that reason
+    or of the one the document states, whichever is shorter.
 
     The person's attribute settles missing attributes, conflicts and mismatched declarations;
     it never overrides a security marking (-> quarantined). A document without readable text
@@ -481,7 +491,7 @@ def resolve_exception(
             value,
         )  # fmt: skip
     if value == "withheld":
-        stated = metadata.disclosure_reason if metadata is not None else None
+        stated = withholding_reason(reason, metadata.disclosure_reason if metadata else None)
         return RoutingDecision(
             "withheld", "resolved_withheld", _withheld_reason(stated, review_months, today),
             value, next_review_at=next_review_date(stated, review_months=review_months,

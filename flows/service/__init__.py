@@ -139,6 +139,7 @@ from gongkai.flows.service.review import (  # noqa: F401
     decide_review,
     due_reviews,
     review_due,
+    review_months_of,
 )
 from gongkai.flows.service.status import (  # noqa: F401
     DeadlineItem,

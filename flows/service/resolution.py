@@ -33,13 +33,16 @@ def resolve(
     metadata = DocumentMetadata.from_dict(record.metadata) if record.metadata else None
     decision = policy.resolve_exception(
         metadata, disclosure=disclosure, review_months=ctx.settings.review_months,
-        today=ctx.today(),
+        today=ctx.today(), reason=reason,
     )  # fmt: skip
     changes: dict[str, Any] = {
         "disclosure": decision.disclosure,
         "next_review_at": decision.next_review_at,
         "routed_at": ctx.now(),
     }
+    if decision.state == "withheld":
+        # The person's reason is the document's reason from now on (its own kept beside it).
+        changes["disclosure_reason"] = policy.withholding_reason(reason, record.disclosure_reason)
     _archive_note(ctx, record, "resolution", {
         "disclosure": disclosure, "reason": reason, "by": actor, "routing": _jsonable(decision),
     })  # fmt: skip

@@ -24,6 +24,12 @@ class ReviewReport:
     brought_forward: list[int]
 
 
+def review_months_of(ctx: Context, record: DocumentRecord) -> int:
+    """The review interval of a withheld document, in months, by its stated reason."""
+    months, _ = policy.review_period(record.disclosure_reason, ctx.settings.review_months)
+    return months
+
+
 def due_reviews(ctx: Context, on: date | None = None) -> list[DocumentRecord]:
     return ctx.catalog.due_for_review(on or ctx.today())
 
