@@ -391,11 +391,44 @@ def _first_values(pairs: Iterable[_Labelled]) -> dict[str, _Labelled]:
 _PORTAL_CARRIES_ON = frozenset({"标题", "发布机构", "发文机关", "主题分类"})
 
 
+def _cut_short(pair: _Labelled, text: str) -> bool:
+    """True if `pair`'s value stops where a printed cell or line wrapped and `text` is its
+    rest: a title not finished, a date not finished, a 索引号 cut at - or /."""
+    value = pair.value.strip()
+    if not value:
+        return False
+    if pair.label == "标题":
+        return not is_complete(value)
+    if pair.label in ("成文日期", "发布日期"):
+        return parse_date(value) is None and parse_date(value + text) is not None
+    return value.endswith(("-", "/")) and text[:1].isalnum()
+
+
+def _carry_on(line_pairs: list[_Labelled], earlier: list[_Labelled], seg: _Seg, *,
+              at_end: bool) -> bool:
+    """Give the unlabelled line `seg` to the value it carries on: an empty value of the label
+    line right above it, or a value cut short on that line or the one before (cells of one
+    printed row come as separate lines); else, inside the block, the last value that may run
+    over lines."""
+    text = seg.raw.strip()
+    target = next((p for p in line_pairs if not p.value.strip()), None)
+    if target is None:
+        target = next((p for p in [*line_pairs, *earlier] if _cut_short(p, text)), None)
+    if target is None and not at_end:
+        target = next((p for p in reversed(line_pairs) if p.label in _PORTAL_CARRIES_ON), None)
+    if target is None:
+        return False
+    target.value = (target.value + text) if target.value else text
+    return True
+
+
 def _read_portal(segs: list[_Seg]) -> _Block | None:
     """A portal export starts with label lines (索引号, 发布机构, 标题, 备注/文号, 发布日期 …).
-    A line without a label inside the block carries on the value above it (a long 标题 that
-    wrapped when the page was printed to PDF)."""
+    A line without a label inside the block carries on a value above it (a long 标题, or a
+    table cell that wrapped when the page was printed to PDF)."""
     pairs: list[_Labelled] = []
+    line_pairs: list[_Labelled] = []  # the pairs of the last label line
+    earlier: list[_Labelled] = []  # and of the one before
     end = -1
     pending: list[_Seg] = []
     for i, seg in enumerate(segs[:40]):
@@ -405,19 +438,18 @@ def _read_portal(segs: list[_Seg]) -> _Block | None:
                 if i >= 5:
                     break
                 continue
-            last = pairs[-1]
-            if not pending and last.label == "标题" and not is_complete(last.value):
-                last.value += seg.raw  # the title is not finished: this is the rest of it
-                end = seg.last
+            if not pending and _carry_on(line_pairs, earlier, seg, at_end=True):
+                end = seg.last  # the rest of a value cut short: part of the block
                 continue
             pending.append(seg)
             if len(pending) > 2:
                 break
             continue
-        if pending and pairs[-1].label in _PORTAL_CARRIES_ON:
-            pairs[-1].value += "".join(p.raw for p in pending)
+        for waiting in pending:
+            _carry_on(line_pairs, earlier, waiting, at_end=False)
         pending = []
         pairs.extend(found)
+        line_pairs, earlier = found, line_pairs
         end = seg.last
     labels = {p.label for p in pairs}
     if not labels & {"标题", "文号"}:
@@ -629,7 +661,7 @@ def _head_placeholder(body: _Body, seg: _Seg) -> bool:
         body.placeholders.append(f"file_number: {number}")
         m = _SIGNER.search(seg.key)
         if m and placeholders.tokens(m.group("name")):
-            body.placeholders.append(f"signer: {m.group('name').strip()}")
+            body.placeholders.append(f"signer: {placeholders.shown(m.group('name'))}")
         return True
     found = placeholders.tokens(seg.raw)
     if not found:
@@ -641,7 +673,7 @@ def _head_placeholder(body: _Body, seg: _Seg) -> bool:
     if rest:
         return False  # a line with more than a placeholder: a flag or a title, read on
     label = "signer" if _SIGNER.match(seg.tight) else "版头"
-    body.placeholders.append(f"{label}: {seg.raw}")
+    body.placeholders.append(f"{label}: {placeholders.shown(seg.raw)}")
     return True
 
 
@@ -768,7 +800,9 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
     k_end = min(n, body.title_end + 5)
     for k in range(body.title_end, k_end):
         seg = segs[k]
-        if _is_recipients_like(seg):
+        wrapped_tail = (fmt == "pdf" and k > body.title_end and seg.tight.endswith(":")
+                        and "。" not in seg.raw and _pdf_wraps(segs[k - 1], seg, right_edge))
+        if _is_recipients_like(seg) or wrapped_tail:
             parts = [seg]
             b = k - 1
             while b >= body.title_end and not _is_body_like(segs[b]) and (
@@ -808,7 +842,7 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
     if date_idx is None:
         found = next((s for s in segs[after_head:] if placeholders.date_placeholder(s.raw)), None)
         if found is not None:
-            body.placeholders.append(f"date: {found.raw}")
+            body.placeholders.append(f"date: {placeholders.shown(found.raw)}")
 
     # --- 附件说明 (between the 正文 and the 署名) ---
     att_stop = date_idx if date_idx is not None else n
@@ -871,8 +905,9 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
         if m and body.cc is None:
             value = seg.raw[m.start("value"):]
             q = k + 1
-            while q < n and re.search(r"[,、]$", _tight(fold(value))) \
-                    and _issue_line(segs[q]) is None:
+            while q < n and _issue_line(segs[q]) is None and (
+                    re.search(r"[,、]$", _tight(fold(value)))
+                    or (fmt == "pdf" and _pdf_wraps(segs[q - 1], segs[q], right_edge))):
                 value += segs[q].raw
                 q += 1
             body.cc = (_strip_colon(_clean(value)).rstrip("。."), seg)
@@ -1168,7 +1203,7 @@ def _drop_placeholders(meta: DocumentMetadata, found: list[str]) -> None:
     for name in _PLACEHOLDER_FIELDS:
         value = getattr(meta, name)
         if value and placeholders.tokens(value):
-            out.append(f"{name}: {value}")
+            out.append(f"{name}: {placeholders.shown(value)}")
             setattr(meta, name, None)
             meta.provenance.pop(name, None)
             if name == "issuer":

@@ -68,7 +68,7 @@ def is_flag_text(text: str) -> bool:
     return tight.endswith("文件") and bool(flag_organs(text))
 
 
-_TITLE_PREFIX = re.compile(r"^(?P<org>.{2,40}?)(?:关于|(?:19|20)[0-9]{2}年)")
+_TITLE_PREFIX = re.compile(r"^(?P<org>.{2,40}?)\s*(?:关于|(?:19|20)[0-9]{2}\s*年)")
 
 
 def organs_of_title(title: str) -> list[str]:

@@ -35,6 +35,17 @@ DATE = re.compile(
 )
 
 
+_GAP_BY_ASCII = re.compile(r"(?<=[0-9A-Za-z])[ \t\u3000]+(?=[^\x00-\x7f])"
+                           r"|(?<=[^\x00-\x7f])[ \t\u3000]+(?=[0-9A-Za-z])")
+_GAP = re.compile(r"[ \t\u3000]+")
+
+
+def shown(text: str) -> str:
+    """A placeholder as a clerk should see it: without the gaps a PDF shows between Latin and
+    Chinese (`XX 发〔20XX〕XX 号`), a blank left in it as one full-width space (`年　月　日`)."""
+    return _GAP.sub("\u3000", _GAP_BY_ASCII.sub("", text.strip()))
+
+
 def tokens(text: str) -> list[str]:
     """The placeholder tokens in `text`, in order."""
     return [m.group(0) for m in TOKEN.finditer(text)]
@@ -47,8 +58,8 @@ def _is_filler(part: str) -> bool:
 def number_placeholder(text: str) -> str | None:
     """The placeholder 文号 at the start of a line (`XX发〔20XX〕XX号`, `〔2020〕XX号`), or None
     for a real number or no number at all."""
-    folded = fold(text).strip()
-    m = NUMBER.match(folded)
+    text = shown(text)
+    m = NUMBER.match(fold(text))
     if m is None:
         return None
     code, year, serial = m.group("code"), m.group("year"), m.group("serial")
@@ -56,12 +67,12 @@ def number_placeholder(text: str) -> str | None:
         return None  # a real number
     if not (_is_filler(code) or len(year) < 4 or not year.isdigit() or _is_filler(serial)):
         return None
-    return text.strip()[: m.end()]
+    return text[: m.end()]
 
 
 def date_placeholder(text: str) -> bool:
     """A 成文日期 left as a placeholder: `20XX年X月X日`, `年　月　日`, `2020年 月 日`."""
-    m = DATE.match(fold(text).strip())
+    m = DATE.match(fold(shown(text)))
     if m is None:
         return False
     parts = (m.group("y"), m.group("m"), m.group("d"))

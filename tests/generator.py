@@ -72,11 +72,11 @@ HONGSHAN_TXT = DATA_DIR / "hongshan-2020-53-work-plan.txt"
 
 EXPECTED_FIELDS: tuple[str, ...] = (
     "file_number", "cited_file_numbers", "disclosure", "disclosure_reason", "title", "issuer",
-    "date", "security_level", "security_period", "urgency", "signer", "recipients",
-    "index_number", "attachments", "copy_number", "cc", "print_issuer", "print_date",
+    "issuers", "placeholders", "date", "security_level", "security_period", "urgency", "signer",
+    "recipients", "index_number", "attachments", "copy_number", "cc", "print_issuer", "print_date",
     "publisher", "publish_date", "source_kind", "text_layer",
 )
-LIST_FIELDS = frozenset({"cited_file_numbers", "attachments"})
+LIST_FIELDS = frozenset({"cited_file_numbers", "attachments", "issuers", "placeholders"})
 
 Producer = Literal["python-docx", "reportlab", "libreoffice", "image", "ocr"]
 
@@ -420,6 +420,8 @@ class Table:
     role: Role = "cover"
     align: AlignT = "left"
     red_first_row: bool = False
+    red: bool = False  # every cell red (a joint 发文机关标志 in a table)
+    merge_last_column: bool = False  # its cells merged top to bottom (`文件` beside the organs)
 
 
 @dataclass
@@ -998,8 +1000,10 @@ def hongshan_lines() -> tuple[list[str], dict[str, Any]]:
     return lines, expected
 
 
-def portal_blocks(lines: Iterable[str]) -> list[Block]:
-    return [Para(line.rstrip(), role="portal") if line.strip() else Blank(role="portal")
+def portal_blocks(lines: Iterable[str], role: Role = "portal") -> list[Block]:
+    """A web page's text; `role="body"` prints it as large as a document (a portal page
+    printed to PDF), so that its long lines wrap."""
+    return [Para(line.rstrip(), role=role) if line.strip() else Blank(role=role)
             for line in lines]
 
 
@@ -1292,7 +1296,9 @@ def _add_table(doc: Any, block: Table, aligns: dict[str, Any]) -> None:
             cell = table.cell(r, k)
             p = cell.paragraphs[0]
             p.alignment = aligns[block.align]
-            _run(p, text, block.role, red=block.red_first_row and r == 0)
+            _run(p, text, block.role, red=block.red or (block.red_first_row and r == 0))
+    if block.merge_last_column and len(block.rows) > 1:
+        table.cell(0, ncols - 1).merge(table.cell(len(block.rows) - 1, ncols - 1))
     if block.role == "cover":  # printed forms leave room to write in
         for row in table.rows:
             row.height = Pt(30)
@@ -1713,6 +1719,23 @@ PLAN: tuple[tuple[str, Producer, int], ...] = (
     ("image_only", "image", 6),
     ("red_header", "ocr", 3),
     ("signer_line", "ocr", 1),
+    # Issue 12: documents as real offices make them (appended: the documents above keep
+    # their indices, so they stay what they were).
+    ("long_title", "python-docx", 9),
+    ("long_title", "libreoffice", 6),
+    ("joint", "python-docx", 8),
+    ("joint", "libreoffice", 6),
+    ("no_signature", "python-docx", 5),
+    ("no_signature", "libreoffice", 3),
+    ("attachment_only", "python-docx", 4),
+    ("attachment_only", "libreoffice", 3),
+    ("template", "python-docx", 4),
+    ("template", "libreoffice", 2),
+    ("web_export", "python-docx", 6),
+    ("web_export", "libreoffice", 4),
+    ("web_export", "reportlab", 2),
+    ("portal_print", "libreoffice", 1),
+    ("portal_print", "reportlab", 1),
 )
 DEFAULT_COUNT = sum(n for _, _, n in PLAN)
 CATEGORIES = tuple(dict.fromkeys(c for c, _, _ in PLAN))
@@ -1732,6 +1755,14 @@ class GeneratedDoc:
     # The document contradicts itself about its attribute: it must be reported in
     # `conflicts` and never read as active; `expected["disclosure"]` is then None.
     conflict: bool = False
+
+    def __post_init__(self) -> None:
+        # One organ unless a joint document names several; no placeholders unless a template.
+        issuer = self.expected.get("issuer")
+        if not self.expected.get("issuers"):
+            self.expected["issuers"] = [issuer] if issuer else []
+        if not self.expected.get("placeholders"):
+            self.expected["placeholders"] = []
 
     @property
     def fmt(self) -> str:
@@ -1789,6 +1820,10 @@ def make_document(seed: int, index: int, category: str, producer: Producer,
             features.append("cover_checkboxes_none_ticked")
         return GeneratedDoc(name, category, producer, blocks, expected, features, font=font,
                             written={"file_number": content.number_written})
+    if category in ISSUE_12_KINDS:
+        return ISSUE_12_KINDS[category](name, rng, index, nth, producer)
+    if category == "portal_print":
+        return _portal_print_document(name, producer)
     if category == "tracked_changes":
         return _tracked_changes_document(name, rng, index, nth)
     if category == "conflict":
@@ -1820,6 +1855,314 @@ def make_document(seed: int, index: int, category: str, producer: Producer,
         blocks = layout_red_header(content, rng, placement)
     return GeneratedDoc(name, category, producer, blocks, content.expected(), content.features,
                         font=font, written=content.as_written())
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents as real offices make them (issue 12): long titles, joint documents, reports
+# without a 署名, attachments without their cover, templates, web exports
+# ---------------------------------------------------------------------------------------------
+
+# Titles printed over two to three lines, broken where drafters break them: a version note
+# (`（第九版）的通知`), inside 《…》, before `的实施意见`, after a line that already looks whole.
+LONG_TITLES: tuple[tuple[str, ...], ...] = (
+    ("关于印发{p}新冠肺炎疫情防控方案", "（第九版）的通知"),
+    ("关于印发{p}传染病诊疗方案", "（试行第十版）"),
+    ("{org}关于印发《{p}政务公开标准化", "规范化工作方案》的通知"),
+    ("{org}关于进一步深化预算管理制度改革", "的实施意见"),
+    ("关于印发《{p}重大行政决策程序", "规定（试行）》的通知"),
+    ("{org}关于{y}年上半年财政预算", "执行情况的报告"),
+    ("关于印发{p}突发公共卫生事件应急预案", "（{y}年修订）的通知"),
+    ("{org}", "关于印发《{p}进一步优化营商环境", "若干措施》的通知"),
+    ("{org}关于印发《{p}农村人居环境整治提升", "五年行动实施方案（{y}—{y2}年）》", "的通知"),
+)
+SEAL_ISSUER = ("石狮市应对新冠肺炎疫情工作领导小组办公室", "狮疫情办", "石狮市卫生健康局")
+
+# 联合行文: (organ, 机关代字) in signing order; the first is the lead office.
+JOINT_GROUPS: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("中共石狮市委办公室", "狮委办"), ("石狮市人民政府办公室", "狮政办")),
+    (("石狮市财政局", "狮财"), ("石狮市教育局", "狮教")),
+    (("泉州市财政局", "泉财"), ("泉州市生态环境局", "泉环"), ("泉州市教育局", "泉教")),
+    (("福建省财政厅", "闽财"), ("福建省教育厅", "闽教")),
+    (("石狮市住房和城乡建设局", "狮建"), ("石狮市财政局", "狮财"), ("石狮市民政局", "狮民")),
+    (("中共石狮市鸿山镇委员会", "鸿委"), ("石狮市鸿山镇人民政府", "鸿政")),
+)
+JOINT_HEADS = ("table", "lines", "cell")  # organs and 文件: table rows, lines, one cell (WPS)
+
+NO_SIGNATURE_TITLES = ("{org}{y}年政府信息公开工作年度报告", "{org}{y}年度部门决算",
+                       "{org}{y}年政务公开事项标准目录", "{org}{y}年度行政许可事项名录")
+ANNUAL_PARAGRAPHS = (
+    "本报告根据《中华人民共和国政府信息公开条例》和《{cite}》（{cite_no}）要求编制。",
+    "{y}年，{org}坚持以公开为常态、不公开为例外，全面推进决策、执行、管理、服务、结果公开。",
+    "全年主动公开政府信息{n}条，其中政策文件{m}件，未发生因政府信息公开引起的行政复议。",
+)
+ATTACHMENT_HEADINGS = (("{p}政务公开事项标准目录", "（{y}年版）"), ("{y}年度政务公开工作考核细则",),
+                       ("{org}{y}年农村危房改造对象名单",), ("工作任务分解表",))
+WEB_HEADS = ("gov_lines", "gov_table", "markdown", "record")
+TOPICS = ("综合政务\\政务公开", "财政、金融、审计\\财政", "卫生、体育\\卫生", "教育\\其他")
+
+
+def _with_title(c: Content, lines: Sequence[str]) -> None:
+    c.title_lines = list(lines)
+    c.title = "".join(lines)
+    c.features = [f for f in c.features if not f.startswith("title_lines:")]
+    c.features.append(f"title_lines:{len(lines)}")
+
+
+def _replace_block(blocks: list[Block], match: Any, new: Sequence[Block]) -> None:
+    k = next(k for k, b in enumerate(blocks) if match(b))
+    blocks[k:k + 1] = list(new)
+
+
+def _signature_para(c: Content) -> Any:
+    return lambda b: isinstance(b, Para) and b.text == c.signature and b.align == "right"
+
+
+def _long_title_document(name: str, rng: random.Random, index: int, nth: int,
+                         producer: Producer) -> GeneratedDoc:
+    """A title over two or three lines; every third one signed `XX办公室（XX局代章）`."""
+    seal = nth % 3 == 2
+    base = ISSUERS[(index * 5) % len(ISSUERS)]
+    issuer = dataclasses.replace(base, name=SEAL_ISSUER[0], codes=(SEAL_ISSUER[1],)) \
+        if seal else base
+    c = make_content(rng, index, "down", issuer=issuer)
+    c.signature_layout = "aligned"
+    y = c.date.year
+    lines = [t.format(org=issuer.name, p=issuer.place, y=y, y2=y + 4)
+             for t in LONG_TITLES[(index + nth) % len(LONG_TITLES)]]
+    _with_title(c, lines)
+    features = [*c.features, "long_title"]
+    blocks = layout_red_header(c, rng, "centered")
+    if producer == "libreoffice" and nth % 2:
+        # One paragraph: LibreOffice wraps it where the line is full.
+        _replace_block(blocks, lambda b: isinstance(b, Para) and b.role == "title",
+                       [Para(c.title, role="title", align="center")])
+        blocks = [b for b in blocks if not (isinstance(b, Para) and b.role == "title"
+                                            and b.text in lines[1:])]
+        features.append("title:wrapped")
+    if seal:
+        blocks = [b for b in blocks if not (isinstance(b, Para) and b.role == "mark")]
+        _replace_block(blocks, _signature_para(c), [
+            Para(c.signature, align="right", right_indent=4),
+            Para(f"（{SEAL_ISSUER[2]}代章）", align="right", right_indent=4)])
+        features.append("seal_note")
+    return GeneratedDoc(name, "long_title", producer, blocks, c.expected(), features,
+                        written=c.as_written())
+
+
+def _joint_issuer(organs: Sequence[tuple[str, str]]) -> Issuer:
+    lead, code = organs[0]
+    base = next((i for i in ISSUERS if i.place[:2] in lead), ISSUERS[2])
+    return dataclasses.replace(base, name=lead, codes=(code,), letter_code=f"{code}函")
+
+
+def _joint_head(names: Sequence[str], style: str) -> list[Block]:
+    """The 发文机关标志 of a joint document: 文件 to the right of the organs (GB/T 9704 7.2.4)."""
+    if style == "table":
+        rows = [[n, "文件" if k == 0 else ""] for k, n in enumerate(names)]
+        return [Table(rows, cols=[0.78, 0.22], borders=False, role="mark", align="center",
+                      red=True, merge_last_column=True)]
+    if style == "cell":
+        return [Table([["\n".join(names), "文件"]], cols=[0.78, 0.22], borders=False,
+                      role="mark", align="center", red=True)]
+    return [*(Para(n, role="mark", align="center", red=True) for n in names),
+            Para("文件", role="mark", align="center", red=True)]
+
+
+def _joint_document(name: str, rng: random.Random, index: int, nth: int,
+                    producer: Producer) -> GeneratedDoc:
+    """联合行文: several organs in the 版头 and in the 署名, the lead office's 文号."""
+    organs = JOINT_GROUPS[(index + nth) % len(JOINT_GROUPS)]
+    names = [n for n, _ in organs]
+    c = make_content(rng, index, "down", issuer=_joint_issuer(organs))
+    c.signature_layout = "aligned"
+    if c.title.startswith(c.issuer.name):
+        title = c.title[len(c.issuer.name):]
+        _with_title(c, _split_title(title, 1 if len(title) <= 20 else 2))
+    head = JOINT_HEADS[nth % len(JOINT_HEADS)]
+    blocks = layout_red_header(c, rng, "centered")
+    _replace_block(blocks, lambda b: isinstance(b, Para) and b.role == "mark",
+                   _joint_head(names, head))
+    if (nth // len(JOINT_HEADS)) % 2:  # two organs side by side on a line, as sealed
+        rows = ["　　".join(names[k:k + 2]) for k in range(0, len(names), 2)]
+        signature = "side"
+    else:
+        rows, signature = names, "lines"
+    _replace_block(blocks, _signature_para(c),
+                   [Para(r, align="right", right_indent=4) for r in rows])
+    expected = c.expected()
+    expected.update(issuer=" ".join(names), issuers=names)
+    features = [*c.features, f"joint:{head}", f"joint_signature:{signature}",
+                f"joint:{len(names)}"]
+    return GeneratedDoc(name, "joint", producer, blocks, expected, features,
+                        written=c.as_written())
+
+
+def _stats_table() -> Table:
+    return Table([["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+                  ["规章", "0", "0", "0"], ["行政规范性文件", "3", "1", "12"]],
+                 cols=[0.4, 0.2, 0.2, 0.2], borders=True, role="small", align="center")
+
+
+def _no_signature_document(name: str, rng: random.Random, index: int, nth: int,
+                           producer: Producer) -> GeneratedDoc:
+    """An annual report, a 决算, a list: no 文号, no 署名 or 成文日期, no 附注; its title begins
+    with the organ that made it."""
+    issuer = ISSUERS[(index * 3 + nth) % len(ISSUERS)]
+    year = rng.randint(2015, 2024)
+    title = NO_SIGNATURE_TITLES[(index + nth) % len(NO_SIGNATURE_TITLES)].format(
+        org=issuer.name, y=year)
+    lines = _split_title(title, 2) if producer == "python-docx" and nth % 2 else [title]
+    cite_title, code, cite_year, serial = CITED_POOL[(index + nth) % len(CITED_POOL)]
+    cited = canonical_number(code, cite_year, serial)
+    paragraphs = [p.format(cite=cite_title, cite_no=cited, y=year, org=issuer.name,
+                           n=rng.randint(80, 900), m=rng.randint(3, 40))
+                  for p in ANNUAL_PARAGRAPHS]
+    blocks: list[Block] = [Blank(), *(Para(t, role="title", align="center") for t in lines),
+                           Blank(), Para(paragraphs[0], first_indent=2), Para("一、总体情况"),
+                           Para(paragraphs[1], first_indent=2), _stats_table(),
+                           Para("二、主动公开政府信息情况"), Para(paragraphs[2], first_indent=2)]
+    expected = {f: ([] if f in LIST_FIELDS else None) for f in EXPECTED_FIELDS}
+    expected.update(title=title, issuer=issuer.name, issuers=[issuer.name],
+                    cited_file_numbers=[cited], source_kind="document", text_layer=True)
+    return GeneratedDoc(name, "no_signature", producer, blocks, expected,
+                        ["no_signature", f"title_lines:{len(lines)}"])
+
+
+def _attachment_only_document(name: str, rng: random.Random, index: int, nth: int,
+                              producer: Producer) -> GeneratedDoc:
+    """An attachment handed over without its cover document: `附件2`, then its heading."""
+    issuer = ISSUERS[(index + nth) % len(ISSUERS)]
+    year = rng.randint(2015, 2024)
+    heading = [h.format(p=issuer.place, y=year, org=issuer.name)
+               for h in ATTACHMENT_HEADINGS[(index + nth) % len(ATTACHMENT_HEADINGS)]]
+    label = ("附件2", "附件1", "附件", "附件3：")[(index + nth) % 4]
+    cite_title, code, cite_year, serial = CITED_POOL[(index * 3 + nth) % len(CITED_POOL)]
+    cited = canonical_number(code, cite_year, serial)
+    blocks: list[Block] = [Para(label), Blank(),
+                           *(Para(h, role="title", align="center") for h in heading), Blank(),
+                           Para(f"根据《{cite_title}》（{cited}）要求，制定本{heading[0][-2:]}。",
+                                first_indent=2),
+                           *(Para(p.format(y=year + 1), first_indent=2) for p in ATTACHMENT_BODY)]
+    title = "".join(heading)
+    from_title = re.match(r"^(.+?)(?:19|20)[0-9]{2}年", title)
+    issuer_name = issuer.name if from_title and from_title.group(1) == issuer.name else None
+    expected = {f: ([] if f in LIST_FIELDS else None) for f in EXPECTED_FIELDS}
+    expected.update(title=title, issuer=issuer_name,
+                    issuers=[issuer_name] if issuer_name else [],
+                    cited_file_numbers=[cited], source_kind="document", text_layer=True)
+    return GeneratedDoc(name, "attachment_only", producer, blocks, expected,
+                        ["attachment_only", f"attachment_label:{label}"])
+
+
+TEMPLATE_NUMBERS = ("XX发〔20XX〕XX号", "〔20XX〕XX号", "{code}〔{y}〕　号")
+TEMPLATE_TITLES = ("XXXX人民政府关于XXXX的通知", "关于XXXXXX的通知")
+TEMPLATE_DATES = ("20XX年X月X日", "年　月　日")
+
+
+def _template_document(name: str, rng: random.Random, index: int, nth: int,
+                       producer: Producer) -> GeneratedDoc:
+    """A blank red-header template: placeholders where the values belong. Its fields stay
+    empty and `placeholders` names each one: 版头 lines, then the 成文日期, then the fields
+    (title, issuer, recipients, cc, print_issuer)."""
+    base = ISSUERS[index % len(ISSUERS)]
+    issuer = dataclasses.replace(base, name="XXXX人民政府", print_office="XXXX人民政府办公室")
+    c = make_content(rng, index, "down", issuer=issuer)
+    c.security = c.security_written = None
+    c.urgency = None
+    c.copy_number = "{{份号}}" if nth % 2 else None
+    number = TEMPLATE_NUMBERS[nth % len(TEMPLATE_NUMBERS)].format(code=base.codes[0],
+                                                                  y=c.date.year)
+    c.number_written, c.number_canonical = number, None
+    _with_title(c, [TEMPLATE_TITLES[nth % len(TEMPLATE_TITLES)]])
+    c.recipients, c.cc = "各XX", "XXXX，XXXX"
+    c.date_written = TEMPLATE_DATES[nth % len(TEMPLATE_DATES)]
+    c.note_lines = ["（此件主动公开）"]
+    c.banji_disclosure, c.disclosure = None, "active"
+    c.attachments, c.attachment_lines = [], []
+    c.cited = list(c.body_cited)
+    c.signature_layout = "aligned"
+    blocks = layout_red_header(c, rng, "centered")
+    expected = c.expected()
+    found = (["版头: {{份号}}"] if c.copy_number else []) + [
+        f"file_number: {number}", f"date: {c.date_written}"]
+    if "XX" in c.title:
+        found.append(f"title: {c.title}")
+    found += ["issuer: XXXX人民政府", "recipients: 各XX", "cc: XXXX，XXXX",
+              "print_issuer: XXXX人民政府办公室"]
+    expected.update(file_number=None, title=None, issuer=None, issuers=[], date=None,
+                    recipients=None, cc=None, print_issuer=None, copy_number=None,
+                    placeholders=found)
+    return GeneratedDoc(name, "template", producer, blocks, expected,
+                        ["template", f"template_number:{nth % len(TEMPLATE_NUMBERS)}"],
+                        written=c.as_written())
+
+
+def _web_head(c: Content, style: str, index_number: str, publish: str) -> list[Block]:
+    """The record header a portal page prints above a document (国务院 style or a plain one)."""
+    number = c.number_written or ""
+    written = f"{c.date.year}年{c.date.month:02d}月{c.date.day:02d}日"
+    topic = TOPICS[len(c.title) % len(TOPICS)]
+    if style == "gov_table":
+        rows = [["索 引 号：", index_number], ["主题分类：", topic], ["发文机关：", c.issuer.name],
+                ["成文日期：", written], ["标　　题：", c.title], ["发文字号：", number],
+                ["发布日期：", publish]]
+        return [Table(rows, cols=[0.18, 0.82], borders=True, role="small"), Blank()]
+    if style == "gov_lines":
+        lines = [f"索 引 号：{index_number}　　主题分类：{topic}",
+                 f"发文机关：{c.issuer.name}　　成文日期：{written}", f"标　　题：{c.title}",
+                 f"发文字号：{number}　　发布日期：{publish}"]
+    elif style == "markdown":
+        lines = [f"**标题：**{c.title}", f"**文 号：**{number}", f"**发文机关：**{c.issuer.name}",
+                 f"**成文日期：**{c.date.isoformat()}", f"**发布日期：**{publish}", "---"]
+    else:
+        lines = [f"标题：{c.title}", f"文号：{number}", f"发文机关：{c.issuer.name}",
+                 f"成文日期：{written}"]
+    return [*(Para(t, role="small") for t in lines), Blank()]
+
+
+def _web_export_document(name: str, rng: random.Random, index: int, nth: int,
+                         producer: Producer) -> GeneratedDoc:
+    """A document saved from a portal's page: the record's labels, then the text."""
+    c = make_content(rng, index, "down", issuer=ISSUERS[(index + nth) % len(ISSUERS)])
+    c.security = c.security_written = c.copy_number = c.urgency = None  # a page has none
+    style = WEB_HEADS[nth % len(WEB_HEADS)]
+    index_number = f"{c.issuer.index_code}-3000-{c.date.year}-{rng.randint(1, 400):05d}"
+    publish = (c.date + dt.timedelta(days=rng.randint(0, 9))).isoformat()
+    blocks = _web_head(c, style, index_number, publish)
+    blocks += [Para(c.title, role="title", align="center"), Blank(), Para(c.recipients + "："),
+               *(Para(p, first_indent=2) for p in c.paragraphs), Blank(),
+               Para(c.signature, align="right", right_indent=4),
+               Para(c.date_written, align="right", right_indent=4),
+               *(Para(n, first_indent=2) for n in c.note_lines)]
+    if c.banji_disclosure:
+        blocks.append(Para(c.banji_disclosure, left_indent=1))
+    portal_labels = style != "record"
+    expected = c.expected()
+    expected.update(
+        source_kind="portal_export", attachments=[], cc=None, print_issuer=None,
+        print_date=None, copy_number=None, security_level=None, security_period=None,
+        urgency=None, signer=None, cited_file_numbers=list(c.body_cited),
+        index_number=index_number if style.startswith("gov") else None,
+        publish_date=publish if portal_labels else None,
+    )
+    written = c.as_written()
+    return GeneratedDoc(name, "web_export", producer, blocks, expected,
+                        ["web_export", f"web_export:{style}"], font="WQY", written=written)
+
+
+def _portal_print_document(name: str, producer: Producer) -> GeneratedDoc:
+    """The project's source document as its portal page printed to PDF: large enough that
+    the 标题 label's value and the title wrap."""
+    lines, expected = hongshan_lines()
+    return GeneratedDoc(name, "portal_print", producer, portal_blocks(lines, role="body"),
+                        expected, ["hongshan", "portal_print"], font="WQY",
+                        written={"file_number": "鸿政〔2020〕53号"})
+
+
+ISSUE_12_KINDS = {"long_title": _long_title_document, "joint": _joint_document,
+                  "no_signature": _no_signature_document,
+                  "attachment_only": _attachment_only_document,
+                  "template": _template_document, "web_export": _web_export_document}
 
 
 # (attribute before review, attribute after review, truth): the reviewer's tracked change.

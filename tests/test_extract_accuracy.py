@@ -124,6 +124,11 @@ REQUIRED_FEATURES = (
     "signature:table", "attachment_body", "banji:subject_words", "tracked_changes",
     "content_controls", "conflict:cover_vs_note", "conflict:note_vs_banji", "hidden_text",
     "date_field",
+    # issue 12: documents as real offices make them
+    "long_title", "title:wrapped", "seal_note", "joint:table", "joint:lines", "joint:cell",
+    "joint_signature:lines", "joint_signature:side", "joint:3", "no_signature",
+    "attachment_only", "template", *(f"template_number:{k}" for k in range(3)),
+    *(f"web_export:{s}" for s in generator.WEB_HEADS), "portal_print",
 )
 
 

@@ -16,6 +16,7 @@ from lifecycle_docs import SECRET_SENTENCE, make_docx
 from gongkai.config import load_settings
 from gongkai.flows import deadlines, service
 from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.policy import PolicyRefusal
 from gongkai.flows.service import Context
 
 
@@ -212,6 +213,24 @@ def test_exception_resolved_by_a_person(ctx: Context) -> None:
     kinds = [e.kind for e in ctx.catalog.history(to_publish)]
     assert "resolved" in kinds
     assert f"documents/{to_withhold}.json" not in public_keys(ctx)
+
+
+def test_a_template_goes_to_a_person_and_is_never_published(ctx: Context) -> None:
+    """A blank red-header template (XX发〔20XX〕XX号, XXXX人民政府) that states 主动公开."""
+    generator = pytest.importorskip("generator")
+    doc = generator.make_document(generator.DEFAULT_SEED, 0, "template", "python-docx", nth=1)
+    doc_id = take_in(ctx, generator.render_docx(doc.blocks), "模板.docx")
+    ingest(ctx, [doc_id])
+    record = ctx.catalog.get(doc_id)
+    assert record.state == "exception"
+    assert record.exception_reason.startswith("文件为模板（含占位符：")
+    assert "template, not an issued document" in record.exception_reason
+    assert record.metadata["placeholders"] == doc.expected["placeholders"]
+    assert record.file_number is None and record.issuer is None
+    with pytest.raises(PolicyRefusal, match="模板不是已印发的公文"):
+        service.resolve(ctx, doc_id, "active", reason="起草单位确认", actor="王五")
+    assert ctx.catalog.get(doc_id).state == "exception"
+    assert f"documents/{doc_id}.json" not in public_keys(ctx)
 
 
 def reversed_args(pair: tuple[bytes, object]) -> tuple[bytes, str]:
