@@ -49,7 +49,7 @@ from gongkai.flows.service import (
     reading,
 )
 from gongkai.flows.service.people import BootstrapTokens
-from gongkai.storage.catalog import DocumentNotFound, DocumentRecord, FindQuery
+from gongkai.storage.catalog import DocumentNotFound, DocumentRecord, DocumentSummary, FindQuery
 from gongkai.storage.identities import TokenNotFound, UserExists, UserNotFound
 from gongkai.storage.objects import ChecksumMismatch, StorageError
 from gongkai.storage.retrieval import (
@@ -58,6 +58,7 @@ from gongkai.storage.retrieval import (
     Role,
     count_documents,
     find_documents,
+    find_page,
 )
 
 log = logging.getLogger("gongkai.api")
@@ -66,6 +67,7 @@ BEARER = HTTPBearer(auto_error=False, description="a token from `gongkai token c
 FILE_FIELD = "file"
 DISCLOSURE_FIELD = "declared_disclosure"
 MAX_PAGE = 1000
+DEFAULT_PAGE = 50  # as `gongkai find`
 
 # Ids and offsets are 64-bit in the catalog: a larger id names no document (404), a larger
 # offset is a bad request (422).
@@ -145,6 +147,11 @@ def _view(record: DocumentRecord, fields: tuple[str, ...] | None) -> dict[str, A
     if fields is None:
         return full
     return {name: full[name] for name in fields}
+
+
+def _list_view(summary: DocumentSummary) -> dict[str, Any]:
+    full = summary.to_json()
+    return {name: full[name] for name in LIST_FIELDS}
 
 
 def _context(request: Request) -> Context:
@@ -316,28 +323,31 @@ def create_app(
         date_to: date | None = None,
         state: str | None = None,
         disclosure: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> dict[str, Any]:
-        """Find documents (the filters of `gongkai find`). The public sees published ones."""
+        """Find documents (the filters of `gongkai find`), a page at a time with the total.
+        The public sees published ones."""
         query = FindQuery(
             file_number=file_number, index_number=index_number, title=title, text=text,
             issuer=issuer, date_from=date_from, date_to=date_to, state=state,
             disclosure=disclosure, limit=limit, offset=offset,
         )  # fmt: skip
         try:
-            records = find_documents(ctx.catalog, query, caller)
-            total = count_documents(ctx.catalog, query, caller)
+            if caller is Role.PUBLIC:  # the public view of a page of published documents
+                documents = [render.record_to_dict(public_view(ctx, r, with_text=False),
+                                                   with_text=False)
+                             for r in find_documents(ctx.catalog, query, caller)]  # fmt: skip
+                total = count_documents(ctx.catalog, query, caller)
+            else:  # staff: the list columns only
+                found = find_page(ctx.catalog, query, caller)
+                documents = [_list_view(r) for r in found.documents]
+                total = found.total
         except ValueError as exc:
             raise ApiError(422, str(exc)) from exc
-        if caller is Role.PUBLIC:
-            documents = [render.record_to_dict(public_view(ctx, r, with_text=False),
-                                               with_text=False) for r in records]  # fmt: skip
-        else:
-            documents = [_view(r, LIST_FIELDS) for r in records]
         return {
             "documents": documents,
-            "count": len(records),
+            "count": len(documents),
             **page(request, total, limit, offset),
         }
 

@@ -27,6 +27,7 @@ FIND_COLUMNS = (
     Column("发文机关", "extra"), Column("成文日期"), Column("公开属性", "extra"),
     Column("状态"), Column("文件名", "extra"),
 )  # fmt: skip
+FIND_LIMIT = 50  # documents `gongkai find` shows unless told otherwise
 _STATES = ("received", "published", "needs_redaction", "on_request", "withheld",
            "quarantined", "exception")  # fmt: skip
 
@@ -132,8 +133,11 @@ def _summary(record: Any) -> dict[str, Any]:
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 to.")
 @click.option("--state", type=click.Choice(_STATES))
 @click.option("--disclosure", type=click.Choice(DISCLOSURE_VALUES))
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many documents.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--limit", type=click.IntRange(min=1), default=FIND_LIMIT, show_default=True,
+              help="At most this many documents.")
+@click.option("--all", "show_all", is_flag=True, help="Every matching document (no limit).")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per line (the total goes to stderr when cut).")
 def find(
     file_number: str | None,
     index_number: str | None,
@@ -144,12 +148,14 @@ def find(
     date_to: datetime | None,
     state: str | None,
     disclosure: str | None,
-    limit: int | None,
+    limit: int,
+    show_all: bool,
     as_json: bool,
 ) -> None:
-    """Find documents in the catalog. No filter lists every document."""
+    """Find documents in the catalog, the first 50 unless --limit or --all. No filter lists
+    every document."""
     from gongkai.storage.catalog import FindQuery
-    from gongkai.storage.retrieval import Role, find_documents
+    from gongkai.storage.retrieval import Role, find_page
 
     query = FindQuery(
         file_number=file_number,
@@ -161,13 +167,19 @@ def find(
         date_to=date_to.date() if date_to else None,
         state=state,
         disclosure=disclosure,
-        limit=limit,
+        limit=None if show_all else limit,
     )
     with _catalog() as catalog:
-        records = find_documents(catalog, query, Role(ROLE_OF_CLI))
+        page = find_page(catalog, query, Role(ROLE_OF_CLI))
+    records = page.documents
+    shown = f"共 {page.total} 条"
+    if len(records) < page.total:
+        shown += f"，显示前 {len(records)} 条（--limit N 或 --all 显示更多）"
     if as_json:
         for record in records:
             click.echo(json.dumps(_summary(record), ensure_ascii=False))
+        if len(records) < page.total:
+            click.echo(shown, err=True)
         return
     from gongkai.entrypoints.tables import print_table
 
@@ -176,7 +188,7 @@ def find(
          r.disclosure or "", r.state, r.filename)
         for r in records
     ]  # fmt: skip
-    print_table(f"{len(records)} document{'' if len(records) == 1 else 's'}", FIND_COLUMNS, rows)
+    print_table(shown, FIND_COLUMNS, rows)
 
 
 # -- get --------------------------------------------------------------------------------------

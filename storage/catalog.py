@@ -30,6 +30,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     Select,
+    and_,
     column,
     create_engine,
     delete,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    table,
     text,
     update,
 )
@@ -57,6 +59,7 @@ from gongkai.storage.models import (
     ReviewDecision,
 )
 from gongkai.storage.outages import catalog_retry_worthy, retry_public_methods
+from gongkai.storage.search import SHORT_TERM, document_grams, term_gram
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -161,8 +164,49 @@ class FindQuery:
     date_to: date | None = None
     state: str | None = None
     disclosure: str | None = None
+    # False: only documents without a redacted version (the public's text search: the
+    # catalog's text is the original's, words redacted out of it must not find it)
+    redacted: bool | None = None
     limit: int | None = None
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """What a list of documents shows of each (`gongkai find`, GET /documents): no text, no
+    metadata. `Catalog.get` has the rest."""
+
+    id: int
+    sha256: str
+    filename: str
+    state: str
+    file_number: str | None
+    index_number: str | None
+    title: str | None
+    issuer: str | None
+    date: date | None
+    disclosure: str | None
+    received_at: datetime
+    published_at: datetime | None
+    archive_key: str | None
+    redacted_key: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+_SUMMARY_COLUMNS = tuple(getattr(Document, f.name) for f in dataclasses.fields(DocumentSummary))
+
+
+@dataclass(frozen=True)
+class FindPage:
+    """One page of a search: `total` documents match, `documents` are those from `offset` on
+    (at most `limit` of them; None: all)."""
+
+    total: int
+    documents: list[DocumentSummary]
+    limit: int | None
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -346,9 +390,15 @@ class Catalog:
             self.engine: Engine = create_engine(self.database_url)
             _configure_sqlite(self.engine)
         elif self.dialect == "postgresql":
-            # A server that does not answer is given up on after seconds, not minutes.
-            self.engine = create_engine(self.database_url, pool_pre_ping=True,
-                                        connect_args={"connect_timeout": 5})
+            # A server that does not answer is given up on after seconds, not minutes. A
+            # custom plan for every execution: psycopg prepares a statement run five times, and
+            # PostgreSQL's generic plan for it cannot see the search term, so a long-running
+            # API would fall back to scanning every text.
+            self.engine = create_engine(
+                self.database_url, pool_pre_ping=True,
+                connect_args={"connect_timeout": 5,
+                              "options": "-c plan_cache_mode=force_custom_plan"},
+            )  # fmt: skip
         else:
             raise ValueError(
                 f"unsupported catalog database {self.dialect!r}: "
@@ -915,48 +965,36 @@ class Catalog:
 
     def find(self, query: FindQuery) -> list[DocumentRecord]:
         """Documents matching every given filter, in id order. No filter: every document."""
-        if query.limit is not None and query.limit < 0:
-            raise ValueError(f"limit must not be negative: {query.limit}")
-        if query.offset < 0:
-            raise ValueError(f"offset must not be negative: {query.offset}")
-        statement = self._find_statement(query)
+        statement = select(Document).where(*self._find_conditions(query))
         with self._reading() as session:
-            rows = session.scalars(statement).all()
+            rows = session.scalars(self._paged(statement, query)).all()
             return self._records(session, rows)
 
     def count(self, query: FindQuery) -> int:
         """How many documents match the filters of `query` (its limit and offset ignored)."""
-        unpaged = dataclasses.replace(query, limit=None, offset=0)
-        matching = self._find_statement(unpaged).order_by(None).subquery()
         with self._reading() as session:
-            return int(session.scalar(select(func.count()).select_from(matching)) or 0)
+            return self._count(session, self._find_conditions(query))
 
-    def _find_statement(self, query: FindQuery) -> Select[tuple[Document]]:
-        statement = select(Document)
-        if query.file_number and query.file_number.strip():
-            statement = statement.where(
-                Document.file_number == _canonical_file_number(query.file_number)
-            )
-        if query.index_number and query.index_number.strip():
-            statement = statement.where(Document.index_number == query.index_number.strip())
-        if query.title:
-            statement = statement.where(
-                Document.title.ilike(f"%{_like_escape(query.title)}%", escape="\\")
-            )
-        if query.issuer and query.issuer.strip():
-            statement = statement.where(
-                Document.issuer.ilike(f"%{_like_escape(query.issuer.strip())}%", escape="\\")
-            )
-        if query.text and query.text.strip():
-            statement = statement.where(self._full_text(query.text.strip()))
-        if query.date_from is not None:
-            statement = statement.where(Document.date >= query.date_from)
-        if query.date_to is not None:
-            statement = statement.where(Document.date <= query.date_to)
-        if query.state:
-            statement = statement.where(Document.state == query.state)
-        if query.disclosure:
-            statement = statement.where(Document.disclosure == query.disclosure)
+    @staticmethod
+    def _count(session: Session, conditions: list[Any]) -> int:
+        return int(
+            session.scalar(select(func.count()).select_from(Document).where(*conditions)) or 0
+        )
+
+    def find_page(self, query: FindQuery) -> FindPage:
+        """One page of what `find` finds, with the number of all matches; only the columns
+        of a list are read (DocumentSummary)."""
+        conditions = self._find_conditions(query)
+        with self._reading() as session:
+            total = self._count(session, conditions)
+            rows = session.execute(
+                self._paged(select(*_SUMMARY_COLUMNS).where(*conditions), query)
+            ).all()
+        return FindPage(total, [DocumentSummary(*row) for row in rows],
+                        query.limit, query.offset)  # fmt: skip
+
+    @staticmethod
+    def _paged(statement: Select[Any], query: FindQuery) -> Select[Any]:
         statement = statement.order_by(Document.id)
         if query.limit is not None:
             statement = statement.limit(query.limit)
@@ -964,28 +1002,73 @@ class Catalog:
             statement = statement.offset(query.offset)
         return statement
 
+    def _find_conditions(self, query: FindQuery) -> list[Any]:
+        if query.limit is not None and query.limit < 0:
+            raise ValueError(f"limit must not be negative: {query.limit}")
+        if query.offset < 0:
+            raise ValueError(f"offset must not be negative: {query.offset}")
+        conditions: list[Any] = []
+        if query.file_number and query.file_number.strip():
+            conditions.append(Document.file_number == _canonical_file_number(query.file_number))
+        if query.index_number and query.index_number.strip():
+            conditions.append(Document.index_number == query.index_number.strip())
+        if query.title:
+            conditions.append(
+                Document.title.ilike(f"%{_like_escape(query.title)}%", escape="\\")
+            )
+        if query.issuer and query.issuer.strip():
+            conditions.append(
+                Document.issuer.ilike(f"%{_like_escape(query.issuer.strip())}%", escape="\\")
+            )
+        if query.text and query.text.strip():
+            conditions.append(self._full_text(query.text.strip()))
+        if query.date_from is not None:
+            conditions.append(Document.date >= query.date_from)
+        if query.date_to is not None:
+            conditions.append(Document.date <= query.date_to)
+        if query.state:
+            conditions.append(Document.state == query.state)
+        if query.disclosure:
+            conditions.append(Document.disclosure == query.disclosure)
+        if query.redacted is not None:
+            conditions.append(
+                Document.redacted_key.is_not(None) if query.redacted
+                else Document.redacted_key.is_(None)
+            )  # fmt: skip
+        return conditions
+
     def _full_text(self, needle: str) -> Any:
-        """Substring match on title or text; no word segmentation (Chinese needs none)."""
+        """Substring match on title or text (ILIKE on PostgreSQL, LIKE on SQLite: the plain
+        scan's answers exactly); no word segmentation (Chinese needs none). An index narrows
+        the scan first: the grams of migration 0004 for terms of 1-2 characters, the trigram
+        indexes of 0001 for longer ones."""
         pattern = f"%{_like_escape(needle)}%"
         if self.dialect == "postgresql":
-            # ILIKE served by the pg_trgm GIN indexes of the migration
-            return or_(
+            scan = or_(
                 Document.title.ilike(pattern, escape="\\"),
                 Document.text.ilike(pattern, escape="\\"),
             )
-        if len(needle) < 3:
-            # The trigram index cannot answer queries of fewer than three characters.
-            return or_(
-                Document.title.like(pattern, escape="\\"),
-                Document.text.like(pattern, escape="\\"),
+            if len(needle) > SHORT_TERM:
+                return scan  # served by the pg_trgm GIN indexes
+            grams = table("documents_grams", column("document_id", Integer), column("grams"))
+            having = select(grams.c.document_id).where(
+                grams.c.grams.op("@>")(func.gongkai_needle_grams(needle))
             )
-        phrase = '"' + needle.replace('"', '""') + '"'
+            return and_(Document.id.in_(having.scalar_subquery()), scan)
+        scan = or_(
+            Document.title.like(pattern, escape="\\"),
+            Document.text.like(pattern, escape="\\"),
+        )
+        if len(needle) > SHORT_TERM:
+            index, phrase = "documents_fts", '"' + needle.replace('"', '""') + '"'
+        else:
+            index, phrase = "documents_grams", term_gram(needle)
         matches = (
-            text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH :phrase")
+            text(f"SELECT rowid FROM {index} WHERE {index} MATCH :phrase")
             .bindparams(phrase=phrase)
             .columns(column("rowid", Integer))
         )
-        return Document.id.in_(matches.scalar_subquery())
+        return and_(Document.id.in_(matches.scalar_subquery()), scan)
 
     # -- the public index -------------------------------------------------------------------
 
@@ -1303,6 +1386,8 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver's own transaction handling is switched off; BEGIN is emitted below.
         dbapi_connection.isolation_level = None
+        # The triggers of the short-term search index call it (migration 0004).
+        dbapi_connection.create_function("gongkai_grams", 2, document_grams, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")

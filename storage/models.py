@@ -118,6 +118,7 @@ class Document(Base):
     __table_args__ = (
         Index("ix_documents_state_next_review_at", "state", "next_review_at"),
         Index("uq_documents_index_number", "index_number", unique=True),
+        Index("ix_documents_state_published_at", "state", "published_at"),
     )
 
 

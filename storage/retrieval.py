@@ -6,11 +6,12 @@ exception, on_request, needs_redaction) is for staff alone.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from enum import StrEnum
 
 from gongkai.storage.archive import Archive
-from gongkai.storage.catalog import Catalog, DocumentRecord, FindQuery
+from gongkai.storage.catalog import Catalog, DocumentRecord, FindPage, FindQuery
 from gongkai.storage.objects import ChecksumMismatch
 
 PUBLIC_STATES: frozenset[str] = frozenset({"published"})
@@ -29,34 +30,38 @@ def _may_see(record: DocumentRecord, role: Role) -> bool:
     return role is Role.STAFF or record.state in PUBLIC_STATES
 
 
+def visible_query(query: FindQuery, role: Role) -> FindQuery | None:
+    """The query as `role` may run it: the public's finds published documents only (filtered
+    in the query, so limits, offsets and totals count visible documents), and its text search
+    leaves out documents published through a redacted version (the catalog's full text is
+    the original's: words redacted out of it must not find it). None: nothing is visible."""
+    if Role(role) is Role.STAFF:
+        return query
+    if query.state is not None and query.state not in PUBLIC_STATES:
+        return None
+    redacted = False if query.text and query.text.strip() else query.redacted
+    return dataclasses.replace(query, state="published", redacted=redacted)
+
+
 def find_documents(catalog: Catalog, query: FindQuery, role: Role) -> list[DocumentRecord]:
-    """Matching documents; the public sees published ones only (filtered in the query, so
-    limits and offsets count visible documents)."""
-    role = Role(role)
-    if role is Role.PUBLIC:
-        if query.state is not None and query.state not in PUBLIC_STATES:
-            return []
-        query = FindQuery(**{**query.__dict__, "state": "published"})
-        records = catalog.find(query)
-        if query.text:
-            # The catalog's full text is the original's. A document published through a
-            # redacted version must not be found by the words that were redacted out of it.
-            records = [r for r in records if r.redacted_key is None]
-        return records
-    return catalog.find(query)
+    """Matching documents (whole records) that the role may see."""
+    visible = visible_query(query, role)
+    return [] if visible is None else catalog.find(visible)
+
+
+def find_page(catalog: Catalog, query: FindQuery, role: Role) -> FindPage:
+    """One page of the matching documents the role may see (list columns only), and how many
+    there are in all."""
+    visible = visible_query(query, role)
+    if visible is None:
+        return FindPage(0, [], query.limit, query.offset)
+    return catalog.find_page(visible)
 
 
 def count_documents(catalog: Catalog, query: FindQuery, role: Role) -> int:
     """How many documents find_documents would give without limit and offset."""
-    role = Role(role)
-    unpaged = FindQuery(**{**query.__dict__, "limit": None, "offset": 0})
-    if role is Role.PUBLIC and query.text:
-        return len(find_documents(catalog, unpaged, role))  # filtered after the query
-    if role is Role.PUBLIC:
-        if query.state is not None and query.state not in PUBLIC_STATES:
-            return 0
-        unpaged.state = "published"
-    return catalog.count(unpaged)
+    visible = visible_query(query, role)
+    return 0 if visible is None else catalog.count(visible)
 
 
 def get_document(catalog: Catalog, doc_id: int, role: Role) -> DocumentRecord:

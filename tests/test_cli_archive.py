@@ -19,7 +19,8 @@ from gongkai.config import load_settings
 from gongkai.entrypoints.cli import main
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.storage.archive import Archive
-from gongkai.storage.catalog import Catalog
+from gongkai.storage.catalog import Catalog, Registration
+from gongkai.storage.migrations import HEAD_REVISION
 from gongkai.storage.stores import open_stores
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -74,22 +75,22 @@ def seeded(gongkai_env: dict[str, str]) -> dict[str, int]:
 
 def found(result: Result) -> list[dict]:
     assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
 def test_db_upgrade_and_current(gongkai_env: dict[str, str]):
     first = run("db", "upgrade")
-    assert first.exit_code == 0 and "from empty to 0001" in first.output
-    assert "already at revision 0001" in run("db", "upgrade").output
+    assert first.exit_code == 0 and f"from empty to {HEAD_REVISION}" in first.output
+    assert f"already at revision {HEAD_REVISION}" in run("db", "upgrade").output
     current = run("db", "current")
-    assert current.exit_code == 0 and "current: 0001" in current.output
+    assert current.exit_code == 0 and f"current: {HEAD_REVISION}" in current.output
     assert "up to date" in current.output
     assert (Path(gongkai_env["GONGKAI_HOME"]) / "catalog.sqlite3").exists()
 
 
 def test_find_on_an_empty_home_creates_the_catalog_and_finds_nothing(gongkai_env):
     assert found(run("find", "--json")) == []
-    assert "0 documents" in run("find").output
+    assert "共 0 条" in run("find").output
 
 
 def test_find_lists_everything_without_filters(seeded: dict[str, int]):
@@ -128,10 +129,35 @@ def test_find_table_and_bad_options(seeded: dict[str, int], monkeypatch: pytest.
     monkeypatch.setenv("COLUMNS", "200")  # rich folds cells to the terminal width
     table = run("find", "--issuer", "石狮市")
     assert table.exit_code == 0
-    assert re.search(r"^\s*1 document\s*$", table.output, re.M)
+    assert re.search(r"^\s*共 1 条\s*$", table.output, re.M)
     assert "狮政〔2021〕12号" in table.output and "石狮市人民政府" in table.output
     assert run("find", "--from", "2020年1月1日").exit_code == 2
     assert run("find", "--state", "lost").exit_code == 2
+
+
+def test_find_shows_the_first_50_and_the_total(gongkai_env: dict[str, str],
+                                               monkeypatch: pytest.MonkeyPatch):
+    with Catalog.open(load_settings().database_url) as catalog:
+        registered = catalog.register_many([
+            Registration(sha256=hashlib.sha256(f"{i}".encode()).hexdigest(), size=1,
+                         filename=f"第{i}号.docx", content_type=DOCX, original_key=f"k/{i}",
+                         source="cli", actor="clerk")
+            for i in range(120)
+        ])  # fmt: skip
+        ids = [record.id for record, _ in registered]
+    monkeypatch.setenv("COLUMNS", "200")
+    table = run("find")
+    assert table.exit_code == 0, table.output
+    assert "共 120 条，显示前 50 条" in table.output
+    assert "第49号.docx" in table.output and "第50号.docx" not in table.output
+    limited = CliRunner().invoke(main, ["find", "--json", "--limit", "7"])
+    assert [json.loads(line)["id"] for line in limited.stdout.splitlines()] == ids[:7]
+    assert "共 120 条，显示前 7 条" in limited.stderr
+    everything = CliRunner().invoke(main, ["find", "--json", "--all"])
+    assert [json.loads(line)["id"] for line in everything.stdout.splitlines()] == ids
+    assert everything.stderr == ""
+    assert "共 120 条" in run("find", "--all").output
+    assert "显示前" not in run("find", "--all").output
 
 
 def test_get_writes_the_verified_original(seeded: dict[str, int], tmp_path: Path):
