@@ -61,8 +61,17 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gongkai")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """gongkai (公开): read, route, publish, review and archive official documents."""
+    from gongkai.config import SettingsError, load_settings
+
+    if ctx.resilient_parsing:  # shell completion
+        return
+    try:
+        load_settings()  # every command: a bad setting stops it before any work starts
+    except SettingsError as exc:
+        raise click.ClickException(f"设置有误，未做任何处理：{exc}") from None
 
 
 def run() -> None:
