@@ -64,6 +64,10 @@ class Decision(BaseModel):
     reason: str
 
 
+class Withdrawal(BaseModel):
+    reason: str = Field(description="why it is taken back (audited, not public)")
+
+
 class NewUser(BaseModel):
     name: str
     role: Literal["clerk", "reviewer", "archivist", "admin"]
@@ -135,6 +139,18 @@ def decide(
     """A reviewer's decision on a withheld document: release, keep or partial."""
     record = service.decide_review(ctx, doc_id, body.decision, reason=body.reason,
                                    reviewer=who.actor)  # fmt: skip
+    return {"document": _full(record)}
+
+
+@router.post("/documents/{doc_id}/withdraw", tags=["staff"])
+def withdraw(
+    doc_id: int, body: Withdrawal, ctx: Ctx,
+    who: Annotated[Principal, Depends(acting(Action.WITHDRAW))],
+) -> dict[str, Any]:
+    """撤回: take a published document back from the public (page, JSON record, index
+    entries; the feed marks it deleted). It stays archived; only a reviewer's release
+    (`POST /documents/{id}/review`, decision release) publishes it again."""
+    record = service.withdraw(ctx, doc_id, reason=body.reason, actor=who.actor)
     return {"document": _full(record)}
 
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "submit": "gongkai.entrypoints.cli_lifecycle:submit",
     "review": "gongkai.entrypoints.cli_lifecycle:review",
     "redact": "gongkai.entrypoints.cli_lifecycle:redact",
+    "withdraw": "gongkai.entrypoints.cli_lifecycle:withdraw",
     "exceptions": "gongkai.entrypoints.cli_lifecycle:exceptions",
     "resolve": "gongkai.entrypoints.cli_lifecycle:resolve",
     "status": "gongkai.entrypoints.cli_lifecycle:status",

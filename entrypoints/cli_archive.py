@@ -19,6 +19,7 @@ import click
 
 from gongkai.entrypoints.tables import Column
 from gongkai.extractors.model import DISCLOSURE_VALUES
+from gongkai.flows import lifecycle
 
 ROLE_OF_CLI = "staff"
 # `gongkai find`: what a clerk reads first stays at any width (entrypoints/tables.py).
@@ -28,8 +29,6 @@ FIND_COLUMNS = (
     Column("状态"), Column("文件名", "extra"),
 )  # fmt: skip
 FIND_LIMIT = 50  # documents `gongkai find` shows unless told otherwise
-_STATES = ("received", "published", "needs_redaction", "on_request", "withheld",
-           "quarantined", "exception")  # fmt: skip
 
 
 def _settings() -> Any:
@@ -131,7 +130,7 @@ def _summary(record: Any) -> dict[str, Any]:
 @click.option("--issuer", help="Substring of the issuing body (发文机关).")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 from.")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 to.")
-@click.option("--state", type=click.Choice(_STATES))
+@click.option("--state", type=click.Choice(lifecycle.STATES))
 @click.option("--disclosure", type=click.Choice(DISCLOSURE_VALUES))
 @click.option("--limit", type=click.IntRange(min=1), default=FIND_LIMIT, show_default=True,
               help="At most this many documents.")

@@ -334,6 +334,26 @@ def redact(doc_id: int, file: Path, actor: str | None, confirm_difference: str |
 
 
 @click.command()
+@click.argument("doc_id", type=int)
+@click.option("--reason", required=True, help="Why it is taken back (recorded, not public).")
+@actor_option
+def withdraw(doc_id: int, reason: str, actor: str | None) -> None:
+    """撤回: take a published document back. Its page, JSON record and index entries go, the
+    feed marks it deleted, the original stays archived; `review decide ID release` alone
+    publishes it again."""
+    from gongkai.flows import service
+    from gongkai.storage.catalog import DocumentNotFound
+
+    with _context(load_settings(), with_prefect=True) as ctx:
+        try:
+            by = cli_principal(ctx, actor, Action.WITHDRAW)
+            record = service.withdraw(ctx, doc_id, reason=reason, actor=by.actor)
+        except (DocumentNotFound, service.LifecycleError) as exc:
+            _fail(str(exc))
+    click.echo(f"{record.id}\t{record.state}\t{record.index_number}")
+
+
+@click.command()
 @click.option("--json", "as_json", is_flag=True)
 def exceptions(as_json: bool) -> None:
     """Documents that need a person's decision, with the reason."""

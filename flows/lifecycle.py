@@ -13,20 +13,22 @@ from typing import Any
 
 class State(StrEnum):
     RECEIVED = "received"  # taken in, stored, not yet routed
-    PUBLISHED = "published"  # on the public portal (terminal)
+    PUBLISHED = "published"  # on the public portal
     NEEDS_REDACTION = "needs_redaction"  # 删减后公开: waits for a person's redacted version
     ON_REQUEST = "on_request"  # 依申请公开: in the register, given out on request
     WITHHELD = "withheld"  # 不予公开: in the periodic review queue
     QUARANTINED = "quarantined"  # carries a security marking: never published (terminal)
     EXCEPTION = "exception"  # unreadable, no attribute or a conflict: a person decides
+    WITHDRAWN = "withdrawn"  # 撤回: taken back from the portal, still archived
 
 
 STATES: tuple[str, ...] = tuple(s.value for s in State)
 
-# The states a routing decision can send a document to (everything but `received`).
-ROUTED_STATES: frozenset[State] = frozenset(State) - {State.RECEIVED}
+# The states a routing decision can send a document to (not `received`; `withdrawn` is only
+# ever a person's act on a published document).
+ROUTED_STATES: frozenset[State] = frozenset(State) - {State.RECEIVED, State.WITHDRAWN}
 
-TERMINAL_STATES: frozenset[State] = frozenset({State.PUBLISHED, State.QUARANTINED})
+TERMINAL_STATES: frozenset[State] = frozenset({State.QUARANTINED})
 
 # from -> the states it may move to. Anything not listed is an error.
 TRANSITIONS: Mapping[State, frozenset[State]] = {
@@ -39,7 +41,10 @@ TRANSITIONS: Mapping[State, frozenset[State]] = {
     State.EXCEPTION: ROUTED_STATES,
     # a later decision on a request: disclose it to everyone, or withhold it
     State.ON_REQUEST: frozenset({State.PUBLISHED, State.WITHHELD}),
-    State.PUBLISHED: frozenset(),
+    # 撤回: taken back from the public (a reviewer, with a reason)
+    State.PUBLISHED: frozenset({State.WITHDRAWN}),
+    # only a reviewer's release publishes it again; nothing automatic does
+    State.WITHDRAWN: frozenset({State.PUBLISHED}),
     State.QUARANTINED: frozenset(),
 }
 

@@ -408,7 +408,8 @@ def decide_review(
     security_level: str | None = None,
     record_state: str = State.WITHHELD,
 ) -> RoutingDecision:
-    """A reviewer's decision on a withheld document (art. 18 periodic review).
+    """A reviewer's decision on a withheld document (art. 18 periodic review), or the release
+    of a withdrawn (撤回) one again (`record_state` withdrawn: release only).
 
     release -> published; keep -> withheld with the next review date (by the reviewer's reason
     and the stated 不公开理由, the shorter period wins); partial -> needs_redaction.
@@ -420,8 +421,13 @@ def decide_review(
         raise PolicyRefusal(
             f"unknown review decision {decision!r}; it is one of {', '.join(REVIEW_DECISIONS)}"
         )
-    if record_state != State.WITHHELD:
-        raise PolicyRefusal(f"only withheld documents are reviewed; this one is {record_state}")
+    if record_state == State.WITHDRAWN:
+        if decision != "release":
+            raise PolicyRefusal(f"a withdrawn document is released again or stays withdrawn "
+                                f"(撤回的文件只能重新公开), not {decision!r}")  # fmt: skip
+    elif record_state != State.WITHHELD:
+        raise PolicyRefusal(f"only withheld documents are reviewed (and withdrawn ones "
+                            f"released again); this one is {record_state}")  # fmt: skip
     if not reason or not reason.strip():
         raise PolicyRefusal("a review decision needs a reason (审查意见)")
     marking = security_level or (metadata.security_level if metadata is not None else None)

@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape as xml_escape
 # Government dates and times are China Standard Time (UTC+8, no daylight saving).
 CHINA = timezone(timedelta(hours=8), "CST")
 ATOM_NS = "http://www.w3.org/2005/Atom"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721 deleted entries
 DEFAULT_FEED_ID = "urn:gongkai:public-index"
 DEFAULT_FEED_TITLE = "政府信息公开 主动公开目录"
 FEED_SIZE = 50  # documents in feed.atom and in the "latest" list of index.html / index.json
@@ -307,8 +308,8 @@ def _xml(text: str) -> str:
     return xml_escape(_XML_INVALID.sub("\ufffd", text), {'"': "&quot;"})
 
 
-def _entry_id(feed_id: str, record: PublicRecord) -> str:
-    token = quote(str(record.id), safe="")
+def _entry_id(feed_id: str, doc_id: int) -> str:
+    token = quote(str(doc_id), safe="")
     if feed_id.startswith(("http://", "https://")):
         return f"{feed_id.rstrip('/')}/documents/{token}"
     return f"{feed_id}:document:{token}"
@@ -321,10 +322,12 @@ def render_index_atom(
     feed_id: str = DEFAULT_FEED_ID,
     title: str = DEFAULT_FEED_TITLE,
     base_url: str = "",
+    deleted: Sequence[tuple[int, datetime]] = (),
 ) -> str:
     """An Atom 1.0 feed (RFC 4287) of the published documents. `feed_id` is the feed's
     permanent IRI; entry ids derive from it and the document id. Links are relative to the
-    site root unless `base_url` is given."""
+    site root unless `base_url` is given. `deleted`: (document id, when) of withdrawn
+    documents, each an RFC 6721 `at:deleted-entry` whose `ref` is the entry's id."""
     if not feed_id or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", feed_id):
         raise ValueError(f"an Atom feed id must be an absolute IRI, not {feed_id!r}")
 
@@ -348,7 +351,7 @@ def render_index_atom(
         author = r.publisher or r.issuer or title
         entries.append(
             "<entry>\n"
-            f"<id>{_xml(_entry_id(feed_id, r))}</id>\n"
+            f"<id>{_xml(_entry_id(feed_id, r.id))}</id>\n"
             f"<title>{_xml(r.title)}</title>\n"
             f"<updated>{stamp(r.published_at)}</updated>\n"
             f"<published>{stamp(r.published_at)}</published>\n"
@@ -357,9 +360,14 @@ def render_index_atom(
             f"<summary>{_xml(summary)}</summary>\n"
             "</entry>\n"
         )
+    for doc_id, when in deleted:
+        entries.append(
+            f'<at:deleted-entry ref="{_xml(_entry_id(feed_id, doc_id))}" '
+            f'when="{stamp(when)}"><at:comment>此件已撤回</at:comment></at:deleted-entry>\n'
+        )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
-        f'<feed xmlns="{ATOM_NS}" xml:lang="zh-CN">\n'
+        f'<feed xmlns="{ATOM_NS}" xmlns:at="{TOMBSTONES_NS}" xml:lang="zh-CN">\n'
         f"<id>{_xml(feed_id)}</id>\n"
         f"<title>{_xml(title)}</title>\n"
         f"<updated>{stamp(updated)}</updated>\n"

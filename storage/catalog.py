@@ -50,6 +50,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from gongkai.extractors.model import DocumentMetadata
+from gongkai.flows import lifecycle
 from gongkai.storage.migrations import HEAD_REVISION
 from gongkai.storage.models import (
     CitedFileNumber,
@@ -63,15 +64,8 @@ from gongkai.storage.search import SHORT_TERM, document_grams, term_gram
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-STATES: tuple[str, ...] = (
-    "received",
-    "published",
-    "needs_redaction",
-    "on_request",
-    "withheld",
-    "quarantined",
-    "exception",
-)
+# The lifecycle's own list (flows/lifecycle.py is pure data: no Prefect, no database).
+STATES: tuple[str, ...] = lifecycle.STATES
 
 
 class DocumentNotFound(LookupError):
@@ -114,6 +108,7 @@ class DocumentRecord:
     received_at: datetime
     routed_at: datetime | None
     published_at: datetime | None
+    withdrawn_at: datetime | None
     next_review_at: date | None
     publish_deadline: date | None
     deadline_provisional: bool
@@ -289,11 +284,11 @@ _CHANGEABLE: frozenset[str] = frozenset(
         "file_number", "disclosure", "disclosure_reason", "title", "issuer",
         "security_level", "security_period", "urgency", "signer", "recipients",
         "index_number", "date", "page_count", "text_layer", "exception_reason",
-        "routed_at", "published_at", "next_review_at", "publish_deadline",
+        "routed_at", "published_at", "withdrawn_at", "next_review_at", "publish_deadline",
         "deadline_provisional",
     }
 )  # fmt: skip
-_DATETIME_COLUMNS = frozenset({"routed_at", "published_at"})
+_DATETIME_COLUMNS = frozenset({"routed_at", "published_at", "withdrawn_at"})
 _DATE_COLUMNS = frozenset({"date", "next_review_at", "publish_deadline"})
 _BOOL_COLUMNS = frozenset({"deadline_provisional"})
 _RECORD_COLUMNS: tuple[str, ...] = tuple(
@@ -1104,6 +1099,17 @@ class Catalog:
                 .where(*self._published_in(None, None))
             ).one()  # fmt: skip
         return None if first is None or last is None else (first, last)
+
+    def withdrawn_latest(self, limit: int) -> list[tuple[int, datetime]]:
+        """(id, withdrawn_at) of the documents withdrawn now (state `withdrawn`), the latest
+        withdrawals first: the feed's deleted entries."""
+        with self._reading() as session:
+            rows = session.execute(
+                select(Document.id, Document.withdrawn_at)
+                .where(Document.state == "withdrawn", Document.withdrawn_at.is_not(None))
+                .order_by(Document.withdrawn_at.desc(), Document.id.desc()).limit(limit)
+            ).all()  # fmt: skip
+        return [(int(doc_id), at) for doc_id, at in rows]
 
     def published_at_of(self, ids: Sequence[int]) -> dict[int, datetime | None]:
         """id -> published_at of each listed document (DocumentNotFound names missing ones)."""

@@ -545,6 +545,20 @@ class LocalStore(ObjectStore):
             source, key=key, sha256=sidecar["sha256"], size=int(sidecar["size"])
         )
 
+    def delete(self, key: str) -> None:
+        data_path, meta_path = self._paths(key)
+        if self.write_once:
+            raise StorageError(f"{self.bucket}/{key}: this store is write-once, nothing is "
+                               "deleted from it")  # fmt: skip
+        with self._locked(exclusive=True):
+            # The sidecar first: the object is gone the moment it is.
+            for path in (meta_path, data_path):
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    path.unlink()
+        for directory in (meta_path.parent, data_path.parent):
+            with contextlib.suppress(FileNotFoundError):
+                _fsync_dir(directory)
+
     def head(self, key: str) -> ObjectInfo:
         _, meta_path = self._paths(key)
         return self._info(key, self._read_sidecar(key, meta_path))

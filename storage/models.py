@@ -107,6 +107,7 @@ class Document(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 撤回 (state withdrawn)
     next_review_at: Mapped[date | None] = mapped_column(Date)
     publish_deadline: Mapped[date | None] = mapped_column(Date)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -79,6 +79,11 @@ class ObjectStore(abc.ABC):
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Objects whose key starts with `prefix`, in key order."""
 
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object; an absent key is no error (as in S3). A write-once store refuses
+        (StorageError): what is archived stays."""
+
     def exists(self, key: str) -> bool:
         try:
             self.head(key)

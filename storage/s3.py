@@ -435,6 +435,16 @@ class S3Store(ObjectStore):
             size=info.size,
         )
 
+    def delete(self, key: str) -> None:
+        check_key(key)
+        if self.write_once:
+            raise StorageError(f"{self.bucket}/{key}: this store is write-once, nothing is "
+                               "deleted from it")  # fmt: skip
+        try:
+            self._retry("remove_object", lambda: self.client.remove_object(self.bucket, key))
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._error(exc, key) from exc
+
     def head(self, key: str) -> ObjectInfo:
         check_key(key)
         try:

@@ -524,3 +524,18 @@ def test_local_keys_never_leave_the_bucket_folder(tmp_path: Path, key: str) -> N
     assert stored.is_relative_to(store.data_dir.resolve())
     assert stored.read_bytes() == b"x"
     assert store.exists(key)
+
+
+def test_delete_removes_an_object_and_write_once_stores_refuse(store_backend) -> None:
+    store = store_backend.make(write_once=False)
+    store.put("pages/1.json", b"{}")
+    store.put("pages/2.json", b"[]")
+    store.delete("pages/1.json")
+    store.delete("pages/1.json")  # absent: no error
+    assert not store.exists("pages/1.json")
+    assert [i.key for i in store.list("pages/")] == ["pages/2.json"]
+    archive = store_backend.make(write_once=True)
+    archive.put("kept.bin", b"original")
+    with pytest.raises(StorageError, match="write-once"):
+        archive.delete("kept.bin")
+    assert archive.get_bytes("kept.bin") == b"original"

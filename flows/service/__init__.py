@@ -37,6 +37,7 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
     decide_review(ctx, doc_id, decision, *, reason, reviewer) -> DocumentRecord
     redact(ctx, doc_id, data, filename, *, actor, confirm_difference=None) -> DocumentRecord
         # only a version carrying the original's 文号 and title (or a confirmed difference)
+    withdraw(ctx, doc_id, *, reason, actor) -> DocumentRecord    # 撤回: published -> withdrawn
     resolve(ctx, doc_id, disclosure, *, reason, actor) -> DocumentRecord
     fixity(ctx, *, actor="fixity") -> FixityReport
     status(ctx) -> StatusReport
@@ -145,4 +146,8 @@ from gongkai.flows.service.status import (  # noqa: F401
     DeadlineItem,
     StatusReport,
     status,
+)
+from gongkai.flows.service.withdrawal import (  # noqa: F401
+    take_down,
+    withdraw,
 )

@@ -56,6 +56,13 @@ def publication_basis(ctx: Context, record: DocumentRecord) -> tuple[Publication
         if decisions and decisions[-1]["decision"] == "release":
             return "released", f"released by {decisions[-1]['reviewer']}"
         return None, "it is withheld and no reviewer has released it"
+    if record.state == "withdrawn":
+        reviewer = released_after_withdrawal(ctx, record.id)
+        if reviewer is None:
+            return None, "it was withdrawn (撤回) and no reviewer has released it again"
+        # A redacted document comes back as its redacted version, never the original.
+        basis: PublicationBasis = "redacted" if record.redacted_key else "released"
+        return basis, f"released again by {reviewer}"
     if record.state == "needs_redaction":
         if record.redacted_key:
             return "redacted", "a person supplied the redacted version"
@@ -66,6 +73,18 @@ def publication_basis(ctx: Context, record: DocumentRecord) -> tuple[Publication
             return "resolved", f"resolved by {resolved.actor}: {resolved.detail.get('reason')}"
         return None, f"it is an exception ({record.exception_reason})"
     return None, f"it is {record.state}"
+
+
+def released_after_withdrawal(ctx: Context, doc_id: int) -> str | None:
+    """The reviewer whose `release` came after the document's latest withdrawal, or None.
+    Audit order decides (event ids), not clocks: an earlier release never counts again."""
+    reviewer = None
+    for event in ctx.catalog.history(doc_id):
+        if event.kind == "state" and event.detail.get("to") == "withdrawn":
+            reviewer = None
+        elif event.kind == "review_decision" and event.detail.get("decision") == "release":
+            reviewer = event.actor
+    return reviewer
 
 
 def _put_public(ctx: Context, key: str, data: str, content_type: str) -> None:
@@ -136,7 +155,9 @@ def publish(
             # says `published` (which needed the basis just checked).
             results = ctx.catalog.record_outcomes(
                 [Outcome(r.id, actor, None, "published", detail={"basis": basis, "why": why},
-                         changes={"published_at": now})
+                         changes={"published_at": now,
+                                  **({"withdrawn_at": None} if from_state == "withdrawn"
+                                     else {})})
                  for r, basis, why in group],
                 expected_from=from_state,
             )  # fmt: skip
@@ -166,6 +187,11 @@ def _assign_index_numbers(
         number=lambda year, serial: render.format_index_number(
             settings.org_code, settings.info_class, year, serial),
     )  # fmt: skip
+
+
+def public_keys_of(ctx: Context, doc_id: int) -> list[str]:
+    """The public store's objects of one document (its record page, JSON record, ...)."""
+    return [info.key for info in ctx.public.list(f"documents/{doc_id}.")]
 
 
 def _write_public_pages_many(ctx: Context, pages: Sequence[DocumentRecord]) -> None:
@@ -241,10 +267,14 @@ def _write_public_index(ctx: Context, years: Iterable[int]) -> int:
                     render.render_year_html(year, entries), "text/html; charset=utf-8")  # fmt: skip
     counts = _published_years(ctx)
     latest = _index_entries(ctx, ctx.catalog.published_between(limit=render.FEED_SIZE))
-    # The feed changes when its entries do: its <updated> is the newest entry's.
-    updated = latest[0].published_at if latest else ctx.now()
+    deleted = ctx.catalog.withdrawn_latest(render.FEED_SIZE)
+    # The feed changes when its entries do: its <updated> is the newest entry's or withdrawal's.
+    moments = [latest[0].published_at] if latest else []
+    moments += [when for _, when in deleted[:1]]
+    updated = max(moments) if moments else ctx.now()
     _put_public(ctx, "index.json", render.render_index_json(latest, counts), "application/json")
-    _put_public(ctx, "feed.atom", render.render_index_atom(latest, updated=updated),
+    _put_public(ctx, "feed.atom", render.render_index_atom(latest, updated=updated,
+                                                           deleted=deleted),
                 "application/atom+xml")  # fmt: skip
     _put_public(ctx, "index.html", render.render_index_html(latest, counts),
                 "text/html; charset=utf-8")  # fmt: skip

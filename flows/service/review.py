@@ -58,11 +58,12 @@ def review_due(ctx: Context, *, actor: str = "review") -> ReviewReport:
 def decide_review(
     ctx: Context, doc_id: int, decision: str, *, reason: str, reviewer: str
 ) -> DocumentRecord:
-    """release: published now; keep: a next review date; partial: to redaction. Audited."""
+    """release: published now; keep: a next review date; partial: to redaction. Audited.
+    A withdrawn (撤回) document is published again only by this (release)."""
     record = ctx.catalog.get(doc_id)
-    if record.state != "withheld":
+    if record.state not in ("withheld", "withdrawn"):
         raise LifecycleError(f"document {doc_id} is {record.state}; only withheld documents "
-                             "are reviewed")  # fmt: skip
+                             "are reviewed (and withdrawn ones released again)")  # fmt: skip
     outcome = policy.decide_review(
         decision, reason=reason, disclosure_reason=record.disclosure_reason,
         review_months=ctx.settings.review_months, today=ctx.today(),
