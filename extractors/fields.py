@@ -28,6 +28,7 @@ from gongkai.extractors.issuers import (
     is_seal_note,
     organs_in_line,
     organs_of_title,
+    title_organs,
     without_seal_note,
 )
 from gongkai.extractors.markup import without_markup
@@ -459,6 +460,11 @@ def _read_portal(segs: list[_Seg]) -> _Block | None:
     return _Block(_first_values(pairs), end)
 
 
+# What a saved web page prints around the document: breadcrumbs, font-size and print links.
+_WEB_CHROME = re.compile(
+    r"^(?:首页|当前位置|您的位置|您现在的位置)|^.{0,30}[>＞»›].{0,30}[>＞»›]|^字号[:]?[大中小]"
+    r"|打印本页|关闭窗口|【打印】|【关闭】|浏览次数|^分享到|^扫一扫"
+)
 _RECORD_LABELS = frozenset({"标题", "文号", "发文机关", "成文日期", "发布日期", "索引号",
                             "发布机构", "主题分类", "公开属性"})
 
@@ -752,6 +758,18 @@ def _read_head(body: _Body, segs: list[_Seg], head_limit: int) -> int:
     return i
 
 
+def _title_text(parts: list[_Seg]) -> str:
+    """The title lines joined as printed; a line that is only organs (the first lines of a
+    joint document's title) is kept apart from the next by a space."""
+    out = ""
+    for k, part in enumerate(parts):
+        text = part.raw.replace("\n", "")
+        out += text
+        if k + 1 < len(parts) and organs_in_line(text) == [_clean(text)]:
+            out += " "
+    return out
+
+
 def _read_body(segs: list[_Seg], fmt: str) -> _Body:
     body = _Body()
     n = len(segs)
@@ -782,11 +800,19 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
                 and _title_continues(parts, segs[j + 1]):
             j += 1
             parts.append(segs[j])
-        # A line break inside the title (typed or wrapped) is not part of it.
-        body.title_raw = "".join(p.raw.replace("\n", "") for p in parts)
-        title = _clean(body.title_raw)
+        body.title_raw = _title_text(parts)
+        organs, rest = title_organs(body.title_raw)
+        # Joint organs keep the one space between them (`中共中央 国务院关于…`); every other
+        # space or line break inside a title (typed, wrapped, letter-spaced) is not part of it.
+        title = " ".join(organs) + _clean(rest) if len(organs) > 1 else _clean(body.title_raw)
         body.title = (title, parts[0])
         body.title_end = j + 1
+        if body.own_number is None and not body.attachment_only and j + 1 < n:
+            under = _standalone_number(segs[j + 1])
+            if under is not None and not _PAREN_LINE.match(segs[j + 1].tight):
+                # A web page prints the 发文字号 right under the title (国务院's portal).
+                body.own_number, body.own_seg = under[0], segs[j + 1]
+                body.title_end = j + 2
         if not _TITLE_END.search(_tight(fold(title))):
             centred = _centered(parts[0])
             body.warnings.append(
@@ -839,6 +865,12 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
                     body.signature = (organs, seg)
                     break
 
+    if date_idx is None and body.title is not None and after_head < n:
+        # No 成文日期 at the end: a 题注 under the title gives it (`（2023年1月2日）`, as a
+        # 决议 or a 一号文件 prints it).
+        note = segs[after_head]
+        if _PAREN_LINE.match(note.tight) and is_date_shaped(note.tight[1:-1]):
+            body.date = (date_only(note.tight[1:-1]), note)
     if date_idx is None:
         found = next((s for s in segs[after_head:] if placeholders.date_placeholder(s.raw)), None)
         if found is not None:
@@ -1229,7 +1261,7 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
         return meta
 
     cover_view = _segments(lines, join_cells=True)
-    portal = _read_portal(cover_view)
+    portal = _read_portal([s for s in cover_view if not _WEB_CHROME.search(s.tight)])
     cover = None if portal else _read_cover(cover_view)
     block = portal or cover
     body_lines = lines[block.end + 1:] if block else lines
@@ -1238,6 +1270,8 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     elif cover:
         meta.source_kind = "cover_sheet"
     segs = [s for s in _segments(body_lines, join_cells=False) if not _PAGE_NO.match(s.tight)]
+    if portal:
+        segs = [s for s in segs if not _WEB_CHROME.search(s.tight)]
     body = _read_body(segs, doc.format)
     meta.warnings.extend(body.warnings)
 

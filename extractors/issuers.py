@@ -71,10 +71,17 @@ def is_flag_text(text: str) -> bool:
 _TITLE_PREFIX = re.compile(r"^(?P<org>.{2,40}?)\s*(?:关于|(?:19|20)[0-9]{2}\s*年)")
 
 
-def organs_of_title(title: str) -> list[str]:
-    """The organs a title begins with: `石狮市人民政府关于…的通知`, `石狮市人民政府2023年政府
-    信息公开工作年度报告`, `中共中央 国务院关于…的意见`. [] when it begins otherwise."""
-    m = _TITLE_PREFIX.match(title.strip())
+def title_organs(title: str) -> tuple[list[str], str]:
+    """The organs a title begins with and the rest of it: `石狮市人民政府关于…的通知`,
+    `石狮市人民政府2023年政府信息公开工作年度报告`, `中共中央 国务院关于…的意见`.
+    ([], title) when it begins otherwise."""
+    text = title.strip()
+    m = _TITLE_PREFIX.match(text)
     if m is None or "《" in m.group("org"):
-        return []
-    return organs_in_line(m.group("org"))
+        return [], text
+    organs = organs_in_line(m.group("org"))
+    return organs, (text[m.end("org"):] if organs else text)
+
+
+def organs_of_title(title: str) -> list[str]:
+    return title_organs(title)[0]

@@ -2129,7 +2129,11 @@ def _web_export_document(name: str, rng: random.Random, index: int, nth: int,
     index_number = f"{c.issuer.index_code}-3000-{c.date.year}-{rng.randint(1, 400):05d}"
     publish = (c.date + dt.timedelta(days=rng.randint(0, 9))).isoformat()
     blocks = _web_head(c, style, index_number, publish)
-    blocks += [Para(c.title, role="title", align="center"), Blank(), Para(c.recipients + "："),
+    blocks.append(Para(c.title, role="title", align="center"))
+    if style == "gov_lines":  # 国务院's page: breadcrumbs above, the 文号 under the title
+        blocks.insert(0, Para("首页 > 政府信息公开 > 政策文件库", role="small"))
+        blocks.append(Para(c.number_written or "", align="center"))
+    blocks += [Blank(), Para(c.recipients + "："),
                *(Para(p, first_indent=2) for p in c.paragraphs), Blank(),
                Para(c.signature, align="right", right_indent=4),
                Para(c.date_written, align="right", right_indent=4),

@@ -904,7 +904,7 @@ def test_joint_flag_one_organ_a_line_and_joint_signature() -> None:
     assert meta.issuer == "中共石狮市委办公室 石狮市人民政府办公室"
     assert meta.issuers == ["中共石狮市委办公室", "石狮市人民政府办公室"]
     assert meta.provenance["issuer"] == "署名"
-    assert meta.title == ("中共石狮市委办公室石狮市人民政府办公室"
+    assert meta.title == ("中共石狮市委办公室 石狮市人民政府办公室"
                           "关于印发《石狮市政务公开工作方案》的通知")
     assert meta.file_number == "狮委办〔2021〕7号"
 
@@ -1062,3 +1062,36 @@ def test_a_real_document_has_no_placeholders() -> None:
                 Line("石狮市人民政府"), Line("二〇〇六年三月八日"))
     assert meta.placeholders == []
     assert meta.date == "2006-03-08"
+
+
+def test_gov_portal_page_with_breadcrumbs_and_the_number_under_the_title() -> None:
+    meta = docx(
+        "首页 > 政府信息公开 > 政策文件", "索 引 号：000014349/2022-00056　　主题分类：卫生、体育",
+        "发文机关：国务院办公厅　　成文日期：2022年04月27日",
+        "标　　题：国务院办公厅关于印发“十四五”国民健康规划的通知",
+        "发文字号：国办发〔2022〕11号　　发布日期：2022年05月20日", "字号：大 中 小 打印本页",
+        centre("国务院办公厅关于印发“十四五”国民健康规划的通知"), centre("国办发〔2022〕11号"),
+        Line("各省、自治区、直辖市人民政府，国务院各部委、各直属机构："),
+        Line("《“十四五”国民健康规划》已经国务院同意，现印发给你们，请认真贯彻执行。"),
+        Line("国务院办公厅", align="right"), Line("2022年4月27日", align="right"),
+        Line("（此件公开发布）"),
+    )
+    assert meta.title == "国务院办公厅关于印发“十四五”国民健康规划的通知"
+    assert meta.file_number == "国办发〔2022〕11号"
+    assert meta.cited_file_numbers == []
+    assert meta.index_number == "000014349/2022-00056"
+    assert (meta.issuer, meta.date, meta.disclosure) == ("国务院办公厅", "2022-04-27", "active")
+    assert meta.recipients == "各省、自治区、直辖市人民政府，国务院各部委、各直属机构"
+    assert meta.conflicts == []
+
+
+def test_joint_title_with_a_date_note_and_no_signature() -> None:
+    meta = docx(
+        centre("中共中央 国务院关于做好2023年全面推进乡村振兴重点工作的意见"),
+        centre("（2023年1月2日）"),
+        Line("党的二十大擘画了以中国式现代化全面推进中华民族伟大复兴的宏伟蓝图。"),
+    )
+    assert meta.title == "中共中央 国务院关于做好2023年全面推进乡村振兴重点工作的意见"
+    assert meta.issuers == ["中共中央", "国务院"]
+    assert meta.issuer == "中共中央 国务院"
+    assert meta.date == "2023-01-02"
