@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gongkai import __version__
 from gongkai.config import Settings, load_settings
+from gongkai.entrypoints.tables import printable
 from gongkai.entrypoints.upload import UploadError, read_upload
 from gongkai.flows import render
 from gongkai.flows.access import Action, NotAllowed, NotAuthenticated, Principal, may
@@ -142,16 +143,24 @@ def content_disposition(filename: str) -> str:
             f"filename*=UTF-8''{quote(filename, safe='')}")  # fmt: skip
 
 
+def _shown(view: dict[str, Any]) -> dict[str, Any]:
+    """A file name as it may be printed (stored as given; controls and bidi overrides shown
+    as escapes, like the CLI's tables)."""
+    if isinstance(view.get("filename"), str):
+        view["filename"] = printable(view["filename"])
+    return view
+
+
 def _view(record: DocumentRecord, fields: tuple[str, ...] | None) -> dict[str, Any]:
     full = record.to_json()
     if fields is None:
-        return full
-    return {name: full[name] for name in fields}
+        return _shown(full)
+    return _shown({name: full[name] for name in fields})
 
 
 def _list_view(summary: DocumentSummary) -> dict[str, Any]:
     full = summary.to_json()
-    return {name: full[name] for name in LIST_FIELDS}
+    return _shown({name: full[name] for name in LIST_FIELDS})
 
 
 def _context(request: Request) -> Context:
@@ -297,7 +306,7 @@ def create_app(
             "sha256": record.sha256,
             "state": record.state,
             "created": result.new,
-            "filename": record.filename,
+            "filename": printable(record.filename),
             "size": record.size,
             "format": record.format,
         }

@@ -259,8 +259,9 @@ def show(doc_id: int, as_json: bool) -> None:
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
     from rich.table import Table
+    from rich.text import Text
 
-    from gongkai.entrypoints.tables import output_console
+    from gongkai.entrypoints.tables import output_console, printable
 
     console = output_console()
     fields = Table(title=f"document {record.id}", show_header=False)
@@ -271,9 +272,10 @@ def show(doc_id: int, as_json: bool) -> None:
             continue
         if isinstance(value, list):
             value = "、".join(value)
-        fields.add_row(name, "" if value is None else str(value))
+        fields.add_row(name, Text(printable("" if value is None else str(value), lines=True)))
     text = record.metadata.get("text") or ""
-    fields.add_row("text", f"{len(text)} characters" + (f": {text[:120]}…" if text else ""))
+    fields.add_row("text", Text(printable(f"{len(text)} characters"
+                                          + (f": {text[:120]}…" if text else ""), lines=True)))
     console.print(fields)
     if decisions_json:
         review = Table(title="review decisions")
@@ -282,7 +284,7 @@ def show(doc_id: int, as_json: bool) -> None:
         for d in decisions_json:
             review.add_row(
                 *(
-                    str(d[h] or "")
+                    Text(printable(str(d[h] or "")))
                     for h in ("decided_at", "decision", "reason", "reviewer", "next_review_at")
                 )
             )
@@ -291,7 +293,8 @@ def show(doc_id: int, as_json: bool) -> None:
     for heading in ("at", "kind", "actor", "detail"):
         events.add_column(heading, overflow="fold")
     for e in history:
-        events.add_row(e.at.isoformat(), e.kind, e.actor, json.dumps(e.detail, ensure_ascii=False))
+        events.add_row(e.at.isoformat(), e.kind, Text(printable(e.actor)),
+                       Text(printable(json.dumps(e.detail, ensure_ascii=False))))
     console.print(events)
 
 

@@ -8,10 +8,15 @@ A column is one of three kinds:
 
 Piped to a file or another program, output is as wide as it needs to be (up to 200 cells), so
 a saved listing is not folded at 80 columns.
+
+Every value is shown through `printable`: a file name or title that carries terminal controls (ESC,
+NUL, other C0/C1 controls) or bidi overrides is printed with those characters as visible
+escapes, never raw, and never read as rich markup. The HTTP API shows names the same way.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from typing import Literal
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 ColumnKind = Literal["key", "text", "extra"]
 
@@ -29,6 +35,27 @@ PIPED_WIDTH = 200
 MIN_TEXT_CELLS = 12
 TEXT_CELLS_BEFORE_EXTRAS = 2 * MIN_TEXT_CELLS
 _BORDER_CELLS = 3  # "│ " before a cell and the space after it
+
+
+# C0 controls (tab and newline too: a name has none), DEL, C1 controls, and the characters that
+# reorder or hide text on screen: bidi embeddings/overrides/isolates and marks, zero-width ones.
+_UNSHOWABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """`text` as it may be printed to a terminal or handed to a client: every control and
+    bidi character as a visible escape (ESC -> \\x1b, U+202E -> \\u202e). The value itself
+    is stored as given. `lines`: newlines (free text over several lines) stay."""
+    if not lines:
+        return _UNSHOWABLE.sub(_escape, text)
+    return "\n".join(_UNSHOWABLE.sub(_escape, part) for part in text.split("\n"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +101,7 @@ def table(
     width: int,
 ) -> Table:
     """A rich Table of `rows` laid out for `width` cells (see the module docstring)."""
+    rows = [[printable(value, lines=True) for value in row] for row in rows]
     shown = fitting_columns(columns, rows, width)
     left_out = [c.heading for i, c in enumerate(columns) if i not in shown]
     caption = f"not shown here: {', '.join(left_out)} (gongkai show ID)" if left_out else None
@@ -87,7 +115,7 @@ def table(
                           min_width=MIN_TEXT_CELLS if wraps else None,
                           justify=column.justify)  # fmt: skip
     for row in rows:
-        result.add_row(*(row[i] for i in shown))
+        result.add_row(*(Text(row[i]) for i in shown))
     return result
 
 

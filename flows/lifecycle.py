@@ -110,6 +110,14 @@ def resource_id(doc_id: int | str) -> str:
     return f"{EVENT_PREFIX}.{text}"
 
 
+# What an event may say of a document that is not published: its id (the resource), states,
+# attribute and routing rule. Its 文号, issuer and title are public only once it is published:
+# events can be read by any local process from the Prefect API, and with a shared Prefect
+# server they leave the host. File names are never in an event.
+PUBLISHED_ONLY_KEYS: tuple[str, ...] = ("file_number", "issuer", "title")
+NEVER_IN_EVENTS: frozenset[str] = frozenset({"filename", "submitted_filename"})
+
+
 def event_payload(
     *,
     file_number: str | None,
@@ -120,15 +128,17 @@ def event_payload(
     rule: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The payload every document event carries: who issued what, under which attribute, and
-    (where a routing rule decided the move) which rule. `extra` adds event-specific keys."""
+    """The payload every document event carries: its state, its attribute and (where a routing
+    rule decided the move) which rule; who issued what under which title only for a published
+    document (PUBLISHED_ONLY_KEYS, None otherwise). `extra` adds event-specific keys; file
+    names are dropped from them."""
+    published = as_state(state) is State.PUBLISHED
+    described = {"file_number": file_number, "issuer": issuer, "title": title}
     payload: dict[str, Any] = {
-        "file_number": file_number,
-        "issuer": issuer,
+        **{key: described[key] if published else None for key in PUBLISHED_ONLY_KEYS},
         "disclosure": disclosure,
-        "title": title,
         "state": as_state(state).value,
         "rule": rule,
     }
-    payload.update(extra)
+    payload.update((k, v) for k, v in extra.items() if k not in NEVER_IN_EVENTS)
     return payload

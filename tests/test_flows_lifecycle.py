@@ -92,3 +92,14 @@ def test_event_payload() -> None:
         "rule": "active",
         "previous_state": "received",
     }
+
+
+def test_event_payload_of_a_document_not_published_names_nothing() -> None:
+    payload = lifecycle.event_payload(
+        file_number="鸿政〔2020〕54号", issuer="石狮市鸿山镇人民政府", disclosure="withheld",
+        state=State.WITHHELD, title="关于某某人事任免的请示", rule="withheld",
+        filename="人事任免.docx", submitted_filename="copy.docx", document_id=7,
+    )  # fmt: skip
+    assert payload == {"file_number": None, "issuer": None, "title": None,
+                       "disclosure": "withheld", "state": "withheld", "rule": "withheld",
+                       "document_id": 7}  # fmt: skip

@@ -107,10 +107,19 @@ class Context:
 
 
 def _payload(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
+    """The event payload of a document: see lifecycle.event_payload (文号 and title only for a
+    published one)."""
     return lifecycle.event_payload(
         file_number=record.file_number, issuer=record.issuer, disclosure=record.disclosure,
-        state=record.state, title=record.title, filename=record.filename, **extra,
+        state=record.state, title=record.title, document_id=record.id, **extra,
     )  # fmt: skip
+
+
+def _resource_name(record: DocumentRecord) -> str:
+    """The name Prefect shows for the document: its 文号 once published, else its id."""
+    if record.state == lifecycle.State.PUBLISHED and record.file_number:
+        return record.file_number
+    return f"document {record.id}"
 
 
 def _emit(ctx: Context, event: str, record: DocumentRecord, **extra: Any) -> None:
@@ -118,7 +127,7 @@ def _emit(ctx: Context, event: str, record: DocumentRecord, **extra: Any) -> Non
         event,
         resource_id=lifecycle.resource_id(record.id),
         payload=_payload(record, **extra),
-        resource_name=record.file_number or record.filename,
+        resource_name=_resource_name(record),
     )
 
 

@@ -53,7 +53,9 @@ def clean_filename(filename: str) -> str:
     from gongkai.extractors.text import readable_name
 
     name = PurePath(readable_name(filename).replace("\\", "/")).name.strip()
-    return name or "unnamed"
+    # Kept as given, controls and all (they are shown escaped), except NUL, which no database
+    # column takes (PostgreSQL refuses it): written as the escape it is shown as.
+    return name.replace("\x00", "\\x00") or "unnamed"
 
 
 def _check_declared(declared_disclosure: str | None) -> None:
