@@ -463,7 +463,8 @@ def public_reindex() -> None:
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 def fixity(as_json: bool) -> None:
-    """Verify every archival package against its manifest (the fixity flow)."""
+    """Verify every original, archival package and public object (the fixity flow); a run
+    cut short is taken up where it stopped."""
     from gongkai.flows import runtime
 
     with runtime.prefect_session(load_settings()) as mode, runtime.one_shot_runs(mode):

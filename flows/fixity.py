@@ -1,6 +1,7 @@
-"""The fixity flow (scheduled): re-hash every archival package against its manifest.
+"""The fixity flow (scheduled): re-hash every original, archival package and public object
+against what was recorded, in batches a later run resumes (service.fixity).
 
-    fixity_check() -> {"checked": n, "failed": {id: [problems]}}
+    fixity_check() -> {"checked": n, "failed": {id: [problems]}, "resumed": bool}
 
 Each result is an audit row; a failure is also a `gongkai.document.fixity_failed` event and
 shows in `gongkai status`.
@@ -19,5 +20,5 @@ from gongkai.flows import runtime, service
 def fixity_check() -> dict[str, Any]:
     with runtime.flow_context() as ctx:
         report = service.fixity(ctx)
-    return {"checked": report.checked,
+    return {"checked": report.checked, "resumed": report.resumed,
             "failed": {str(k): v for k, v in report.failed.items()}}  # fmt: skip

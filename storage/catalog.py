@@ -56,6 +56,7 @@ from gongkai.storage.models import (
     CitedFileNumber,
     Document,
     Event,
+    FixityRun,
     IndexSerial,
     ReviewDecision,
 )
@@ -1297,6 +1298,79 @@ class Catalog:
                     .where(Document.index_number.in_(wanted[start : start + 10_000]))
                 ).all())  # fmt: skip
         return found
+
+    # -- fixity -----------------------------------------------------------------------------
+
+    def fixity_run(self) -> tuple[int, datetime, bool]:
+        """(id, started_at, resumed) of the fixity run to work on: the latest one if it did
+        not finish, else a new one starting now."""
+        with self._writing() as session:
+            run = session.scalars(
+                select(FixityRun).order_by(FixityRun.id.desc()).limit(1).with_for_update()
+            ).first()  # fmt: skip
+            if run is not None and run.finished_at is None:
+                return run.id, run.started_at, True
+            run = FixityRun(started_at=_now(), checked=0, failed=0)
+            session.add(run)
+            session.flush()
+            return run.id, run.started_at, False
+
+    def fixity_due(self, started_at: datetime, limit: int) -> list[DocumentRecord]:
+        """Documents not verified since `started_at` (a run's start), never-checked first,
+        then the oldest-checked; read without their full text."""
+        statement = (
+            select(Document).options(defer(Document.text))
+            .where(or_(Document.fixity_checked_at.is_(None),
+                       Document.fixity_checked_at < started_at))
+            .order_by(Document.fixity_checked_at.is_not(None), Document.fixity_checked_at,
+                      Document.id)
+            .limit(limit)
+        )  # fmt: skip
+        with self._reading() as session:
+            return self._records(session, session.scalars(statement).all(), with_text=False)
+
+    def record_fixity(
+        self, run_id: int, results: Sequence[tuple[int, Sequence[str]]], *, actor: str
+    ) -> None:
+        """One batch of a run in one transaction: each document's "fixity" audit row (ok,
+        problems), its cursor moved to now, and the run's counts."""
+        if not results:
+            return
+        at = _now()
+        with self._writing() as session:
+            session.execute(insert(Event), [
+                {"document_id": doc_id, "at": at, "kind": "fixity", "actor": actor,
+                 "detail": {"ok": not problems, "problems": list(problems)}}
+                for doc_id, problems in results
+            ])  # fmt: skip
+            session.execute(update(Document), [
+                {"id": doc_id, "fixity_checked_at": at} for doc_id, _ in results
+            ])  # fmt: skip
+            session.execute(
+                update(FixityRun).where(FixityRun.id == run_id).values(
+                    checked=FixityRun.checked + len(results),
+                    failed=FixityRun.failed + sum(1 for _, p in results if p),
+                )
+            )  # fmt: skip
+
+    def finish_fixity_run(self, run_id: int) -> dict[str, Any]:
+        """Mark the run finished; its started_at, finished_at, checked and failed."""
+        with self._writing() as session:
+            run = session.get(FixityRun, run_id, with_for_update=True)
+            if run is None:
+                raise LookupError(f"no fixity run {run_id}")
+            run.finished_at = _now()
+            return {"started_at": run.started_at, "finished_at": run.finished_at,
+                    "checked": run.checked, "failed": run.failed}  # fmt: skip
+
+    def last_fixity_run(self) -> dict[str, Any] | None:
+        """The latest fixity run (started_at, finished_at or None, checked, failed)."""
+        with self._reading() as session:
+            run = session.scalars(select(FixityRun).order_by(FixityRun.id.desc()).limit(1)).first()
+            if run is None:
+                return None
+            return {"started_at": run.started_at, "finished_at": run.finished_at,
+                    "checked": run.checked, "failed": run.failed}  # fmt: skip
 
     # -- helpers ----------------------------------------------------------------------------
 

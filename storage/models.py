@@ -108,6 +108,8 @@ class Document(Base):
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 撤回 (state withdrawn)
+    # The fixity cursor: when its objects were last verified (None: never); oldest go first.
+    fixity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     next_review_at: Mapped[date | None] = mapped_column(Date)
     publish_deadline: Mapped[date | None] = mapped_column(Date)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -147,6 +149,19 @@ class ReviewDecision(Base):
     reason: Mapped[str] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(String(128))
     next_review_at: Mapped[date | None] = mapped_column(Date)
+
+
+class FixityRun(Base):
+    """One pass of the fixity check over the archive. A run that did not finish (killed,
+    stopped at its limit) is taken up again by the next: it checks what the run has not."""
+
+    __tablename__ = "fixity_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CitedFileNumber(Base):
