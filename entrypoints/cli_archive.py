@@ -17,9 +17,9 @@ from typing import Any
 
 import click
 
+from gongkai.entrypoints.cli_values import DAY, DISCLOSURE, STATE
 from gongkai.entrypoints.tables import Column
-from gongkai.extractors.model import DISCLOSURE_VALUES
-from gongkai.flows import lifecycle
+from gongkai.flows import labels
 
 ROLE_OF_CLI = "staff"
 # `gongkai find`: what a clerk reads first stays at any width (entrypoints/tables.py).
@@ -128,10 +128,10 @@ def _summary(record: Any) -> dict[str, Any]:
 @click.option("--title", help="Substring of the title.")
 @click.option("--text", "text_query", help="Substring of the title or full text.")
 @click.option("--issuer", help="Substring of the issuing body (发文机关).")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 from.")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 to.")
-@click.option("--state", type=click.Choice(lifecycle.STATES))
-@click.option("--disclosure", type=click.Choice(DISCLOSURE_VALUES))
+@click.option("--from", "date_from", type=DAY, help="成文日期 from (2021年1月1日 or 2021-01-01).")
+@click.option("--to", "date_to", type=DAY, help="成文日期 to.")
+@click.option("--state", type=STATE, help="已发布, 待人工处理 … or the code (published …).")
+@click.option("--disclosure", type=DISCLOSURE, help="主动公开 … or the code (active …).")
 @click.option("--limit", type=click.IntRange(min=1), default=FIND_LIMIT, show_default=True,
               help="At most this many documents.")
 @click.option("--all", "show_all", is_flag=True, help="Every matching document (no limit).")
@@ -143,8 +143,8 @@ def find(
     title: str | None,
     text_query: str | None,
     issuer: str | None,
-    date_from: datetime | None,
-    date_to: datetime | None,
+    date_from: date | None,
+    date_to: date | None,
     state: str | None,
     disclosure: str | None,
     limit: int,
@@ -162,8 +162,8 @@ def find(
         title=title,
         text=text_query,
         issuer=issuer,
-        date_from=date_from.date() if date_from else None,
-        date_to=date_to.date() if date_to else None,
+        date_from=date_from,
+        date_to=date_to,
         state=state,
         disclosure=disclosure,
         limit=None if show_all else limit,
@@ -184,7 +184,7 @@ def find(
 
     rows = [
         (str(r.id), r.file_number or "", r.title or "", r.issuer or "", _iso(r.date) or "",
-         r.disclosure or "", r.state, r.filename)
+         labels.disclosure_label(r.disclosure), labels.state_label(r.state), r.filename)
         for r in records
     ]  # fmt: skip
     print_table(shown, FIND_COLUMNS, rows)

@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from rich.table import Table
 
 from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.cli_people import actor_option, cli_principal, os_user
+from gongkai.entrypoints.cli_values import DAY, DISCLOSURE
 from gongkai.entrypoints.files import FolderContents, documents_in, shown
 from gongkai.entrypoints.tables import Column, cells, output_console, print_table
-from gongkai.extractors.model import DISCLOSURE_VALUES
+from gongkai.flows import labels
 from gongkai.flows.access import Action
 
 STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withheld",
@@ -81,12 +83,12 @@ def _report_left_out(left_out: dict[Path, str], listed: int = 5) -> None:
 
 def _by_state_table(by_state: dict[str, int], title: str) -> Table:
     table = Table(title=title)
-    table.add_column("state")
-    table.add_column("documents", justify="right")
+    table.add_column("状态")
+    table.add_column("份数", justify="right")
     for state in sorted(by_state, key=lambda s: (STATE_ORDER.index(s)
                                                  if s in STATE_ORDER else 99, s)):
-        table.add_row(state, str(by_state[state]))
-    table.add_row("[bold]total[/bold]", f"[bold]{sum(by_state.values())}[/bold]")
+        table.add_row(labels.state_label(state), str(by_state[state]))
+    table.add_row("[bold]合计[/bold]", f"[bold]{sum(by_state.values())}[/bold]")
     return table
 
 
@@ -104,8 +106,9 @@ def _announce(event: str, resource_id: str, payload: dict[str, Any], name: str) 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--declared-disclosure", type=click.Choice(DISCLOSURE_VALUES),
-              help="The attribute the drafting system declared for these documents.")
+@click.option("--declared-disclosure", type=DISCLOSURE,
+              help="The attribute the drafting system declared for these documents "
+                   "(主动公开 … or active …).")  # fmt: skip
 @click.option("--chunk-size", default=100, show_default=True,
               help="Documents per Prefect task run.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, envvar="GONGKAI_WORKERS",
@@ -211,7 +214,7 @@ def ingest(
         console.print(f"{len(states)} document{'' if len(states) == 1 else 's'}: "
                       f"{len(new_ids)} new, {duplicates} already known, "
                       f"{summary['seconds']:.1f} s")  # fmt: skip
-        console.print(_by_state_table(by_state, "by state"))
+        console.print(_by_state_table(by_state, "按状态"))
     if rejected or failed:
         sys.exit(1)
 
@@ -219,7 +222,7 @@ def ingest(
 @click.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--declared-disclosure", type=click.Choice(DISCLOSURE_VALUES))
+@click.option("--declared-disclosure", type=DISCLOSURE)
 @click.option("--source", default="cli", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def submit(files: tuple[Path, ...], declared_disclosure: str | None, source: str,
@@ -258,6 +261,11 @@ def submit(files: tuple[Path, ...], declared_disclosure: str | None, source: str
 # review, redaction, exceptions
 
 
+def _headed(rows: list[dict[str, Any]], headings: dict[str, str]) -> list[dict[str, Any]]:
+    """The --json rows keyed by the table's Chinese headings (the codes stay in --json)."""
+    return [{headings[k]: v for k, v in row.items() if k in headings} for row in rows]
+
+
 @click.group()
 def review() -> None:
     """The periodic review of withheld documents."""
@@ -280,11 +288,13 @@ def review_list(due: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
-    columns = (Column("id", justify="right"), Column("file_number"), Column("title", "text"),
-               Column("reason", "text"), Column("review_months", justify="right"),
-               Column("next_review_at"))  # fmt: skip
-    print_table("due reviews" if due else "withheld documents", columns,
-                cells(rows, columns))
+    headings = {"id": "编号", "file_number": "文号", "title": "标题", "reason": "不公开理由",
+                "review_months": "审核周期（月）", "next_review_at": "下次审核"}  # fmt: skip
+    columns = (Column("编号", justify="right"), Column("文号"), Column("标题", "text"),
+               Column("不公开理由", "text"), Column("审核周期（月）", justify="right"),
+               Column("下次审核"))  # fmt: skip
+    print_table(f"到期待审核 {len(rows)} 份" if due else f"不予公开 {len(rows)} 份", columns,
+                cells(_headed(rows, headings), columns))
 
 
 @review.command("decide")
@@ -305,8 +315,8 @@ def review_decide(doc_id: int, decision: str, reason: str, actor: str | None) ->
                                            reviewer=by.actor)  # fmt: skip
         except (DocumentNotFound, service.LifecycleError, ValueError) as exc:
             _fail(str(exc))
-    nxt = f", next review {record.next_review_at}" if record.state == "withheld" else ""
-    click.echo(f"{record.id}\t{record.state}{nxt}")
+    nxt = f"\t下次审核 {record.next_review_at}" if record.state == "withheld" else ""
+    click.echo(f"{record.id}\t{record.state}\t{labels.state_label(record.state)}{nxt}")
 
 
 @click.command()
@@ -330,7 +340,8 @@ def redact(doc_id: int, file: Path, actor: str | None, confirm_difference: str |
                                     confirm_difference=confirm_difference)  # fmt: skip
         except (DocumentNotFound, service.LifecycleError, ExtractionError) as exc:
             _fail(str(exc))
-    click.echo(f"{record.id}\t{record.state}\t{record.index_number}")
+    click.echo(f"{record.id}\t{record.state}\t{labels.state_label(record.state)}\t"
+               f"{record.index_number}")
 
 
 @click.command()
@@ -365,30 +376,41 @@ def exceptions(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
-    columns = (Column("id", justify="right"), Column("filename", "extra"),
-               Column("file_number"), Column("reason", "text"),
-               Column("disclosure_reason", "extra"))  # fmt: skip
-    print_table(f"{len(rows)} exception{'' if len(rows) == 1 else 's'}", columns,
-                cells(rows, columns))
+    headings = {"id": "编号", "filename": "文件名", "file_number": "文号", "reason": "原因",
+                "disclosure_reason": "不公开理由"}  # fmt: skip
+    columns = (Column("编号", justify="right"), Column("文件名", "extra"), Column("文号"),
+               Column("原因", "text"), Column("不公开理由", "extra"))  # fmt: skip
+    print_table(f"待人工处理 {len(rows)} 份", columns, cells(_headed(rows, headings), columns))
 
 
 @click.command()
 @click.argument("doc_id", type=int)
-@click.option("--disclosure", required=True, type=click.Choice(DISCLOSURE_VALUES))
+@click.option("--disclosure", required=True, type=DISCLOSURE,
+              help="主动公开, 依申请公开, 不予公开, 删减后公开 (or active …).")
 @click.option("--reason", required=True)
+@click.option("--title", help="The corrected 标题.")
+@click.option("--file-number", help="The corrected 文号 (any spelling).")
+@click.option("--issuer", help="The corrected 发文机关.")
+@click.option("--date", "day", type=DAY, help="The corrected 成文日期 (2021年1月1日 …).")
 @actor_option
-def resolve(doc_id: int, disclosure: str, reason: str, actor: str | None) -> None:
-    """Resolve an exception with the disclosure attribute a person decided; it is re-routed."""
+def resolve(doc_id: int, disclosure: str, reason: str, title: str | None,
+            file_number: str | None, issuer: str | None, day: date | None,
+            actor: str | None) -> None:  # fmt: skip
+    """Resolve an exception with the disclosure attribute a person decided (and the fields
+    the extractor misread, corrected); it is re-routed."""
     from gongkai.flows import service
     from gongkai.storage.catalog import DocumentNotFound
 
     with _context(load_settings(), with_prefect=True) as ctx:
         try:
             by = cli_principal(ctx, actor, Action.RESOLVE)
-            record = service.resolve(ctx, doc_id, disclosure, reason=reason, actor=by.actor)
+            corrections = {"title": title, "file_number": file_number, "issuer": issuer,
+                           "date": day.isoformat() if day else None}  # fmt: skip
+            record = service.resolve(ctx, doc_id, disclosure, reason=reason, actor=by.actor,
+                                     corrections=corrections)  # fmt: skip
         except (DocumentNotFound, service.LifecycleError, ValueError) as exc:
             _fail(str(exc))
-    click.echo(f"{record.id}\t{record.state}")
+    click.echo(f"{record.id}\t{record.state}\t{labels.state_label(record.state)}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,31 +429,29 @@ def status(as_json: bool) -> None:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
     console = output_console()
-    console.print(_by_state_table(report.by_state, f"documents on {report.today}"))
-    for title, items in (("overdue publication", report.overdue),
-                         ("publication at risk", report.at_risk)):
+    console.print(_by_state_table(report.by_state, f"{report.today} 文件状态"))
+    for title, items in (("公开期限已过", report.overdue), ("公开期限将至", report.at_risk)):
         if not items:
-            console.print(f"{title}: none")
+            console.print(f"{title}：无")
             continue
-        columns = (Column("id", justify="right"), Column("file_number"), Column("state"),
-                   Column("due"), Column("working days left", justify="right"))  # fmt: skip
+        columns = (Column("编号", justify="right"), Column("文号"), Column("状态"),
+                   Column("期限"), Column("剩余工作日", justify="right"))  # fmt: skip
         print_table(title, columns, [
-            (str(i.document_id), i.file_number or "", i.state,
-             f"{i.due}{' (provisional)' if i.provisional else ''}", str(i.working_days_left))
+            (str(i.document_id), i.file_number or "", labels.state_label(i.state),
+             f"{i.due}{'（暂定）' if i.provisional else ''}", str(i.working_days_left))
             for i in items
         ], console=console)  # fmt: skip
-    console.print(f"due reviews: {len(report.due_reviews)}")
+    console.print(f"到期待审核：{len(report.due_reviews)} 份")
     if report.fixity_failures:
-        console.print(f"[red]fixity failures: {len(report.fixity_failures)}[/red]")
+        console.print(f"[red]固定性校验失败：{len(report.fixity_failures)} 份[/red]")
         for doc_id, problems in report.fixity_failures.items():
-            console.print(f"  document {doc_id}: {'; '.join(problems)}")
+            console.print(f"  文件 {doc_id}：{'; '.join(problems)}")
     else:
-        console.print("fixity failures: none")
-    known = ", ".join(f"{years} from {source}" for years, source in report.calendar.items())
-    console.print(f"working-day calendar: {known}; other years count weekends only "
-                  "(deadlines marked provisional)")  # fmt: skip
+        console.print("固定性校验失败：无")
+    known = "，".join(f"{years} 来自 {source}" for years, source in report.calendar.items())
+    console.print(f"工作日历：{known}；其他年份只计周末（期限标为暂定）")
     for problem in report.calendar_problems:
-        console.print(f"[red]holiday file not used[/red]: {problem}")
+        console.print(f"[red]未采用的节假日文件[/red]：{problem}")
 
 
 @click.group()

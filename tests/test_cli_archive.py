@@ -115,8 +115,12 @@ def test_find_lists_everything_without_filters(seeded: dict[str, int]):
         (("--text", "预算"), ["withheld"]),
         (("--issuer", "鸿山镇"), ["published", "on_request"]),
         (("--from", "2020-06-01", "--to", "2020-12-31"), ["published"]),
+        (("--from", "2020年6月1日", "--to", "二〇二〇年十二月三十一日"), ["published"]),
         (("--state", "withheld"), ["withheld"]),
+        (("--state", "不予公开"), ["withheld"]),
         (("--disclosure", "on_request"), ["on_request"]),
+        (("--disclosure", "依申请公开"), ["on_request"]),
+        (("--state", "已发布", "--disclosure", "主动公开"), ["published"]),
         (("--issuer", "鸿山镇", "--limit", "1"), ["published"]),
         (("--title", "不存在的标题"), []),
     ],
@@ -131,8 +135,11 @@ def test_find_table_and_bad_options(seeded: dict[str, int], monkeypatch: pytest.
     assert table.exit_code == 0
     assert re.search(r"^\s*共 1 条\s*$", table.output, re.M)
     assert "狮政〔2021〕12号" in table.output and "石狮市人民政府" in table.output
-    assert run("find", "--from", "2020年1月1日").exit_code == 2
-    assert run("find", "--state", "lost").exit_code == 2
+    assert "不予公开" in table.output  # the state, as a clerk reads it
+    bad_date = run("find", "--from", "某年某月")
+    assert bad_date.exit_code == 2 and "无法识别" in bad_date.output
+    bad_state = run("find", "--state", "lost")
+    assert bad_state.exit_code == 2 and "已发布（published）" in bad_state.output
 
 
 def test_find_shows_the_first_50_and_the_total(gongkai_env: dict[str, str],
@@ -242,8 +249,8 @@ def test_status_names_the_calendar_and_a_holiday_file_it_could_not_use(gongkai_e
     result = run("status")
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())  # rich may wrap a long line
-    assert "from chinese-calendar" in text and f"2027 from {holidays / '2027.json'}" in text
-    assert f"holiday file not used: {holidays / '2028.json'}: not valid UTF-8 JSON" in text
+    assert "来自 chinese-calendar" in text and f"2027 来自 {holidays / '2027.json'}" in text
+    assert f"未采用的节假日文件：{holidays / '2028.json'}: not valid UTF-8 JSON" in text
 
 
 def test_ingest_says_which_holiday_file_it_could_not_use(gongkai_env, tmp_path: Path):
