@@ -25,6 +25,7 @@ from gongkai.extractors.issuers import (
     ORG_END,
     flag_organs,
     is_flag_text,
+    is_organ,
     is_seal_note,
     organs_in_line,
     organs_of_title,
@@ -1139,6 +1140,13 @@ def _read_signature(body: _Body, segs: list[_Seg], date_idx: int, after_head: in
         names = organs_in_line(seg.raw)
         if not names or _is_recipients_like(seg) or not _is_signature(seg):
             break
+        above = segs[k - 1] if k - 1 >= after_head else None
+        if len(names) == 1 and above is not None and _wraps_into_organ(above, names[0]):
+            # A long name right-aligned over two lines: `国务院应对新型冠状病毒感染疫情` /
+            # `联防联控机制综合组`.
+            names = [_clean(above.raw) + names[0]]
+            k -= 1
+            seg = above
         organs[:0] = names
         first = seg
         k -= 1
@@ -1148,6 +1156,14 @@ def _read_signature(body: _Body, segs: list[_Seg], date_idx: int, after_head: in
     prev = segs[date_idx - 1] if date_idx - 1 >= after_head else None
     if prev is not None and _is_signature(prev):
         body.weak_signature = (_clean(without_seal_note(prev.raw)), prev)
+
+
+def _wraps_into_organ(above: _Seg, organ: str) -> bool:
+    """True if `above` is the first part of a 署名 whose rest is `organ`: not an organ itself,
+    no sentence, and the two read as one organ's name."""
+    text = _clean(above.raw)
+    return (_is_signature(above) and not organs_in_line(text) and not _is_body_like(above)
+            and not re.search(r"[,，、;；:：]", text) and is_organ(text + organ))
 
 
 def _find_date_line(segs: list[_Seg], start: int) -> int | None:
@@ -1218,6 +1234,16 @@ def _security_from_text(text: str) -> tuple[str | None, str | None] | None:
     if m and m.group("level"):
         return m.group("level"), (m.group("period") or "").strip() or None
     return None
+
+
+def _same_title(one: str, other: str) -> bool:
+    """Two spellings of one title: the same but for quotes, brackets and spaces, or one
+    without the organs the other begins with (a portal's 标题 often drops them)."""
+    a, b = _comparable(one), _comparable(other)
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return bool(short) and long.endswith(short) and is_organ(long[: len(long) - len(short)])
 
 
 def _comparable(text: str) -> str:
@@ -1353,9 +1379,12 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     if body.title:
         titles.append((body.title[0], _where("标题", body.title[1])))
     if titles:
-        put("title", titles[0][0], titles[0][1])
+        # The fullest spelling of one title: a portal's 标题 may drop the organs it begins with.
+        same = [t for t in titles if _same_title(t[0], titles[0][0])]
+        fullest = max(same, key=lambda t: len(_comparable(t[0])))
+        put("title", fullest[0], fullest[1])
         for title, where in titles[1:]:
-            if _comparable(title) != _comparable(titles[0][0]):
+            if not _same_title(title, titles[0][0]):
                 meta.conflicts.append(
                     f"title: {titles[0][1]} says {titles[0][0]!r}, {where} says {title!r}"
                 )

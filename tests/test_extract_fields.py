@@ -1095,3 +1095,26 @@ def test_joint_title_with_a_date_note_and_no_signature() -> None:
     assert meta.issuers == ["中共中央", "国务院"]
     assert meta.issuer == "中共中央 国务院"
     assert meta.date == "2023-01-02"
+
+
+def test_a_signature_wrapped_over_two_lines_with_its_seal_note() -> None:
+    meta = docx(
+        centre("关于印发新型冠状病毒感染防控方案（第十版）的通知"),
+        Line("各省、自治区、直辖市应对新冠病毒感染疫情联防联控机制："), Line(BODY),
+        Line("国务院应对新型冠状病毒感染疫情", align="right"),
+        Line("联防联控机制综合组", align="right"),
+        Line("（国家卫生健康委代章）", align="right"), Line("2023年1月7日", align="right"),
+    )
+    assert meta.issuer == "国务院应对新型冠状病毒感染疫情联防联控机制综合组"
+    assert meta.date == "2023-01-07"
+
+
+def test_a_portal_title_without_the_organs_is_the_same_title() -> None:
+    lines = _hongshan_lines()
+    at_title = next(k for k, ln in enumerate(lines) if "标题:" in ln.text)
+    lines[at_title] = Line(lines[at_title].text.replace("标题:石狮市鸿山镇人民政府", "标题:"))
+    meta = read_fields(ParsedDocument("docx", lines, None, True))
+    assert meta.conflicts == []
+    assert meta.issuer == "石狮市鸿山镇人民政府"
+    assert meta.title == "石狮市鸿山镇人民政府关于印发《鸿山镇政务公开标准化规范化工作方案》的通知"
+    assert meta.provenance["title"] == "标题"
