@@ -18,6 +18,7 @@ same home sends its events there.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,6 +58,7 @@ class ServeOptions:
     publish_interval: timedelta | None = DEFAULT_PUBLISH_INTERVAL  # None: no schedule
     limit: int | None = 4  # flow runs at once in this process
     chunk_size: int = 100
+    web: tuple[str, int] | None = None  # (host, port) of the web app served beside, or none
 
 
 def build_deployments(options: ServeOptions) -> list[RunnerDeployment]:
@@ -136,7 +138,13 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
 
         check_options(options)
         deployments = build_deployments(options)
-        prefect_serve(*deployments, limit=options.limit, print_starting_message=True)
+        with contextlib.ExitStack() as beside:
+            if options.web is not None:
+                from gongkai.entrypoints.web import serving_in_thread
+
+                # Started inside the session: its events go to this service's Prefect API.
+                beside.enter_context(serving_in_thread(settings, *options.web))
+            prefect_serve(*deployments, limit=options.limit, print_starting_message=True)
 
 
 def deployment_names(deployments: Sequence[RunnerDeployment]) -> list[str]:

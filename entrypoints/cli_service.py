@@ -39,9 +39,14 @@ def _logging(verbose: bool) -> None:
               envvar="GONGKAI_TIMEZONE", help="Time zone of the cron schedules.")
 @click.option("--limit", type=click.IntRange(min=1), default=4, show_default=True,
               help="Flow runs at once in this process.")
+@click.option("--web-host", default="127.0.0.1", show_default=True,
+              help="Where the web app (portal, staff app, API) listens.")
+@click.option("--web-port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--no-web", is_flag=True, help="Serve the deployments only, no web app.")
 def serve(batch_window: float, review_cron: str, fixity_cron: str, publish_interval: float,
-          timezone: str, limit: int) -> None:
-    """Serve the ingest (event-triggered), publish, review and fixity deployments.
+          timezone: str, limit: int, web_host: str, web_port: int, no_web: bool) -> None:
+    """Serve the ingest (event-triggered), publish, review and fixity deployments, and the web
+    app (public portal at /, staff app at /staff/, the API) unless --no-web.
 
     Uses PREFECT_API_URL if set; otherwise a local Prefect server under GONGKAI_HOME."""
     # Nothing here may import Prefect: gongkai.flows.runtime configures it first. The cron
@@ -56,6 +61,7 @@ def serve(batch_window: float, review_cron: str, fixity_cron: str, publish_inter
         timezone=timezone,
         publish_interval=timedelta(seconds=publish_interval) if publish_interval else None,
         limit=limit,
+        web=None if no_web else (web_host, web_port),
     )
     # SIGTERM ends the process like Ctrl-C, so the local server is stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -13,11 +13,19 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from plugin_prefect import PrefectServer, api_json, filter_events, log_tail, stop_process_group
+from plugin_prefect import (
+    PrefectServer,
+    api_json,
+    filter_events,
+    free_port,
+    log_tail,
+    stop_process_group,
+)
 from service_docs import make_docx
 
 from gongkai.storage.catalog import Catalog, FindQuery
@@ -54,12 +62,14 @@ class Service:
         for key in ("GONGKAI_DATABASE_URL", "GONGKAI_S3_ENDPOINT", "GONGKAI_STORE"):
             self.env.pop(key, None)
         self.process: subprocess.Popen[bytes] | None = None
+        self.web_port = free_port()
 
     def start(self) -> None:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gongkai.entrypoints.cli", "serve",
-                 "--batch-window", "3", "--publish-interval", "0"],
+                 "--batch-window", "3", "--publish-interval", "0",
+                 "--web-port", str(self.web_port)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=self.env, start_new_session=True,
             )  # fmt: skip
@@ -141,6 +151,11 @@ def test_received_events_drive_ingest_and_publish(service: Service, tmp_path: Pa
         assert history[0] == "received" and "extracted" in history
     finally:
         catalog.close()
+
+    # The same process serves the web app: the portal lists what was published.
+    with urllib.request.urlopen(f"http://127.0.0.1:{service.web_port}/", timeout=30) as page:
+        portal = page.read().decode("utf-8")
+    assert "共 2 条" in portal and f"/records/{ids['active-1.docx']}" in portal
 
     # One burst of four received events: one sweep (two at most if the burst straddled the
     # trigger's window), never one run per document.

@@ -124,3 +124,27 @@ def test_the_portal_shows_published_documents_only(web) -> None:
         assert hidden.status_code == 404 and "没有这份文件" in hidden.text
     assert client.get("/?year=&issuer=").status_code == 200
     assert "共 0 条" in client.get("/?year=2019").text
+
+
+def test_a_reviewer_withdraws_a_publication_from_its_page(web) -> None:
+    client, ids = web
+    doc_id = ids["published"]
+    assert client.get(f"/records/{doc_id}").status_code == 200
+    csrf = _login(client, "clerk1", "clerk-password")
+    assert 'id="withdraw"' not in client.get(f"/staff/documents/{doc_id}").text
+    refused = client.post(f"/staff/documents/{doc_id}/withdraw",
+                          data={"csrf": csrf, "reason": "x"})  # fmt: skip
+    assert refused.status_code == 403
+    client.cookies.clear()
+    csrf = _login(client, "reviewer1", "reviewer-password")
+    assert 'id="withdraw"' in client.get(f"/staff/documents/{doc_id}").text
+    empty = client.post(f"/staff/documents/{doc_id}/withdraw", data={"csrf": csrf, "reason": " "})
+    assert empty.status_code == 409 and "理由" in empty.text
+    done = client.post(f"/staff/documents/{doc_id}/withdraw",
+                       data={"csrf": csrf, "reason": "内容有误，需更正后重发"})  # fmt: skip
+    assert done.status_code == 303
+    page = client.get(done.headers["location"]).text
+    assert "已撤回" in page and 'id="review"' in page  # a release publishes it again
+    assert client.get(f"/records/{doc_id}").status_code == 404
+    history = client.app.state.ctx.catalog.history(doc_id)
+    assert [e.actor for e in history if e.detail.get("to") == "withdrawn"] == ["reviewer1"]

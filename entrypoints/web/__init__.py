@@ -4,7 +4,10 @@ forms, no JavaScript build step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -35,3 +38,26 @@ def create_web_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     staff.install_handlers(app)
     return app
+
+
+@contextmanager
+def serving_in_thread(settings: Settings, host: str, port: int,
+                      **app_options: object) -> Iterator[str]:  # fmt: skip
+    """The web app served by uvicorn in a thread of this process (beside `gongkai serve`'s
+    deployments), until the block ends; yields its base URL."""
+    import uvicorn
+
+    app = create_web_app(settings, **app_options)  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="gongkai-web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the web app did not start on {host}:{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -152,7 +152,9 @@ def _document_values(request: Request, principal: Principal, doc_id: int) -> dic
         "decisions": ctx.catalog.review_decisions(doc_id), "may_original": may_original,
         "can": {
             "resolve": record.state == "exception" and may(principal, Action.RESOLVE),
-            "review": record.state == "withheld" and may(principal, Action.REVIEW),
+            "review": record.state in ("withheld", "withdrawn")
+            and may(principal, Action.REVIEW),
+            "withdraw": record.state == "published" and may(principal, Action.WITHDRAW),
             "redact": record.state == "needs_redaction" and may(principal, Action.REDACT),
         },
         "disclosures": labels.DISCLOSURE_LABELS, "done": request.query_params.get("done"),
@@ -208,6 +210,16 @@ async def review(request: Request, doc_id: int) -> Response:
             reason=str(form.get("reason", "")), reviewer=principal.actor)
 
     return await _act(request, doc_id, "已作出审核决定", act)
+
+
+@router.post("/documents/{doc_id}/withdraw")
+async def withdraw(request: Request, doc_id: int) -> Response:
+    async def act(principal: Principal, form: dict[str, Any]) -> None:
+        require(principal, Action.WITHDRAW)
+        await run_in_threadpool(service.withdraw, request.app.state.ctx, doc_id,
+                                reason=str(form.get("reason", "")), actor=principal.actor)
+
+    return await _act(request, doc_id, "已撤回，公开页面已删除", act)
 
 
 @router.post("/documents/{doc_id}/redact")
