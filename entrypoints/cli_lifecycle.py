@@ -28,7 +28,7 @@ from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.cli_people import actor_option, cli_principal, os_user
 from gongkai.entrypoints.cli_values import DAY, DISCLOSURE
 from gongkai.entrypoints.files import FolderContents, documents_in, shown
-from gongkai.entrypoints.tables import Column, cells, output_console, print_table
+from gongkai.entrypoints.tables import Column, cells, local_time, output_console, print_table
 from gongkai.flows import labels
 from gongkai.flows.access import Action
 
@@ -423,25 +423,44 @@ def status(as_json: bool) -> None:
     """Counts by state, publication deadlines overdue or at risk, due reviews, fixity failures."""
     from gongkai.flows import service
 
-    with _context(load_settings(), with_prefect=False) as ctx:
+    settings = load_settings()
+    with _context(settings, with_prefect=False) as ctx:
         report = service.status(ctx)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
     console = output_console()
     console.print(_by_state_table(report.by_state, f"{report.today} 文件状态"))
+    todo = Column("处理办法", "text")
     for title, items in (("公开期限已过", report.overdue), ("公开期限将至", report.at_risk)):
         if not items:
             console.print(f"{title}：无")
             continue
-        columns = (Column("编号", justify="right"), Column("文号"), Column("状态"),
-                   Column("期限"), Column("剩余工作日", justify="right"))  # fmt: skip
-        print_table(title, columns, [
-            (str(i.document_id), i.file_number or "", labels.state_label(i.state),
-             f"{i.due}{'（暂定）' if i.provisional else ''}", str(i.working_days_left))
+        columns = (Column("编号", justify="right"), Column("文号"), Column("标题", "text"),
+                   Column("状态", "extra"), Column("期限"),
+                   Column("剩余工作日", "extra", justify="right"), todo)  # fmt: skip
+        print_table(f"{title}：{len(items)} 份", columns, [
+            (str(i.document_id), i.file_number or "", i.title or "", labels.state_label(i.state),
+             f"{i.due}{'（暂定）' if i.provisional else ''}", str(i.working_days_left),
+             i.action)
             for i in items
         ], console=console)  # fmt: skip
-    console.print(f"到期待审核：{len(report.due_reviews)} 份")
+    stalled_minutes = report.to_json()["stalled_after_minutes"]
+    listed: tuple[tuple[str, list[Any], str, str], ...] = (
+        ("到期待审核", report.due_reviews, "next_review_at", "审核日期"),
+        (f"停滞的接收（超过 {stalled_minutes} 分钟无服务处理）", report.stalled, "received_at",
+         "接收时间"))  # fmt: skip
+    for title, records, when, heading in listed:
+        if not records:
+            console.print(f"{title}：无")
+            continue
+        columns = (Column("编号", justify="right"), Column("文号"), Column("标题", "text"),
+                   Column(heading), todo)  # fmt: skip
+        print_table(f"{title}：{len(records)} 份", columns, [
+            (str(r.id), r.file_number or "", r.title or r.filename,
+             local_time(getattr(r, when), settings.zone), service.todo_action(r))
+            for r in records
+        ], console=console)  # fmt: skip
     if report.fixity_failures:
         console.print(f"[red]固定性校验失败：{len(report.fixity_failures)} 份[/red]")
         for doc_id, problems in report.fixity_failures.items():

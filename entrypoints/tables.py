@@ -20,6 +20,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
 
 from rich.cells import cell_len
@@ -56,6 +57,17 @@ def printable(text: str, *, lines: bool = False) -> str:
     if not lines:
         return _UNSHOWABLE.sub(_escape, text)
     return "\n".join(_UNSHOWABLE.sub(_escape, part) for part in text.split("\n"))
+
+
+def local_time(value: date | datetime | None, zone: tzinfo) -> str:
+    """A stored time as a person reads it: in the office's time zone (Settings.zone), to the
+    minute; a date as it is; nothing for None. A naive datetime is taken as UTC (stored)."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,7 @@ from gongkai.flows.service.status import (  # noqa: F401
     DeadlineItem,
     StatusReport,
     status,
+    todo_action,
 )
 from gongkai.flows.service.withdrawal import (  # noqa: F401
     take_down,

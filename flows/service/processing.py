@@ -437,6 +437,9 @@ def record_prepared(
                                     {**detail, "to": "published"}, changes))  # fmt: skip
         else:
             lifecycle.check_transition("received", decision.state)
+            if decision.state == "needs_redaction" and metadata is not None and metadata.date:
+                # 删减后公开 is published too: its Art. 26 clock runs while it waits.
+                changes.update(_deadline_for(ctx, date.fromisoformat(metadata.date)))
             requests.append(Outcome(item.document_id, actor, metadata, decision.state,
                                     "state", detail, changes))  # fmt: skip
         pending.append((item, decision))

@@ -40,6 +40,8 @@ def resolve(
         "next_review_at": decision.next_review_at,
         "routed_at": ctx.now(),
     }
+    if decision.state == "needs_redaction":
+        changes.update(_deadline_changes(ctx, record))
     if decision.state == "withheld":
         # The person's reason is the document's reason from now on (its own kept beside it).
         changes["disclosure_reason"] = policy.withholding_reason(reason, record.disclosure_reason)

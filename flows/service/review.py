@@ -8,6 +8,7 @@ from datetime import date
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.flows import policy
 from gongkai.flows.service.context import Context, LifecycleError, _emit, _jsonable, _transition
+from gongkai.flows.service.processing import _deadline_for
 from gongkai.flows.service.publication import publish
 from gongkai.flows.service.redaction import _archive_note
 from gongkai.storage.catalog import (
@@ -87,5 +88,7 @@ def decide_review(
     if outcome.state == "withheld":
         _emit(ctx, "gongkai.review.kept", ctx.catalog.get(doc_id), reviewer=reviewer)
         return ctx.catalog.get(doc_id)
+    # To redaction: published within 20 working days of this decision (the change, Art. 26).
     return _transition(ctx, record, outcome.state, actor=reviewer,
-                       detail={"decision": decision, "reason": reason})  # fmt: skip
+                       detail={"decision": decision, "reason": reason},
+                       **_deadline_for(ctx, ctx.today()))  # fmt: skip

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from gongkai.flows import deadlines
 from gongkai.flows.service.context import Context, _jsonable
-from gongkai.storage.catalog import (
-    DocumentRecord,
-    FindQuery,
-)
+from gongkai.storage.catalog import DocumentRecord
+
+# A document still `received` this long after it came in (or was routed) has nothing
+# processing it: no `gongkai serve` running, or an ingest that stopped.
+STALLED_AFTER = timedelta(hours=1)
+# States in which a document is on its way to the public (its Art. 26 clock runs): received
+# and routed to publication, waiting for its redacted version, or an exception that had one.
+BOUND_FOR_PUBLIC = ("received", "needs_redaction", "exception")
+
+
+def todo_action(record: DocumentRecord) -> str:
+    """What a clerk does next for a document on the to-do list (Chinese, with the command)."""
+    if record.state == "needs_redaction":
+        return f"提供删减稿：gongkai redact {record.id} 删减稿文件"
+    if record.state == "exception":
+        return f"人工认定：gongkai resolve {record.id} --disclosure 属性 --reason 理由"
+    if record.state == "withheld":
+        return f"定期审查：gongkai review decide {record.id} release|keep|partial --reason 理由"
+    if record.state == "received":
+        return ("无服务在处理：启动 gongkai serve（或对原文件再次运行 gongkai ingest），"
+                "已接收的文件会继续处理")  # fmt: skip
+    return f"查看：gongkai show {record.id}"
 
 
 @dataclass(frozen=True)
@@ -23,6 +41,7 @@ class DeadlineItem:
     due: date
     provisional: bool
     working_days_left: int
+    action: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,8 @@ class StatusReport:
     # Where the working-day calendar of each year comes from, and holiday files not used.
     calendar: dict[str, str] = field(default_factory=dict)
     calendar_problems: list[str] = field(default_factory=list)
+    # `received` for longer than STALLED_AFTER: nothing is processing them.
+    stalled: list[DocumentRecord] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,31 +67,62 @@ class StatusReport:
             "at_risk": [_jsonable(i) for i in self.at_risk],
             "due_reviews": [
                 {"id": r.id, "file_number": r.file_number, "title": r.title,
-                 "next_review_at": _jsonable(r.next_review_at)}
+                 "next_review_at": _jsonable(r.next_review_at), "action": todo_action(r)}
                 for r in self.due_reviews
             ],
+            "stalled": [
+                {"id": r.id, "file_number": r.file_number, "title": r.title,
+                 "filename": r.filename, "received_at": _jsonable(r.received_at),
+                 "action": todo_action(r)}
+                for r in self.stalled
+            ],
+            "stalled_after_minutes": int(STALLED_AFTER.total_seconds() // 60),
             "fixity_failures": {str(k): v for k, v in self.fixity_failures.items()},
             "calendar": self.calendar,
             "calendar_problems": self.calendar_problems,
         }
 
 
+def _deadline(ctx: Context, record: DocumentRecord) -> deadlines.Deadline | None:
+    """The Art. 26 deadline of a document bound for the public: the one recorded at routing,
+    else 20 working days from its 成文日期 (its day of receipt when it states none). None for
+    a document not on its way to the public."""
+    if record.state not in BOUND_FOR_PUBLIC:
+        return None
+    if record.publish_deadline is not None:
+        return deadlines.Deadline(record.publish_deadline, record.deadline_provisional)
+    bound = record.state == "needs_redaction" or (
+        record.state == "received" and record.routed_at is not None)  # fmt: skip
+    if not bound:
+        return None
+    start = record.date or record.received_at.astimezone(ctx.settings.zone).date()
+    return deadlines.publication_deadline(start, calendar=ctx.calendar)
+
+
+def _stalled(ctx: Context) -> list[DocumentRecord]:
+    cutoff = ctx.now() - STALLED_AFTER
+    return [r for r in ctx.catalog.by_state("received")
+            if max(r.received_at, r.routed_at or r.received_at) < cutoff]  # fmt: skip
+
+
 def status(ctx: Context) -> StatusReport:
+    """The clerk's to-do list: every document bound for the public that is overdue or at risk
+    (with what to do), every due review, every stalled document, fixity failures."""
     today = ctx.today()
     overdue: list[DeadlineItem] = []
     at_risk: list[DeadlineItem] = []
-    # Documents to be published actively and not yet published: their Art. 26 clock runs.
-    for record in ctx.catalog.find(FindQuery()):
-        if record.state == "published" or record.publish_deadline is None:
-            continue
-        left = ctx.calendar.working_days_between(today, record.publish_deadline)
-        item = DeadlineItem(record.id, record.file_number, record.title, record.state,
-                            record.publish_deadline, record.deadline_provisional, left)  # fmt: skip
-        verdict = deadlines.status(record.publish_deadline, today, calendar=ctx.calendar)
-        if verdict == "overdue":
-            overdue.append(item)
-        elif verdict == "at_risk":
-            at_risk.append(item)
+    for state in BOUND_FOR_PUBLIC:
+        for record in ctx.catalog.by_state(state):
+            deadline = _deadline(ctx, record)
+            if deadline is None:
+                continue
+            verdict = deadlines.status(deadline.due, today, calendar=ctx.calendar)
+            if verdict == "ok":
+                continue
+            left = ctx.calendar.working_days_between(today, deadline.due)
+            item = DeadlineItem(record.id, record.file_number, record.title, record.state,
+                                deadline.due, deadline.provisional, left, todo_action(record))
+            (overdue if verdict == "overdue" else at_risk).append(item)
     failures = {
         e.document_id: list(e.detail.get("problems", []))
         for e in ctx.catalog.latest_events("fixity")
@@ -85,4 +137,5 @@ def status(ctx: Context) -> StatusReport:
         fixity_failures=failures,
         calendar=ctx.calendar.sources(),
         calendar_problems=list(ctx.calendar.problems),
+        stalled=_stalled(ctx),
     )

@@ -5,14 +5,10 @@ risk, intake that stalled, fixity failures. Built on status() (flows/service/sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from gongkai.flows.service.context import Context
 from gongkai.flows.service.status import StatusReport, status
 from gongkai.storage.catalog import DocumentRecord
-
-# A document still `received` this long after it came in: its processing stopped somewhere.
-STALLED_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -31,7 +27,6 @@ class Todo:
 
 
 def todo(ctx: Context) -> Todo:
-    cutoff = ctx.now() - STALLED_AFTER
-    stalled = [r for r in ctx.catalog.by_state("received") if r.received_at < cutoff]
-    return Todo(status(ctx), ctx.catalog.by_state("exception"),
-                ctx.catalog.by_state("needs_redaction"), stalled)  # fmt: skip
+    report = status(ctx)  # the stalled documents are status's (one definition of "stalled")
+    return Todo(report, ctx.catalog.by_state("exception"),
+                ctx.catalog.by_state("needs_redaction"), report.stalled)  # fmt: skip
