@@ -261,8 +261,9 @@ def show(doc_id: int, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from gongkai.entrypoints.tables import output_console, printable
+    from gongkai.entrypoints.tables import local_time, output_console, printable
 
+    zone = _settings().zone  # times are stored in UTC and read in the office's time zone
     console = output_console()
     fields = Table(title=f"document {record.id}", show_header=False)
     fields.add_column("field", style="bold")
@@ -272,6 +273,9 @@ def show(doc_id: int, as_json: bool) -> None:
             continue
         if isinstance(value, list):
             value = "、".join(value)
+        moment = getattr(record, name, None)
+        if isinstance(moment, datetime):
+            value = local_time(moment, zone)
         fields.add_row(name, Text(printable("" if value is None else str(value), lines=True)))
     text = record.metadata.get("text") or ""
     fields.add_row("text", Text(printable(f"{len(text)} characters"
@@ -281,11 +285,12 @@ def show(doc_id: int, as_json: bool) -> None:
         review = Table(title="review decisions")
         for heading in ("decided_at", "decision", "reason", "reviewer", "next_review_at"):
             review.add_column(heading, overflow="fold")
-        for d in decisions_json:
+        for d, decided in zip(decisions_json, decisions, strict=True):
             review.add_row(
+                local_time(decided["decided_at"], zone),
                 *(
                     Text(printable(str(d[h] or "")))
-                    for h in ("decided_at", "decision", "reason", "reviewer", "next_review_at")
+                    for h in ("decision", "reason", "reviewer", "next_review_at")
                 )
             )
         console.print(review)
@@ -293,7 +298,7 @@ def show(doc_id: int, as_json: bool) -> None:
     for heading in ("at", "kind", "actor", "detail"):
         events.add_column(heading, overflow="fold")
     for e in history:
-        events.add_row(e.at.isoformat(), e.kind, Text(printable(e.actor)),
+        events.add_row(local_time(e.at, zone), e.kind, Text(printable(e.actor)),
                        Text(printable(json.dumps(e.detail, ensure_ascii=False))))
     console.print(events)
 

@@ -64,3 +64,23 @@ def test_ingest_with_a_bad_setting_takes_nothing_in(
     assert len(lines) == 1 and "GONGKAI_REVIEW_MONTHS" in lines[0], result.output
     # Nothing was taken in: no catalog, no stored original.
     assert not Path(gongkai_env["GONGKAI_HOME"]).exists()
+
+
+def test_show_prints_times_in_the_offices_time_zone(
+    gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from gongkai.flows import service
+    from gongkai.flows.events import MemoryEventSink
+
+    with service.Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+        data = (SAMPLES / "01-active-red-header.docx").read_bytes()
+        record = service.intake(ctx, data, "a.docx", source="test", actor="t").record
+    runner = CliRunner()
+    for zone in ("Asia/Shanghai", "America/New_York"):
+        monkeypatch.setenv("GONGKAI_TIMEZONE", zone)
+        shown = runner.invoke(main, ["show", str(record.id)]).output
+        local = record.received_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+        assert local in shown, (zone, shown)
+        assert record.received_at.isoformat() not in shown  # not the stored UTC

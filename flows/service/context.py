@@ -99,7 +99,8 @@ class Context:
         return self.clock()
 
     def today(self) -> date:
-        return self.clock().astimezone(CHINA).date()
+        """Today in the office's time zone (GONGKAI_TIMEZONE)."""
+        return self.clock().astimezone(self.settings.zone).date()
 
 
 # --------------------------------------------------------------------------------------------
