@@ -197,18 +197,25 @@ def find(
 @click.argument("doc_id", type=int)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing file at --out.")
-def get(doc_id: int, out_path: Path, force: bool) -> None:
-    """Write the original of document DOC_ID to --out, verified against its sha256."""
+@click.option("--actor", default=None,
+              help="Record this gongkai user as the one who took it (its role must allow it); "
+                   "default: the OS user.")  # fmt: skip
+def get(doc_id: int, out_path: Path, force: bool, actor: str | None) -> None:
+    """Write the original of document DOC_ID to --out, verified against its sha256. Taking a
+    non-public original is audited with the actor."""
+    from gongkai.entrypoints.cli_people import cli_principal, quiet_context
+    from gongkai.flows.access import Action, NotAllowed
+    from gongkai.flows.service import reading
     from gongkai.storage.catalog import DocumentNotFound
     from gongkai.storage.objects import StorageError
-    from gongkai.storage.retrieval import Role, get_original
 
     if out_path.exists() and not force:
         raise click.ClickException(f"{out_path} exists (use --force to replace it)")
     try:
-        with _catalog() as catalog:
-            record, data = get_original(catalog, _archive(), doc_id, Role(ROLE_OF_CLI))
-    except DocumentNotFound as exc:
+        with quiet_context() as ctx:
+            record, data = reading.original(ctx, doc_id,
+                                            cli_principal(ctx, actor, Action.READ_ORIGINAL))
+    except (DocumentNotFound, NotAllowed) as exc:
         raise click.ClickException(str(exc)) from exc
     except StorageError as exc:  # checksum mismatch, missing object: nothing is written
         raise click.ClickException(f"document {doc_id}: {exc}") from exc

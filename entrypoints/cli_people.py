@@ -46,7 +46,8 @@ def cli_principal(ctx: Any, actor: str | None, action: Action) -> Principal:
 
 
 @contextmanager
-def _ctx() -> Iterator[Any]:
+def quiet_context() -> Iterator[Any]:
+    """A service Context for commands that emit no events (no Prefect)."""
     from gongkai.flows.events import MemoryEventSink
     from gongkai.flows.service import Context
 
@@ -86,7 +87,7 @@ def user_add(name: str, role: str, password_stdin: bool, actor: str | None) -> N
     from gongkai.storage.identities import UserExists
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    with _ctx() as ctx:
+    with quiet_context() as ctx:
         by = cli_principal(ctx, actor, Action.MANAGE_PEOPLE)
         try:
             record, initial = people.add_user(ctx, name, role, password=password,
@@ -107,7 +108,7 @@ def user_list(as_json: bool) -> None:
     """Users and systems, with their roles."""
     from gongkai.flows.service import people
 
-    with _ctx() as ctx:
+    with quiet_context() as ctx:
         records = people.list_users(ctx)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
@@ -127,7 +128,7 @@ def user_disable(name: str, actor: str | None) -> None:
     """Disable a user: no more logins, and its tokens stop working (kept on record)."""
     from gongkai.flows.service import people
 
-    with _ctx() as ctx:
+    with quiet_context() as ctx:
         by = cli_principal(ctx, actor, Action.MANAGE_PEOPLE)
         try:
             people.disable_user(ctx, name, actor=by.actor)
@@ -151,7 +152,7 @@ def token_create(user_name: str | None, system: str | None, role: str | None,
     """Make a token; it is printed once, alone on stdout. Only its hash is kept."""
     from gongkai.flows.service import people
 
-    with _ctx() as ctx:
+    with quiet_context() as ctx:
         by = cli_principal(ctx, actor, Action.MANAGE_PEOPLE)
         try:
             record, secret = people.create_token(ctx, user=user_name, system=system, role=role,
@@ -171,7 +172,7 @@ def token_list(as_json: bool) -> None:
     """Tokens (their first characters only), whose, and whether revoked."""
     from gongkai.flows.service import people
 
-    with _ctx() as ctx:
+    with quiet_context() as ctx:
         records = people.list_tokens(ctx)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
@@ -193,7 +194,7 @@ def token_revoke(token_or_id: str, actor: str | None) -> None:
     """Revoke a token, named by itself or by its id (gongkai token list)."""
     from gongkai.flows.service import people
 
-    with _ctx() as ctx:
+    with quiet_context() as ctx:
         by = cli_principal(ctx, actor, Action.MANAGE_PEOPLE)
         try:
             record = people.revoke_token(ctx, token_or_id, actor=by.actor)

@@ -30,6 +30,8 @@ EVENT_LABELS: dict[str, str] = {
     "fixity": "固定性校验",
     "original_retrieved": "下载原件",
     "processing_failed": "处理失败",
+    "original_restored": "补存原件",
+    "index_number_assigned": "分配索引号",
 }
 
 DECISION_LABELS: dict[str, str] = {"release": "公开", "keep": "继续不予公开",
@@ -39,6 +41,10 @@ FIELD_LABELS: dict[str, str] = {
     "title": "标题", "file_number": "文号", "issuer": "发文机关", "date": "成文日期",
     "disclosure": "公开属性", "disclosure_reason": "不公开理由", "index_number": "索引号",
     "security_level": "密级", "signer": "签发人", "recipients": "主送机关",
+    "archive_key": "归档包", "routed_at": "分流时间", "next_review_at": "下次审核",
+    "exception_reason": "例外原因", "redacted_key": "删减版本", "published_at": "发布时间",
+    "publish_deadline": "公开期限", "withdrawn_at": "撤回时间", "state": "状态",
+    "deadline_provisional": "期限暂定",
 }  # fmt: skip
 
 

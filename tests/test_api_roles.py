@@ -244,3 +244,17 @@ def test_405_carries_allow_and_openapi_declares_security_and_errors(office: Offi
         for method, operation in operations.items():
             assert {"HTTPBearer": []} in operation["security"], (path, method)
             assert {"401", "403", "404", "422"} <= set(operation["responses"]), (path, method)
+
+
+def test_withdrawal_by_the_reviewer_only(office: Office) -> None:
+    doc_id = office.ids["published"]
+    body = {"reason": "内容有误"}
+    for role in ("public", "submitter", "clerk", "archivist", "admin"):
+        refused = office.call(role, "POST", f"/documents/{doc_id}/withdraw", json=body)
+        assert refused.status_code == _expected(role, {"reviewer"}), role
+    done = office.call("reviewer", "POST", f"/documents/{doc_id}/withdraw", json=body)
+    assert done.status_code == 200 and done.json()["document"]["state"] == "withdrawn"
+    moved = [e.actor for e in office.ctx.catalog.history(doc_id) if e.kind == "state"
+             and e.detail.get("to") == "withdrawn"]  # fmt: skip
+    assert moved == ["李审核"]
+    assert office.call("public", "GET", f"/documents/{doc_id}").status_code == 404

@@ -3,6 +3,7 @@ the Catalog and Archive API."""
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -179,6 +180,13 @@ def test_get_writes_the_verified_original(seeded: dict[str, int], tmp_path: Path
     assert run("get", str(seeded["withheld"]), "--out", str(out), "--force").exit_code == 0
     missing = run("get", "424242", "--out", str(tmp_path / "x"))
     assert missing.exit_code == 1 and "no document 424242" in missing.output
+    # Each taking of this non-public original is on record, with the OS user as the actor.
+    with Catalog.open(load_settings().database_url) as catalog:
+        taken = [e for e in catalog.history(seeded["withheld"]) if e.kind == "original_retrieved"]
+    assert len(taken) == 2 and taken[0].actor == getpass.getuser()
+    refused = run("get", str(seeded["withheld"]), "--out", str(out), "--force",
+                  "--actor", "nobody")  # fmt: skip
+    assert refused.exit_code == 1 and "no such gongkai user" in refused.output
 
 
 def test_get_writes_nothing_when_the_original_changed(seeded: dict[str, int], tmp_path: Path,

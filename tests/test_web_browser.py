@@ -115,6 +115,7 @@ def test_staff_work_and_the_public_portal_in_chromium(site: Site, page, tmp_path
     expect(page.locator(".ok")).to_contain_text("已上传删减版本并发布")
     shot(page, tmp_path, "06b-redaction-published")
     assert site.ctx.catalog.get(ids["partial"]).state == "published"
+    expect(page.locator(".beside")).to_contain_text("个人信息已删除")  # beside the original
 
     # Search the archive by 文号 in another spelling.
     page.goto(f"{site.url}/staff/search")

@@ -22,6 +22,7 @@ from gongkai.flows import labels, service
 from gongkai.flows.access import Action, NotAllowed, Principal, may, require
 from gongkai.flows.service import correction, people, reading
 from gongkai.flows.service.people import LoginRefused
+from gongkai.flows.service.public_view import public_text
 from gongkai.flows.service.todo import todo
 from gongkai.storage.catalog import DocumentNotFound, FindQuery
 from gongkai.storage.retrieval import AccessDenied
@@ -147,6 +148,7 @@ def _document_values(request: Request, principal: Principal, doc_id: int) -> dic
         or reading.is_public_original(record)  # fmt: skip
     return {
         "record": record, "fields": fields, "text": record.metadata.get("text") or "",
+        "public_text": public_text(ctx, record) if record.redacted_key else None,
         "history": ctx.catalog.history(doc_id),
         "versions": reading.versions(ctx, doc_id, principal),
         "decisions": ctx.catalog.review_decisions(doc_id), "may_original": may_original,
