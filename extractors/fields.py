@@ -1141,7 +1141,8 @@ def _read_signature(body: _Body, segs: list[_Seg], date_idx: int, after_head: in
         if not names or _is_recipients_like(seg) or not _is_signature(seg):
             break
         above = segs[k - 1] if k - 1 >= after_head else None
-        if len(names) == 1 and above is not None and _wraps_into_organ(above, names[0]):
+        if len(names) == 1 and above is not None and not seg.line.blank_before \
+                and _wraps_into_organ(above, names[0]):
             # A long name right-aligned over two lines: `国务院应对新型冠状病毒感染疫情` /
             # `联防联控机制综合组`.
             names = [_clean(above.raw) + names[0]]
@@ -1163,7 +1164,7 @@ def _wraps_into_organ(above: _Seg, organ: str) -> bool:
     no sentence, and the two read as one organ's name."""
     text = _clean(above.raw)
     return (_is_signature(above) and not organs_in_line(text) and not _is_body_like(above)
-            and not re.search(r"[,，、;；:：]", text) and is_organ(text + organ))
+            and not re.search(r"[,，、;；:：()（）〔〕]", fold(text)) and is_organ(text + organ))
 
 
 def _find_date_line(segs: list[_Seg], start: int) -> int | None:
@@ -1296,8 +1297,8 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     elif cover:
         meta.source_kind = "cover_sheet"
     segs = [s for s in _segments(body_lines, join_cells=False) if not _PAGE_NO.match(s.tight)]
-    if portal:
-        segs = [s for s in segs if not _WEB_CHROME.search(s.tight)]
+    # A saved web page's breadcrumbs and links above the document are not the document.
+    segs = [s for k, s in enumerate(segs) if k >= 20 or not _WEB_CHROME.search(s.tight)]
     body = _read_body(segs, doc.format)
     meta.warnings.extend(body.warnings)
 

@@ -1118,3 +1118,16 @@ def test_a_portal_title_without_the_organs_is_the_same_title() -> None:
     assert meta.issuer == "石狮市鸿山镇人民政府"
     assert meta.title == "石狮市鸿山镇人民政府关于印发《鸿山镇政务公开标准化规范化工作方案》的通知"
     assert meta.provenance["title"] == "标题"
+
+
+def test_a_saved_web_page_without_labels_starts_at_its_title() -> None:
+    meta = docx(
+        "首页 > 信息公开 > 政策文件", "字号：大 中 小 打印本页 关闭窗口",
+        centre("石狮市人民政府办公室关于做好2024年防汛工作的通知"),
+        Line("各镇人民政府、街道办事处："), Line(BODY),
+        Line("石狮市人民政府办公室", align="right"), Line("2024年4月2日", align="right"),
+        Line("（此件主动公开）"),
+    )
+    assert meta.title == "石狮市人民政府办公室关于做好2024年防汛工作的通知"
+    assert (meta.issuer, meta.date, meta.disclosure) == ("石狮市人民政府办公室", "2024-04-02",
+                                                         "active")
