@@ -31,9 +31,7 @@ from gongkai.entrypoints.files import FolderContents, documents_in, shown
 from gongkai.entrypoints.tables import Column, cells, local_time, output_console, print_table
 from gongkai.flows import labels
 from gongkai.flows.access import Action
-
-STATE_ORDER = ("received", "published", "needs_redaction", "on_request", "withheld",
-               "quarantined", "exception")  # fmt: skip
+from gongkai.flows.lifecycle import STATES
 
 stderr = Console(stderr=True)
 
@@ -85,8 +83,8 @@ def _by_state_table(by_state: dict[str, int], title: str) -> Table:
     table = Table(title=title)
     table.add_column("状态")
     table.add_column("份数", justify="right")
-    for state in sorted(by_state, key=lambda s: (STATE_ORDER.index(s)
-                                                 if s in STATE_ORDER else 99, s)):
+    for state in sorted(by_state, key=lambda s: (STATES.index(s)
+                                                 if s in STATES else 99, s)):
         table.add_row(labels.state_label(state), str(by_state[state]))
     table.add_row("[bold]合计[/bold]", f"[bold]{sum(by_state.values())}[/bold]")
     return table

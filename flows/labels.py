@@ -8,6 +8,7 @@ from gongkai.flows.policy import normalize_declared
 
 STATE_LABELS: dict[str, str] = {
     "received": "已接收",
+    "to_publish": "待发布",
     "published": "已发布",
     "needs_redaction": "待删减",
     "on_request": "依申请公开",

@@ -13,6 +13,7 @@ from typing import Any
 
 class State(StrEnum):
     RECEIVED = "received"  # taken in, stored, not yet routed
+    TO_PUBLISH = "to_publish"  # 待发布: routed to publication, not yet published
     PUBLISHED = "published"  # on the public portal
     NEEDS_REDACTION = "needs_redaction"  # 删减后公开: waits for a person's redacted version
     ON_REQUEST = "on_request"  # 依申请公开: in the register, given out on request
@@ -32,7 +33,9 @@ TERMINAL_STATES: frozenset[State] = frozenset({State.QUARANTINED})
 
 # from -> the states it may move to. Anything not listed is an error.
 TRANSITIONS: Mapping[State, frozenset[State]] = {
-    State.RECEIVED: ROUTED_STATES,
+    # routing: publication goes through `to_publish` (the publish step numbers and renders it)
+    State.RECEIVED: ROUTED_STATES - {State.PUBLISHED},
+    State.TO_PUBLISH: frozenset({State.PUBLISHED}),
     # a reviewer releases it, keeps it (a new review date) or sends it to redaction
     State.WITHHELD: frozenset({State.PUBLISHED, State.WITHHELD, State.NEEDS_REDACTION}),
     # only the redacted version is ever published
@@ -67,6 +70,14 @@ def as_state(value: str | State) -> State:
         raise ValueError(
             f"unknown document state {value!r}; states are {', '.join(STATES)}"
         ) from None
+
+
+def recorded_state(routed_to: str | State) -> State:
+    """The state a document is recorded in when routing sends it to `routed_to`: publication
+    is the publish step's (it assigns the 索引号 and writes the public pages), so a document
+    routed there waits in `to_publish` until then."""
+    target = as_state(routed_to)
+    return State.TO_PUBLISH if target is State.PUBLISHED else target
 
 
 def allowed_from(state: str | State) -> frozenset[State]:

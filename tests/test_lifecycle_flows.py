@@ -67,7 +67,7 @@ def test_review_and_fixity_flows_emit_their_events(
     assert "Traceback" not in result.stderr, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     ids = out["ids"]
-    assert out["ingested"]["by_state"] == {"withheld": 2, "received": 1}
+    assert out["ingested"]["by_state"] == {"withheld": 2, "to_publish": 1}
     assert out["ingested"]["published"] == 1
     assert sorted(out["reviewed"]["due"]) == sorted(ids[:2])
     assert out["checked"]["checked"] == 3 and list(out["checked"]["failed"]) == [str(ids[2])]

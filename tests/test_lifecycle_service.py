@@ -274,7 +274,7 @@ def test_status_counts_and_publication_deadlines(ctx: Context) -> None:
     ctx.clock.now = at + timedelta(days=3)
     report = service.status(ctx)
     assert [i.document_id for i in report.overdue] == [doc_id]
-    assert report.by_state == {"received": 1}
+    assert report.by_state == {"to_publish": 1}  # 待发布
     service.publish(ctx, [doc_id])
     report = service.status(ctx)
     assert report.overdue == [] and report.by_state == {"published": 1}
@@ -426,7 +426,7 @@ def test_a_document_routed_to_publication_is_not_read_again(ctx: Context) -> Non
     assert first.to_publish and not first.skipped
     history = ctx.catalog.history(doc_id)
     (again,) = service.process(ctx, [doc_id])
-    assert again.skipped and again.to_publish and again.state == "received"
+    assert again.skipped and again.to_publish and again.state == "to_publish"
     assert ctx.catalog.history(doc_id) == history
     assert service.waits_for_processing(ctx.catalog.get(doc_id)) is False
     (published,) = service.publish(ctx, [again.document_id]).published
@@ -447,7 +447,7 @@ def test_two_runs_that_read_the_same_documents_record_them_once(ctx: Context) ->
     late = service.record_prepared(ctx, second_run, actor="ingest")
     assert [o.skipped for o in late] == [True, True, True]
     assert [o.state for o in late] == [o.state for o in recorded] == [
-        "received", "withheld", "exception"]  # fmt: skip
+        "to_publish", "withheld", "exception"]  # fmt: skip
     assert [o.to_publish for o in late] == [True, False, False]
     assert {i: ctx.catalog.history(i) for i in ids} == histories
     assert events(ctx).names() == []

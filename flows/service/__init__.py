@@ -105,7 +105,6 @@ from gongkai.flows.service.processing import (  # noqa: F401
     prepare,
     process,
     record_prepared,
-    route_record,
     waits_for_processing,
 )
 from gongkai.flows.service.public_view import (  # noqa: F401

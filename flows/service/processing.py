@@ -288,18 +288,6 @@ def precedent_for(
     return policy.Precedent(index_number_holder=holder)
 
 
-def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision:
-    """The policy's decision for what the catalog holds of the document (its metadata as read)."""
-    metadata = DocumentMetadata.from_dict(record.metadata)
-    return policy.route(
-        metadata,
-        declared_disclosure=record.declared_disclosure,
-        review_months=ctx.settings.review_months,
-        today=ctx.today(),
-        precedent=precedent_for(ctx, record.id, metadata),
-    )
-
-
 # Documents per preparation batch: one pair of durability barriers per batch of packages, and
 # one catalog transaction per batch.
 PREPARE_BATCH = 40
@@ -321,15 +309,14 @@ class Prepared:
 
 
 def waits_for_processing(record: DocumentRecord) -> bool:
-    """In `received` and not routed yet. A `received` document with its routing recorded
-    waits for the publish step only: reading it again would only repeat the audit trail."""
-    return record.state == "received" and record.routed_at is None
+    """In `received`: taken in, not read and routed yet."""
+    return record.state == "received"
 
 
 def _left_alone(record: DocumentRecord) -> ProcessOutcome:
     """A document process() did not touch; one routed to publication is still to publish."""
-    routed = record.state == "received" and record.routed_at is not None
-    return ProcessOutcome(record.id, record.state, skipped=True, to_publish=routed)
+    return ProcessOutcome(record.id, record.state, skipped=True,
+                          to_publish=record.state == "to_publish")  # fmt: skip
 
 
 def _unreadable(error: ExtractionError) -> policy.RoutingDecision:
@@ -428,34 +415,27 @@ def record_prepared(
         }
         if item.index_number_taken:
             changes["index_number"] = None  # one holder per 索引号; the file's stays in metadata
-        if decision.state == "published":
-            # Publication is the publish step's to do (it checks the policy again); here the
-            # routing and the deadline it starts are recorded, the state stays `received`.
-            if metadata is not None and metadata.date:
-                changes.update(_deadline_for(ctx, date.fromisoformat(metadata.date)))
-            requests.append(Outcome(item.document_id, actor, metadata, None, "routed",
-                                    {**detail, "to": "published"}, changes))  # fmt: skip
-        else:
-            lifecycle.check_transition("received", decision.state)
-            if decision.state == "needs_redaction" and metadata is not None and metadata.date:
-                # 删减后公开 is published too: its Art. 26 clock runs while it waits.
-                changes.update(_deadline_for(ctx, date.fromisoformat(metadata.date)))
-            requests.append(Outcome(item.document_id, actor, metadata, decision.state,
-                                    "state", detail, changes))  # fmt: skip
+        if decision.state in ("published", "needs_redaction") and metadata is not None \
+                and metadata.date:
+            # Publication is the publish step's (to_publish, 待发布); 删减后公开 is published
+            # too: the Art. 26 clock runs from now while either waits.
+            changes.update(_deadline_for(ctx, date.fromisoformat(metadata.date)))
+        to_state = lifecycle.recorded_state(decision.state)
+        lifecycle.check_transition("received", to_state)
+        requests.append(Outcome(item.document_id, actor, metadata, to_state.value, "state",
+                                detail, changes))  # fmt: skip
         pending.append((item, decision))
     results = ctx.catalog.record_outcomes(requests, unrouted=True) if requests else []
     for (item, decision), result in zip(pending, results, strict=True):
         if isinstance(result, StaleState):
             # Another run moved or routed it meanwhile: theirs stands.
             outcomes.append(_left_alone(ctx.catalog.get(item.document_id)))
-        elif decision.state == "published":
-            outcomes.append(ProcessOutcome(result.id, "received", decision.rule,
-                                           decision.reason, True))  # fmt: skip
         else:
             _emit(ctx, lifecycle.event_name(result.state), result, previous_state="received",
                   rule=decision.rule)  # fmt: skip
             outcomes.append(ProcessOutcome(result.id, result.state, decision.rule,
-                                           decision.reason))  # fmt: skip
+                                           decision.reason,
+                                           to_publish=result.state == "to_publish"))  # fmt: skip
     return outcomes
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.flows import lifecycle, render
 from gongkai.flows.service.context import Context, _emit
-from gongkai.flows.service.processing import WorkerPool, route_record
+from gongkai.flows.service.processing import WorkerPool
 from gongkai.flows.service.public_view import public_view
 from gongkai.storage.catalog import (
     DocumentRecord,
@@ -45,12 +45,10 @@ def publication_basis(ctx: Context, record: DocumentRecord) -> tuple[Publication
     if record.security_level:
         return None, f"it carries the security marking {record.security_level}"
     if record.state == "received":
-        if not record.metadata:
-            return None, "it has not been read yet"
-        decision = route_record(ctx, record)
-        if decision.state != "published":
-            return None, f"the policy routes it to {decision.state} ({decision.reason})"
-        return "read_active", decision.reason
+        return None, "it has not been read and routed yet"
+    if record.state == "to_publish":
+        # Routed once, when it was read (its audit row holds the rule and the reason).
+        return "read_active", "the policy routed it to publication when it was read"
     if record.state == "withheld":
         decisions = ctx.catalog.review_decisions(record.id)
         if decisions and decisions[-1]["decision"] == "release":
@@ -94,9 +92,9 @@ def _put_public(ctx: Context, key: str, data: str, content_type: str) -> None:
 
 
 def publishable_ids(ctx: Context) -> list[int]:
-    """Documents in `received` whose routing sent them to publication (routed, not published),
-    and published ones without a 索引号 (migration 0003 took a shared one off them)."""
-    routed = [r.id for r in ctx.catalog.by_state("received") if r.routed_at is not None]
+    """Documents routed to publication and not published yet (`to_publish`), and published
+    ones without a 索引号 (migration 0003 took a shared one off them)."""
+    routed = [r.id for r in ctx.catalog.by_state("to_publish")]
     return routed + [r.id for r in ctx.catalog.by_state("published") if not r.index_number]
 
 

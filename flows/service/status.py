@@ -10,12 +10,14 @@ from gongkai.flows import deadlines
 from gongkai.flows.service.context import Context, _jsonable
 from gongkai.storage.catalog import DocumentRecord
 
-# A document still `received` this long after it came in (or was routed) has nothing
+# A document still `received` or `to_publish` this long after it came in (or was routed) has nothing
 # processing it: no `gongkai serve` running, or an ingest that stopped.
 STALLED_AFTER = timedelta(hours=1)
-# States in which a document is on its way to the public (its Art. 26 clock runs): received
-# and routed to publication, waiting for its redacted version, or an exception that had one.
-BOUND_FOR_PUBLIC = ("received", "needs_redaction", "exception")
+# States in which a document is on its way to the public (its Art. 26 clock runs): routed to
+# publication, waiting for its redacted version, or an exception that had one.
+BOUND_FOR_PUBLIC = ("to_publish", "needs_redaction", "exception")
+# States a running pipeline moves on by itself: a document left in one has nothing processing it.
+WAITING_FOR_PIPELINE = ("received", "to_publish")
 
 
 def todo_action(record: DocumentRecord) -> str:
@@ -26,7 +28,7 @@ def todo_action(record: DocumentRecord) -> str:
         return f"人工认定：gongkai resolve {record.id} --disclosure 属性 --reason 理由"
     if record.state == "withheld":
         return f"定期审查：gongkai review decide {record.id} release|keep|partial --reason 理由"
-    if record.state == "received":
+    if record.state in WAITING_FOR_PIPELINE:
         return ("无服务在处理：启动 gongkai serve（或对原文件再次运行 gongkai ingest），"
                 "已接收的文件会继续处理")  # fmt: skip
     return f"查看：gongkai show {record.id}"
@@ -55,7 +57,7 @@ class StatusReport:
     # Where the working-day calendar of each year comes from, and holiday files not used.
     calendar: dict[str, str] = field(default_factory=dict)
     calendar_problems: list[str] = field(default_factory=list)
-    # `received` for longer than STALLED_AFTER: nothing is processing them.
+    # `received` or `to_publish` for longer than STALLED_AFTER: nothing is processing them.
     stalled: list[DocumentRecord] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -91,9 +93,7 @@ def _deadline(ctx: Context, record: DocumentRecord) -> deadlines.Deadline | None
         return None
     if record.publish_deadline is not None:
         return deadlines.Deadline(record.publish_deadline, record.deadline_provisional)
-    bound = record.state == "needs_redaction" or (
-        record.state == "received" and record.routed_at is not None)  # fmt: skip
-    if not bound:
+    if record.state not in ("needs_redaction", "to_publish"):
         return None
     start = record.date or record.received_at.astimezone(ctx.settings.zone).date()
     return deadlines.publication_deadline(start, calendar=ctx.calendar)
@@ -101,7 +101,7 @@ def _deadline(ctx: Context, record: DocumentRecord) -> deadlines.Deadline | None
 
 def _stalled(ctx: Context) -> list[DocumentRecord]:
     cutoff = ctx.now() - STALLED_AFTER
-    return [r for r in ctx.catalog.by_state("received")
+    return [r for state in WAITING_FOR_PIPELINE for r in ctx.catalog.by_state(state)
             if max(r.received_at, r.routed_at or r.received_at) < cutoff]  # fmt: skip
 
 
