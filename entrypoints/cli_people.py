@@ -55,10 +55,11 @@ def quiet_context() -> Iterator[Any]:
         yield ctx
 
 
-def _shanghai(value: Any) -> str:
-    from gongkai.flows.service import CHINA
+def _local(value: Any) -> str:
+    """A stored UTC moment in the office's time zone (GONGKAI_TIMEZONE)."""
+    from gongkai.entrypoints.tables import local_time
 
-    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if value else ""
+    return local_time(value, load_settings().zone) if value else ""
 
 
 actor_option = click.option(
@@ -114,7 +115,7 @@ def user_list(as_json: bool) -> None:
         click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
         return
     rows = [{"编号": str(r.id), "名称": r.name, "类型": "系统" if r.kind == "system" else "人员",
-             "角色": ROLE_LABELS[Role(r.role)], "创建": _shanghai(r.created_at),
+             "角色": ROLE_LABELS[Role(r.role)], "创建": _local(r.created_at),
              "状态": "已停用" if r.disabled_at else "启用"} for r in records]  # fmt: skip
     columns = (Column("编号", justify="right"), Column("名称"), Column("类型"), Column("角色"),
                Column("创建"), Column("状态"))  # fmt: skip
@@ -178,9 +179,9 @@ def token_list(as_json: bool) -> None:
         click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
         return
     rows = [{"编号": str(r.id), "开头": r.prefix + "…", "所属": r.user,
-             "角色": ROLE_LABELS[Role(r.role)], "创建": _shanghai(r.created_at),
+             "角色": ROLE_LABELS[Role(r.role)], "创建": _local(r.created_at),
              "创建人": r.created_by,
-             "状态": f"已吊销 {_shanghai(r.revoked_at)}" if r.revoked_at else "有效"}
+             "状态": f"已吊销 {_local(r.revoked_at)}" if r.revoked_at else "有效"}
             for r in records]  # fmt: skip
     columns = (Column("编号", justify="right"), Column("开头"), Column("所属"), Column("角色"),
                Column("创建"), Column("创建人", "extra"), Column("状态"))  # fmt: skip

@@ -7,23 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
+from gongkai.entrypoints import tables
 from gongkai.flows import labels
 from gongkai.flows.access import ROLE_LABELS, Role
-from gongkai.flows.service import CHINA
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 
 
-def shanghai(value: datetime | date | None, with_time: bool = True) -> str:
-    """A moment as a clerk reads it: Asia/Shanghai, minutes; a date as it is."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        local = value.astimezone(CHINA)
-        return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-    return value.isoformat()
+@pass_context
+def local_time(context: Any, value: datetime | date | None, with_time: bool = True) -> str:
+    """A moment as a clerk reads it: in the office's time zone (GONGKAI_TIMEZONE, Asia/Shanghai
+    by default), to the minute; a date as it is."""
+    shown = tables.local_time(value, context["request"].app.state.ctx.settings.zone)
+    return shown if with_time else shown[:10]
 
 
 def role_label(role: str | Role | None) -> str:
@@ -59,7 +58,7 @@ def _detail(detail: dict[str, Any]) -> str:
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters.update({
-    "shanghai": shanghai,
+    "local": local_time,
     "state": labels.state_label,
     "disclosure": labels.disclosure_label,
     "event": lambda kind: labels.EVENT_LABELS.get(kind, kind),
