@@ -102,6 +102,26 @@ def test_nothing_read_as_active_unless_it_is(results: dict[str, Result]) -> None
     assert not wrong, f"read as active but not active: {wrong}"
 
 
+HONGSHAN_TITLE = "石狮市鸿山镇人民政府关于印发《鸿山镇政务公开标准化规范化工作方案》的通知"
+
+
+def test_the_source_document_is_read_whole_in_every_rendering(results: dict[str, Result]) -> None:
+    """鸿政〔2020〕53号's portal page as a .docx, as PDFs (LibreOffice, reportlab) and printed
+    large enough that its 标题 label and its title wrap: the 文号 and the whole title."""
+    hongshan = {name: meta for name, (truth, meta, _) in results.items()
+                if "hongshan" in truth["features"]}
+    made_by = {ending for n in hongshan
+               for ending in ("python-docx.docx", "libreoffice.pdf", "reportlab.pdf")
+               if n.endswith(ending)}
+    assert len(made_by) == 3, sorted(hongshan)
+    assert any("portal_print" in n for n in hongshan)
+    for name, meta in hongshan.items():
+        assert meta is not None, name
+        assert meta["file_number"] == "鸿政〔2020〕53号", name
+        assert meta["title"] == HONGSHAN_TITLE, name
+        assert meta["conflicts"] == [], name
+
+
 def test_every_document_is_read_without_error(results: dict[str, Result]) -> None:
     errors = {name: error for name, (_, _, error) in results.items() if error}
     assert not errors, f"{len(errors)} documents raised: {list(errors.items())[:10]}"
