@@ -5,8 +5,8 @@ search scans, and the planner, seeing a long one, falls back to scanning the tab
 a bulk load of 10k documents a 2-character term took 0.6 s instead of 0.02 ms (after a vacuum).
 SQLite has nothing of the kind.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
