@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from gongkai.extractors import placeholders
 from gongkai.extractors.dates import date_only, find_dates, is_date_shaped, parse_date
+from gongkai.extractors.glyphs import printed_lines
 from gongkai.extractors.issuers import (
     ORG_END,
     flag_organs,
@@ -1065,6 +1066,8 @@ def _looks_like_flag(segs: list[_Seg], i: int, head_limit: int) -> bool:
                 return True
             k += 1
     for k in range(i + 1, min(head_limit, i + 4)):
+        if _title_like(segs[k]) or "关于" in segs[k].tight:
+            return False  # a number under the title (a web page's) stands under no 标志
         if _standalone_number(segs[k]) is not None and not _PAREN_LINE.match(segs[k].tight):
             return True
     return False
@@ -1272,17 +1275,18 @@ def _drop_placeholders(meta: DocumentMetadata, found: list[str]) -> None:
 
 def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     """All metadata fields of a parsed document, with provenance, warnings and conflicts."""
+    all_lines = printed_lines(doc.lines)
     meta = DocumentMetadata(
         format=doc.format,
         page_count=doc.page_count,
         text_layer=doc.text_layer,
-        text="\n".join(line.text for line in doc.lines),
+        text="\n".join(line.text for line in all_lines),
         warnings=list(doc.warnings),  # the reader's doubts come first
     )
     if not doc.text_layer:
         meta.warnings.append("no text layer (scanned image?): nothing can be read without OCR")
         return meta
-    lines = without_markup([ln for ln in doc.lines if ln.region != "footer"])
+    lines = without_markup([ln for ln in all_lines if ln.region != "footer"])
     if not any(ln.text.strip() for ln in lines):
         meta.warnings.append("the document has no text")
         return meta

@@ -1131,3 +1131,28 @@ def test_a_saved_web_page_without_labels_starts_at_its_title() -> None:
     assert meta.title == "石狮市人民政府办公室关于做好2024年防汛工作的通知"
     assert (meta.issuer, meta.date, meta.disclosure) == ("石狮市人民政府办公室", "2024-04-02",
                                                          "active")
+
+
+def test_kangxi_radicals_of_a_pdf_text_layer_read_as_the_ideographs_printed() -> None:
+    meta = pdf(
+        at("⽯狮市⼈民政府⽂件", 100, size=36, red=True),
+        at("狮政〔2020〕12号", 160),
+        at("⽯狮市⼈民政府关于做好防汛⼯作的通知", 220, size=22),
+        at("各镇⼈民政府：", 280, x0=80.0, blank=True),
+        at(BODY, 310, x0=80.0),
+        at("⽯狮市⼈民政府", 400, right=True, blank=True),
+        at("2020年9⽉15⽇", 430, right=True),
+        at("（此件主动公开）", 460, x0=112.0),
+    )
+    assert meta.issuer == "石狮市人民政府"
+    assert meta.title == "石狮市人民政府关于做好防汛工作的通知"
+    assert meta.date == "2020-09-15"
+    assert "⽂" not in meta.text and "石狮市人民政府文件" in meta.text
+
+
+def test_an_organ_over_a_title_with_its_number_under_the_title_is_no_flag() -> None:
+    meta = docx(centre("国务院办公厅"), centre("关于印发“十四五”国民健康规划的通知"),
+                centre("国办发〔2022〕11号"), Line("各省、自治区、直辖市人民政府："), Line(BODY))
+    assert meta.title == "国务院办公厅关于印发“十四五”国民健康规划的通知"
+    assert meta.file_number == "国办发〔2022〕11号"
+    assert meta.issuer == "国务院办公厅"
