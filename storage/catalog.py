@@ -977,6 +977,21 @@ class Catalog:
             session.scalar(select(func.count()).select_from(Document).where(*conditions)) or 0
         )
 
+    def published_facets(self) -> tuple[list[str], list[int]]:
+        """The issuers and the years (of 成文日期, newest first) of the published documents:
+        what the portal lists them by."""
+        published = Document.state == "published"
+        with self._reading() as session:
+            issuers = session.scalars(
+                select(Document.issuer).where(published, Document.issuer.is_not(None))
+                .distinct().order_by(Document.issuer)
+            ).all()  # fmt: skip
+            years = session.scalars(
+                select(func.extract("year", Document.date))
+                .where(published, Document.date.is_not(None)).distinct()
+            ).all()  # fmt: skip
+        return list(issuers), sorted({int(y) for y in years}, reverse=True)
+
     def find_page(self, query: FindQuery) -> FindPage:
         """One page of what `find` finds, with the number of all matches; only the columns
         of a list are read (DocumentSummary)."""

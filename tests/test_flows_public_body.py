@@ -47,3 +47,4 @@ def test_joint_signatures_are_all_marked() -> None:
     assert kinds(text, title="通知") == [
         ("paragraph", "正文一段。"), ("signature", "甲局"), ("signature", "乙局"),
         ("date", "2021年1月1日")]  # fmt: skip
+

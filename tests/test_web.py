@@ -148,3 +148,20 @@ def test_a_reviewer_withdraws_a_publication_from_its_page(web) -> None:
     assert client.get(f"/records/{doc_id}").status_code == 404
     history = client.app.state.ctx.catalog.history(doc_id)
     assert [e.actor for e in history if e.detail.get("to") == "withdrawn"] == ["reviewer1"]
+
+
+def test_the_portal_lists_by_year_and_issuer(web) -> None:
+    client, ids = web
+    ctx = client.app.state.ctx
+    data, truth = make_docx(31, disclosure="active", year=2020, issuer="鸿山镇党政办公室",
+                            code="鸿政办")  # fmt: skip
+    doc_id = service.intake(ctx, data, truth.filename, source="t", actor="t").record.id
+    outcomes = service.process(ctx, [doc_id])
+    service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
+    assert ctx.catalog.published_facets() == (["鸿山镇人民政府", "鸿山镇党政办公室"], [2021, 2020])
+    by_year = client.get("/?year=2020").text
+    assert "共 1 条" in by_year and f"/records/{doc_id}" in by_year
+    by_issuer = client.get("/", params={"issuer": "鸿山镇人民政府"}).text
+    assert "共 1 条" in by_issuer and f"/records/{ids['published']}" in by_issuer
+    searched = client.get("/", params={"q": "第31批"}).text
+    assert "共 1 条" in searched and f"/records/{doc_id}" in searched

@@ -275,7 +275,8 @@ def search(
             date_from=_day(date_from), date_to=_day(date_to), state=state or None,
             disclosure=disclosure or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
         )  # fmt: skip
-        records, total = ctx.catalog.find(query), ctx.catalog.count(query)
+        found = ctx.catalog.find_page(query)  # the list columns only, and the total
+        records, total = found.documents, found.total
     except ValueError as exc:
         error = str(exc)
     searched = any(form.values())

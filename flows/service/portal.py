@@ -10,13 +10,13 @@ from gongkai.flows import render
 from gongkai.flows.public_body import Block, public_body
 from gongkai.flows.service.context import Context
 from gongkai.flows.service.public_view import public_view
-from gongkai.storage.catalog import DocumentRecord, FindQuery
+from gongkai.storage.catalog import FindQuery
 from gongkai.storage.retrieval import AccessDenied, Role, count_documents, find_documents
 
 
 @dataclass(frozen=True)
 class PortalPage:
-    records: list[DocumentRecord]
+    records: list[render.PublicRecord]  # without their text
     total: int
     issuers: list[str]
     years: list[int]
@@ -27,16 +27,15 @@ def listing(
     text: str | None = None, limit: int = 20, offset: int = 0,
 ) -> PortalPage:  # fmt: skip
     """A page of published documents (in catalog order) matching year (of 成文日期), issuer
-    and text, their total, and the years and issuers there are, for the portal's lists."""
+    and text, as the public sees them, their total, and the years and issuers there are."""
     query = FindQuery(
         issuer=issuer or None, text=text or None, limit=limit, offset=offset,
         date_from=date(year, 1, 1) if year else None, date_to=date(year, 12, 31) if year else None,
     )  # fmt: skip
-    records = find_documents(ctx.catalog, query, Role.PUBLIC)
+    records = [public_view(ctx, r, with_text=False)
+               for r in find_documents(ctx.catalog, query, Role.PUBLIC)]  # fmt: skip
     total = count_documents(ctx.catalog, query, Role.PUBLIC)
-    every = find_documents(ctx.catalog, FindQuery(), Role.PUBLIC)
-    issuers = sorted({r.issuer for r in every if r.issuer})
-    years = sorted({r.date.year for r in every if r.date}, reverse=True)
+    issuers, years = ctx.catalog.published_facets()
     return PortalPage(records, total, issuers, years)
 
 
