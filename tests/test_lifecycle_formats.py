@@ -119,3 +119,27 @@ def test_a_doc_that_cannot_be_converted_is_an_exception_with_the_reason(ctx: Con
     assert record.state == "exception" and record.content_type == "application/msword"
     assert record.exception_reason.startswith(("conversion_failed", "corrupt"))
     assert ctx.archive.read_original(record.original_key, sha256=record.sha256) == broken
+
+
+def test_http_intake_takes_an_ofd_and_serves_it_back_as_one(
+    gongkai_env: dict[str, str],
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from gongkai.entrypoints.api import Tokens, create_app
+
+    data = ofd_package()
+    app = create_app(load_settings(), tokens=Tokens(staff="s", intake="i"),
+                     events=MemoryEventSink)  # fmt: skip
+    with TestClient(app) as client:
+        response = client.post("/documents", files={"file": ("鸿政〔2020〕53号.ofd", data)},
+                               headers={"Authorization": "Bearer i"})  # fmt: skip
+        assert response.status_code == 201 and "warning" not in response.json()
+        doc_id = response.json()["id"]
+        context = client.app.state.ctx
+        service.publish(context, [o.document_id for o in service.process(context, [doc_id])
+                                  if o.to_publish])  # fmt: skip
+        assert context.catalog.get(doc_id).state == "published"
+        original = client.get(f"/documents/{doc_id}/original")
+        assert original.content == data
+        assert original.headers["content-type"].startswith("application/ofd")
