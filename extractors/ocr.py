@@ -99,8 +99,11 @@ def scanner_stamp_only(parsed: ParsedDocument) -> bool:
         return False
     pages: dict[int | None, str] = {}
     for line in parsed.lines:
-        pages[line.page] = pages.get(line.page, "") + re.sub(r"\s+", "", line.text)
-    return all(len(text) <= _STAMP_PAGE_CHARS and _STAMP.search(text) for text in pages.values())
+        text = pages.get(line.page, "") + re.sub(r"\s+", "", line.text)
+        if len(text) > _STAMP_PAGE_CHARS:
+            return False  # a page with real text (most PDFs stop at their first line)
+        pages[line.page] = text
+    return all(_STAMP.search(text) for text in pages.values())
 
 
 # ---------------------------------------------------------------------------------------------

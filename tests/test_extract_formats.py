@@ -256,3 +256,15 @@ def test_ocr_time_limit_ends_tesseract(page: object) -> None:
                 limits=Limits(max_ocr_seconds=0.3))
     assert caught.value.reason == "timeout" and "OCR" in caught.value.message
 
+
+
+@pytest.mark.slow
+def test_a_multi_page_tiff_is_read_page_by_page(page: object) -> None:
+    blank = page.point(lambda _: 255)  # type: ignore[attr-defined]
+    buf = io.BytesIO()
+    page.save(buf, format="TIFF", save_all=True, append_images=[blank],  # type: ignore[attr-defined]
+              compression="tiff_lzw", dpi=(200, 200))
+    meta = extract(buf.getvalue(), "scan.tif", tools=TOOLS)
+    assert meta.page_count == 2 and meta.ocr == "read"
+    assert meta.title == OFFICIAL.title
+    assert {line.page for line in parse(buf.getvalue(), tools=TOOLS).lines} == {1}
