@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gongkai import __version__
 from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.tables import printable
-from gongkai.entrypoints.upload import UploadError, read_upload
+from gongkai.entrypoints.upload import FORM_ALLOWANCE_BYTES, Upload, UploadError, read_upload
 from gongkai.flows import render
 from gongkai.flows.access import Action, NotAllowed, NotAuthenticated, Principal, may
 from gongkai.flows.events import EventSink
@@ -279,21 +279,21 @@ def create_app(
         length = request.headers.get("content-length")
         # A declared body far past the limit is refused before reading it (form overhead
         # allowed); an undeclared or lying one is cut off by the streaming parser.
-        if length and length.isdigit() and int(length) > limit + 64 * 1024:
+        if length and length.isdigit() and int(length) > limit + FORM_ALLOWANCE_BYTES:
             raise ApiError(413, f"the file is larger than the limit of {limit} bytes",
                            limit=limit)  # fmt: skip
         try:
             upload = await read_upload(
                 request.headers.get("content-type"), request.stream(),
-                file_field=FILE_FIELD, max_file_bytes=limit,
+                file_field=FILE_FIELD, max_file_bytes=limit, text_fields=(DISCLOSURE_FIELD,),
             )  # fmt: skip
         except UploadError as exc:
             raise ApiError(exc.status, str(exc)) from exc
         declared = upload.fields.get(DISCLOSURE_FIELD) or None
         try:
             result = await run_in_threadpool(
-                intake, ctx, upload.data, upload.filename or "upload",
-                source="http", actor=actor, declared_disclosure=declared,
+                _intake_upload, ctx, upload, source="http", actor=actor,
+                declared_disclosure=declared,
             )  # fmt: skip
         except IntakeRejected as exc:
             status = 413 if exc.reason == "too_large" else 422
@@ -451,6 +451,14 @@ def _status_handler(code: int) -> Callable[[Request, Exception], Any]:
         return JSONResponse({"error": str(exc)}, code, headers=headers)
 
     return handler
+
+
+def _intake_upload(ctx: Context, upload: Upload, **kwargs: Any) -> Any:
+    """Intake of an uploaded file, read from its spool once, the spool closed after."""
+    try:
+        return intake(ctx, upload.data, upload.filename or "upload", **kwargs)
+    finally:
+        upload.close()
 
 
 def _b64(raw: bytes) -> str:

@@ -169,13 +169,17 @@ async def redaction(doc_id: DocId, request: Request, ctx: Ctx) -> dict[str, Any]
         upload = await read_upload(
             request.headers.get("content-type"), request.stream(),
             file_field=FILE_FIELD, max_file_bytes=ctx.settings.max_file_bytes,
+            text_fields=(CONFIRM_FIELD,),
         )  # fmt: skip
     except UploadError as exc:
         raise ApiError(exc.status, str(exc)) from exc
-    record = await run_in_threadpool(
-        service.redact, ctx, doc_id, upload.data, upload.filename or "redacted",
-        actor=who.actor, confirm_difference=upload.fields.get(CONFIRM_FIELD) or None,
-    )  # fmt: skip
+    try:
+        record = await run_in_threadpool(
+            service.redact, ctx, doc_id, upload.data, upload.filename or "redacted",
+            actor=who.actor, confirm_difference=upload.fields.get(CONFIRM_FIELD) or None,
+        )  # fmt: skip
+    finally:
+        upload.close()
     return {"document": _full(record)}
 
 
