@@ -83,9 +83,8 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def api(host: str, port: int, log_level: str) -> None:
-    """The HTTP intake and retrieval API (OpenAPI at /docs).
-
-    Staff: GONGKAI_STAFF_TOKEN; the drafting system may use GONGKAI_INTAKE_TOKEN."""
+    """The HTTP API alone (OpenAPI at /docs): bearer tokens from `gongkai token create`
+    (GONGKAI_STAFF_TOKEN and GONGKAI_INTAKE_TOKEN until the first admin exists)."""
     import uvicorn
 
     from gongkai.entrypoints.api import create_app
@@ -98,14 +97,17 @@ def api(host: str, port: int, log_level: str) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def web(host: str, port: int, log_level: str) -> None:
+@click.option("--secure-cookies", is_flag=True,
+              help="Send the session cookie over HTTPS only (behind a TLS proxy).")
+def web(host: str, port: int, log_level: str, secure_cookies: bool) -> None:
     """The web app: public portal at /, staff app at /staff/ (login /staff/login), and the
     HTTP API beside them, in one process."""
     import uvicorn
 
     from gongkai.entrypoints.web import create_web_app
 
-    uvicorn.run(create_web_app(load_settings()), host=host, port=port, log_level=log_level)
+    app = create_web_app(load_settings(), secure_cookies=secure_cookies)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 
 @click.command()

@@ -229,6 +229,11 @@ def test_users_and_tokens_by_the_admin_only(office: Office) -> None:
     revoked = office.call("admin", "DELETE", f"/tokens/{token.json()['id']}")
     assert revoked.status_code == 200 and revoked.json()["token"]["revoked_at"]
     assert office.client.get("/exceptions", headers=mine).status_code == 401
+    for role in ("public", "submitter", "clerk", "reviewer", "archivist"):
+        expected = _expected(role, set())
+        assert office.call(role, "POST", "/users/张文书/disable").status_code == expected
+        assert office.call(role, "DELETE", f"/tokens/{token.json()['id']}").status_code == expected
+        assert office.call(role, "POST", "/tokens", json={"user": "新文书"}).status_code == expected
     disabled = office.call("admin", "POST", "/users/张文书/disable")
     assert disabled.status_code == 200 and disabled.json()["user"]["enabled"] is False
     assert office.call("clerk", "GET", "/exceptions").status_code == 401
