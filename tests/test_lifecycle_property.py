@@ -79,8 +79,8 @@ def test_only_active_unmarked_or_released_documents_are_public(
 
 # --- redaction, the public view and withdrawal ---------------------------------------------
 
-NOTES = {"active": "（此件主动公开）", "partial": "（此件删减后公开）", "withheld": "（此件不予公开）",
-         "on_request": "（此件依申请公开）"}  # fmt: skip
+NOTES = {"active": "（此件主动公开）", "partial": "（此件删减后公开）",
+         "withheld": "（此件不予公开）", "on_request": "（此件依申请公开）"}  # fmt: skip
 REDACTION = st.sampled_from([None, "own", "other"])  # for a partial one: which version
 WITHDRAW = st.booleans()  # a published one is taken back
 PLAN = st.tuples(st.sampled_from(list(NOTES)), REDACTION, WITHDRAW)
