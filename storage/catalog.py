@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ from gongkai.storage.search import SHORT_TERM, document_grams, term_gram
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+FIXITY_LEASE = timedelta(minutes=30)  # a fixity batch's claim; a killed worker's expires
 # The lifecycle's own list (flows/lifecycle.py is pure data: no Prefect, no database).
 STATES: tuple[str, ...] = lifecycle.STATES
 
@@ -1330,25 +1331,45 @@ class Catalog:
             session.flush()
             return run.id, run.started_at, False
 
-    def fixity_due(self, started_at: datetime, limit: int) -> list[DocumentRecord]:
-        """Documents not verified since `started_at` (a run's start), never-checked first,
-        then the oldest-checked; read without their full text."""
-        statement = (
-            select(Document).options(defer(Document.text))
-            .where(or_(Document.fixity_checked_at.is_(None),
-                       Document.fixity_checked_at < started_at))
-            .order_by(Document.fixity_checked_at.is_not(None), Document.fixity_checked_at,
-                      Document.id)
-            .limit(limit)
-        )  # fmt: skip
-        with self._reading() as session:
-            return self._records(session, session.scalars(statement).all(), with_text=False)
+    def claim_fixity(
+        self, started_at: datetime, limit: int, *, lease: timedelta = FIXITY_LEASE
+    ) -> list[DocumentRecord]:
+        """Up to `limit` documents not verified since `started_at` (a run's start) and not
+        claimed by another worker, never-checked first, then the oldest-checked (each in id
+        order), claimed for `lease` (record_fixity releases them; a killed worker's claim
+        expires). Read without their full text. Both halves read the cursor's index in order
+        and stop at `limit`; PostgreSQL skips rows another claim has locked (SKIP LOCKED),
+        SQLite's single writer serialises the claims."""
+        now = _now()
+        free = or_(Document.fixity_claimed_until.is_(None),
+                   Document.fixity_claimed_until < now)  # fmt: skip
+        halves = (
+            (Document.fixity_checked_at.is_(None), (Document.id,)),
+            (Document.fixity_checked_at < started_at, (Document.fixity_checked_at, Document.id)),
+        )
+        with self._writing() as session:
+            ids: list[int] = []
+            for due, order in halves:
+                if len(ids) >= limit:
+                    break
+                query = (select(Document.id).where(due, free).order_by(*order)
+                         .limit(limit - len(ids)).with_for_update(skip_locked=True))  # fmt: skip
+                ids += session.scalars(query).all()
+            if not ids:
+                return []
+            session.execute(update(Document).where(Document.id.in_(ids))
+                            .values(fixity_claimed_until=now + lease))  # fmt: skip
+            rows = session.scalars(
+                select(Document).options(defer(Document.text)).where(Document.id.in_(ids))
+            ).all()  # fmt: skip
+            by_id = {r.id: r for r in self._records(session, rows, with_text=False)}
+            return [by_id[i] for i in ids]
 
     def record_fixity(
         self, run_id: int, results: Sequence[tuple[int, Sequence[str]]], *, actor: str
     ) -> None:
         """One batch of a run in one transaction: each document's "fixity" audit row (ok,
-        problems), its cursor moved to now, and the run's counts."""
+        problems), its cursor moved to now and its claim released, and the run's counts."""
         if not results:
             return
         at = _now()
@@ -1359,7 +1380,8 @@ class Catalog:
                 for doc_id, problems in results
             ])  # fmt: skip
             session.execute(update(Document), [
-                {"id": doc_id, "fixity_checked_at": at} for doc_id, _ in results
+                {"id": doc_id, "fixity_checked_at": at, "fixity_claimed_until": None}
+                for doc_id, _ in results
             ])  # fmt: skip
             session.execute(
                 update(FixityRun).where(FixityRun.id == run_id).values(

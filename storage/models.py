@@ -109,7 +109,9 @@ class Document(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 撤回 (state withdrawn)
     # The fixity cursor: when its objects were last verified (None: never); oldest go first.
-    fixity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    fixity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A worker's claim on the document for a fixity batch, until then (None: unclaimed).
+    fixity_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_review_at: Mapped[date | None] = mapped_column(Date)
     publish_deadline: Mapped[date | None] = mapped_column(Date)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -122,6 +124,7 @@ class Document(Base):
         Index("ix_documents_state_next_review_at", "state", "next_review_at"),
         Index("uq_documents_index_number", "index_number", unique=True),
         Index("ix_documents_state_published_at", "state", "published_at"),
+        Index("ix_documents_fixity_checked_at_id", "fixity_checked_at", "id"),
     )
 
 

@@ -43,7 +43,7 @@ def fixity(
     checked = 0
     while limit is None or checked < limit:
         size = batch_size if limit is None else min(batch_size, limit - checked)
-        batch = ctx.catalog.fixity_due(started_at, size)
+        batch = ctx.catalog.claim_fixity(started_at, size)
         if not batch:
             totals = ctx.catalog.finish_fixity_run(run_id)
             return FixityReport(checked, failed, resumed, True, totals)
