@@ -38,9 +38,19 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
     redact(ctx, doc_id, data, filename, *, actor, confirm_difference=None) -> DocumentRecord
         # only a version carrying the original's 文号 and title (or a confirmed difference)
     withdraw(ctx, doc_id, *, reason, actor) -> DocumentRecord    # 撤回: published -> withdrawn
-    resolve(ctx, doc_id, disclosure, *, reason, actor) -> DocumentRecord
+    resolve(ctx, doc_id, disclosure, *, reason, actor, corrections=None) -> DocumentRecord
+        # corrections: title / file_number / issuer / date the extractor misread (correction.py)
     fixity(ctx, *, actor="fixity") -> FixityReport
     status(ctx) -> StatusReport
+    todo.todo(ctx) -> Todo                                   # 待办 of the web app, on status()
+
+People and reading as someone (gongkai.flows.access has the roles and what each may do):
+
+    people.add_user / list_users / disable_user / login / create_token / list_tokens /
+        revoke_token / authenticate_token(ctx, token, bootstrap) -> Principal | None
+    reading.visible_document / original (non-public ones audited) / history / versions
+        (ctx, doc_id, principal)
+    portal.listing(ctx, year=, issuer=, text=) / portal.public_document(ctx, doc_id)
     export_public(ctx, dest: Path) -> int
     pending_ids(ctx) -> list[int]                            # documents still `received`
     publishable_ids(ctx) -> list[int]                        # received, routed to publication
