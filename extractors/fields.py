@@ -218,6 +218,9 @@ def _seg(text: str, line: Line, first: int, last: int, cells: list[str] | None =
     return _Seg(raw, key, _tight(key), line, first, last, line.x1, cells)
 
 
+_FORM_CELL_LINES = 4
+
+
 def _segments(lines: Sequence[Line], *, join_cells: bool) -> list[_Seg]:
     """Logical lines. A table row becomes one line (cells joined by a space) when `join_cells`
     or when every cell of the row holds one paragraph; else each paragraph stays a line."""
@@ -238,7 +241,10 @@ def _segments(lines: Sequence[Line], *, join_cells: bool) -> list[_Seg]:
         for k in range(i, j):
             col = lines[k].table[2]  # type: ignore[index]
             cells.setdefault(col, []).append(lines[k].text.strip())
-        if join_cells or all(len(paras) == 1 for paras in cells.values()):
+        # A cell of many paragraphs lays out a page (a saved web page in one cell), not a
+        # form's value: its paragraphs stay lines.
+        form_row = join_cells and max(len(paras) for paras in cells.values()) <= _FORM_CELL_LINES
+        if form_row or all(len(paras) == 1 for paras in cells.values()):
             texts = ["".join(cells[c]) for c in sorted(cells)]
             text = " ".join(t for t in texts if t)
             segs.append(_seg(text, line, i, j - 1, [t for t in texts if t]))

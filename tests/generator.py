@@ -1731,8 +1731,8 @@ PLAN: tuple[tuple[str, Producer, int], ...] = (
     ("attachment_only", "libreoffice", 3),
     ("template", "python-docx", 4),
     ("template", "libreoffice", 2),
-    ("web_export", "python-docx", 6),
-    ("web_export", "libreoffice", 4),
+    ("web_export", "python-docx", 7),
+    ("web_export", "libreoffice", 5),
     ("web_export", "reportlab", 2),
     ("portal_print", "libreoffice", 1),
     ("portal_print", "reportlab", 1),
@@ -1897,7 +1897,8 @@ ANNUAL_PARAGRAPHS = (
 )
 ATTACHMENT_HEADINGS = (("{p}政务公开事项标准目录", "（{y}年版）"), ("{y}年度政务公开工作考核细则",),
                        ("{org}{y}年农村危房改造对象名单",), ("工作任务分解表",))
-WEB_HEADS = ("gov_lines", "gov_table", "markdown", "record")
+# page_cell: the whole page in one table cell, as Word saves a web page
+WEB_HEADS = ("gov_lines", "gov_table", "markdown", "record", "page_cell")
 TOPICS = ("综合政务\\政务公开", "财政、金融、审计\\财政", "卫生、体育\\卫生", "教育\\其他")
 
 
@@ -2128,9 +2129,10 @@ def _web_export_document(name: str, rng: random.Random, index: int, nth: int,
     style = WEB_HEADS[nth % len(WEB_HEADS)]
     index_number = f"{c.issuer.index_code}-3000-{c.date.year}-{rng.randint(1, 400):05d}"
     publish = (c.date + dt.timedelta(days=rng.randint(0, 9))).isoformat()
-    blocks = _web_head(c, style, index_number, publish)
+    gov = style in ("gov_lines", "gov_table", "page_cell")
+    blocks = _web_head(c, "gov_lines" if style == "page_cell" else style, index_number, publish)
     blocks.append(Para(c.title, role="title", align="center"))
-    if style == "gov_lines":  # 国务院's page: breadcrumbs above, the 文号 under the title
+    if style in ("gov_lines", "page_cell"):  # breadcrumbs above, the 文号 under the title
         blocks.insert(0, Para("首页 > 政府信息公开 > 政策文件库", role="small"))
         blocks.append(Para(c.number_written or "", align="center"))
     blocks += [Blank(), Para(c.recipients + "："),
@@ -2140,13 +2142,16 @@ def _web_export_document(name: str, rng: random.Random, index: int, nth: int,
                *(Para(n, first_indent=2) for n in c.note_lines)]
     if c.banji_disclosure:
         blocks.append(Para(c.banji_disclosure, left_indent=1))
+    if style == "page_cell":
+        page = "\n".join(b.text for b in blocks if isinstance(b, Para))
+        blocks = [Table([[page]], cols=[1.0], borders=False, role="small")]
     portal_labels = style != "record"
     expected = c.expected()
     expected.update(
         source_kind="portal_export", attachments=[], cc=None, print_issuer=None,
         print_date=None, copy_number=None, security_level=None, security_period=None,
         urgency=None, signer=None, cited_file_numbers=list(c.body_cited),
-        index_number=index_number if style.startswith("gov") else None,
+        index_number=index_number if gov else None,
         publish_date=publish if portal_labels else None,
     )
     written = c.as_written()

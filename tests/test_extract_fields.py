@@ -1156,3 +1156,16 @@ def test_an_organ_over_a_title_with_its_number_under_the_title_is_no_flag() -> N
     assert meta.title == "国务院办公厅关于印发“十四五”国民健康规划的通知"
     assert meta.file_number == "国办发〔2022〕11号"
     assert meta.issuer == "国务院办公厅"
+
+
+def test_a_saved_web_page_held_in_one_table_cell() -> None:
+    page = ["索 引 号：000014349/2022-00056", "发文机关：国务院办公厅",
+            "成文日期：2022年04月27日", "标　　题：国务院办公厅关于印发“十四五”国民健康规划的通知",
+            "发文字号：国办发〔2022〕11号", "发布日期：2022年05月20日",
+            "国务院办公厅关于印发“十四五”国民健康规划的通知", "各省、自治区、直辖市人民政府：",
+            BODY, "国务院办公厅", "2022年4月27日", "（此件公开发布）"]
+    meta = docx(*(Line(t, region="table", table=(0, 0, 0)) for t in page))
+    assert meta.source_kind == "portal_export"
+    assert (meta.file_number, meta.index_number) == ("国办发〔2022〕11号", "000014349/2022-00056")
+    assert meta.title == "国务院办公厅关于印发“十四五”国民健康规划的通知"
+    assert (meta.issuer, meta.date, meta.disclosure) == ("国务院办公厅", "2022-04-27", "active")
