@@ -23,6 +23,19 @@ from gongkai.extractors.safety import Limits, SafeZip, check_size, parse_xml
 __all__ = ["INSTALL_HINT", "convert_to_docx"]
 
 INSTALL_HINT = "apt-get install libreoffice-writer-nogui"
+# The private profile starts with macros off and links to outside content blocked (a hostile
+# .doc could otherwise run a macro or fetch a linked image from the network while it loads).
+_LOCKED_DOWN_SETTINGS = "\n".join(
+    '<item oor:path="/org.openoffice.Office.Common/Security/Scripting">'
+    f'<prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop></item>'
+    for name, value in (("MacroSecurityLevel", 3), ("DisableMacrosExecution", "true"),
+                        ("BlockUntrustedRefererLinks", "true"))
+)
+_LOCKED_DOWN = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+    f'xmlns:xs="http://www.w3.org/2001/XMLSchema">\n{_LOCKED_DOWN_SETTINGS}\n</oor:items>\n'
+)
 _APP = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}Application"
 
 
@@ -56,6 +69,10 @@ def convert_to_docx(
         folder = Path(work)
         source = folder / f"document.{kind}"
         source.write_bytes(data)
+        (folder / "profile" / "user").mkdir(parents=True)
+        (folder / "profile" / "user" / "registrymodifications.xcu").write_text(
+            _LOCKED_DOWN, encoding="utf-8"
+        )
         command = [
             tools.soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}",
             "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
