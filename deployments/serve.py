@@ -8,6 +8,8 @@
     review/gongkai-review           cron, daily 06:00 Asia/Shanghai: due withheld documents
     fixity/gongkai-fixity           cron, weekly Sunday 03:00 Asia/Shanghai: archive checksums
 
+At start, serve asks for one sweep if documents wait (sweep_what_waits).
+
 Reviewers' releases, redactions and resolved exceptions publish at once in the service layer
 (gongkai review decide / redact / resolve), so they need no trigger.
 
@@ -43,6 +45,7 @@ REVIEW_DEPLOYMENT = "gongkai-review"
 FIXITY_DEPLOYMENT = "gongkai-fixity"
 TAGS = ["gongkai"]
 DEFAULT_PUBLISH_INTERVAL = timedelta(hours=1)
+RUNNER_POLL_S = 1
 
 
 class InvalidServeOption(ValueError):
@@ -81,7 +84,8 @@ def build_deployments(options: ServeOptions) -> list[RunnerDeployment]:
         description="Ingest and publish received documents, one sweep per burst of "
                     "gongkai.document.received events.",
         triggers=[received_trigger(options.batch_window)],
-        parameters={"chunk_size": options.chunk_size},
+        parameters={"chunk_size": options.chunk_size,
+                    "settle_s": options.batch_window.total_seconds()},
         concurrency_limit=one_at_a_time,
         tags=TAGS,
         entrypoint_type=module,
@@ -138,13 +142,35 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
 
         check_options(options)
         deployments = build_deployments(options)
+        sweep_what_waits(deployments[0], settings)
         with contextlib.ExitStack() as beside:
             if options.web is not None:
                 from gongkai.entrypoints.web import serving_in_thread
 
                 # Started inside the session: its events go to this service's Prefect API.
                 beside.enter_context(serving_in_thread(settings, *options.web))
-            prefect_serve(*deployments, limit=options.limit, print_starting_message=True)
+            # The runner asks for scheduled runs every second (Prefect: every 10 s), so that
+            # a triggered sweep starts about at once.
+            prefect_serve(*deployments, limit=options.limit, print_starting_message=True,
+                          query_seconds=RUNNER_POLL_S)
+
+
+def sweep_what_waits(ingest: RunnerDeployment, settings: Settings) -> None:
+    """Ask for one sweep now if documents wait (received, or routed to publication): those an
+    interrupted run left, or that arrived while no service listened. Registers the ingest
+    deployment first, so that the run is there for the runner once it starts serving."""
+    from prefect.deployments import run_deployment
+
+    from gongkai.flows.events import MemoryEventSink
+    from gongkai.flows.service import Context
+
+    with Context.open(settings, events=MemoryEventSink()) as ctx:
+        counts = ctx.catalog.counts_by_state()
+    waiting = counts.get("received", 0) + counts.get("to_publish", 0)
+    if not waiting:
+        return
+    deployment_id = ingest.apply()
+    run_deployment(deployment_id, timeout=0, parameters={"triggered_by": "gongkai serve"})
 
 
 def deployment_names(deployments: Sequence[RunnerDeployment]) -> list[str]:

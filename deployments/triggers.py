@@ -3,11 +3,12 @@
 Batching (why a burst of 500 `gongkai.document.received` events is one flow run, not 500):
 the trigger is Reactive with threshold 1 and a window W (`within`). Prefect fires it on the
 first event and then ignores further matching events until W has passed (the server's bucket
-for the automation starts after the window). The run it starts is scheduled W later
-(`schedule_after`), and the ingest flow called without ids sweeps EVERY document still in
-`received` — so the events it ignored are covered by the run it started, which begins after
-them. The next event after the window fires again. A burst therefore costs one run per window;
-a document waits at most about W (plus the runner's poll interval) before ingest starts.
+for the automation starts after the window). The run it starts begins at once (the first
+document of a burst does not wait for the window), and the sweep keeps looking for newly
+received documents until W after its start (`settle_s`), so the events the trigger ignored are
+covered by the run it started: their documents were in the catalog before their events, and so
+before the window ended. The next event after the window fires again. A burst therefore costs
+one run per window.
 The deployment's concurrency limit (1, ENQUEUE) keeps two sweeps from working on the same
 documents at once: a second run waits for the first and then finds only what is left.
 
@@ -63,7 +64,6 @@ def sweep_trigger(
         posture="Reactive",
         threshold=1,
         within=window,
-        schedule_after=window,
         parameters={"triggered_by": "{{ event.resource.id }}"},
     )
 

@@ -25,6 +25,7 @@ document id taken from the event's resource id.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -90,8 +91,8 @@ def ingest_documents(
 
 
 def never_routed_ids(ctx: service.Context) -> list[int]:
-    """Documents in `received` that ingest has not processed yet (oldest first)."""
-    return sorted(r.id for r in ctx.catalog.by_state("received") if r.routed_at is None)
+    """Documents in `received`: taken in, not read and routed yet (oldest first)."""
+    return sorted(r.id for r in ctx.catalog.by_state("received"))
 
 
 def _sweep_run_name() -> str:
@@ -105,19 +106,27 @@ def ingest_received(
     chunk_size: int = DEFAULT_CHUNK,
     max_batch: int = DEFAULT_MAX_BATCH,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
+    settle_s: float = 0.0,
 ) -> dict[str, Any]:
-    """Ingest (and publish) every document still waiting in `received`."""
+    """Ingest (and publish) every document still waiting in `received`. `settle_s`: look for
+    newly received documents until that many seconds after the start have passed (the event
+    trigger's window: it starts a sweep on a burst's first event and ignores the rest of the
+    window, whose documents this run takes)."""
     logger = get_run_logger()
     by_state: Counter[str] = Counter()
     documents = published = rounds = 0
     failed: dict[str, str] = {}
     attempted: set[int] = set()
+    settled_at = time.monotonic() + max(0.0, float(settle_s))
     with runtime.flow_context() as ctx:
         while rounds < max(1, max_rounds):
             # A document this run already handed to ingest and still unrouted (its processing
             # failed) is not retried here, so a failure cannot keep the sweep spinning; the
             # next sweep tries it again.
             ids = [i for i in never_routed_ids(ctx) if i not in attempted][: max(1, max_batch)]
+            if not ids and time.monotonic() < settled_at:
+                time.sleep(min(0.5, settled_at - time.monotonic()))
+                continue
             if not ids:
                 break
             attempted.update(ids)

@@ -1,0 +1,161 @@
+"""A service that finds itself (issue 14): `gongkai serve` on the embedded default, as processes.
+
+- Documents handed over while no service ran wait in `received`; serve sweeps them when it
+  starts, without any new event.
+- `gongkai api`, started once, keeps reaching serve's Prefect server after serve restarts
+  (serve listens on a fixed port, GONGKAI_PREFECT_PORT): the API's next submission is routed.
+- The Prefect UI of serve's server asks the API it is served by (PREFECT_UI_API_URL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from plugin_prefect import free_port, log_tail, stop_process_group
+from service_docs import make_docx
+
+from gongkai.storage.catalog import Catalog
+
+pytestmark = pytest.mark.slow
+
+WAIT_S = 240.0
+TOKEN = "drafting-system-token"
+
+
+def wait_for(predicate: Callable[[], object], what: str, diagnostics: Callable[[], str],
+             timeout: float = WAIT_S) -> object:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{diagnostics()}")
+        time.sleep(1.0)
+
+
+class Home:
+    """One GONGKAI_HOME and the gongkai processes started on it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.home = root / "home"
+        self.prefect_port = free_port()
+        self.api_port = free_port()
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("PREFECT_", "GONGKAI_"))}  # fmt: skip
+        self.env.update({"GONGKAI_HOME": str(self.home), "GONGKAI_INTAKE_TOKEN": TOKEN,
+                         "GONGKAI_PREFECT_PORT": str(self.prefect_port)})  # fmt: skip
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        with (self.root / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gongkai.entrypoints.cli", *args],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self.env, start_new_session=True,
+            )  # fmt: skip
+        self.processes.append(process)
+        return process
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gongkai.entrypoints.cli", *args],
+                              env=self.env, capture_output=True, text=True, timeout=300)
+
+    def serve(self) -> subprocess.Popen[bytes]:
+        return self.start("serve", "serve", "--batch-window", "2", "--publish-interval", "0")
+
+    def states(self, ids: list[int]) -> dict[int, str]:
+        with Catalog.open(f"sqlite:///{self.home / 'catalog.sqlite3'}") as catalog:
+            return catalog.states_of(ids)
+
+    def diagnostics(self) -> str:
+        logs = [f"--- {p.name} ---\n{log_tail(p, 60)}" for p in sorted(self.root.glob("*.log"))]
+        return "\n".join(logs)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            stop_process_group(process)
+
+
+def served(home: Home) -> bool:
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{home.prefect_port}/api/deployments/filter",
+            data=b"{}", timeout=5,
+        ) as response:  # fmt: skip
+            names = {d["name"] for d in json.loads(response.read())}
+    except OSError:
+        return False
+    return "gongkai-ingest" in names
+
+
+def api_up(home: Home) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{home.api_port}/health", timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def post_document(port: int, name: str, data: bytes) -> int:
+    import httpx
+
+    response = httpx.post(f"http://127.0.0.1:{port}/documents", files={"file": (name, data)},
+                          headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)  # fmt: skip
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def routed(home: Home, ids: list[int]) -> bool:
+    return all(state not in ("received", "to_publish") for state in home.states(ids).values())
+
+
+def test_serve_sweeps_at_start_and_is_found_again_after_a_restart(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    try:
+        drop = tmp_path / "drop"
+        drop.mkdir()
+        waiting = []
+        for serial, disclosure in ((81, "active"), (82, "withheld")):
+            path = drop / f"doc-{serial}.docx"
+            path.write_bytes(make_docx(serial=serial, disclosure=disclosure))
+            submitted = home.run("submit", str(path), "--json")
+            assert submitted.returncode == 0, submitted.stderr
+            waiting.append(int(json.loads(submitted.stdout.splitlines()[-1])["id"]))
+        assert set(home.states(waiting).values()) == {"received"}  # nobody listened
+
+        first = home.serve()
+        wait_for(lambda: routed(home, waiting), "the start-up sweep", home.diagnostics)
+        assert home.states(waiting) == {waiting[0]: "published", waiting[1]: "withheld"}
+
+        # The UI of serve's server asks its own API.
+        with urllib.request.urlopen(f"http://127.0.0.1:{home.prefect_port}/ui-settings",
+                                    timeout=10) as response:  # fmt: skip
+            ui = json.loads(response.read())
+        assert ui["api_url"] == f"http://127.0.0.1:{home.prefect_port}/api"
+
+        home.start("api", "api", "--port", str(home.api_port))
+        wait_for(lambda: served(home) and api_up(home), "the deployments and the API",
+                 home.diagnostics)  # fmt: skip
+        before = post_document(home.api_port, "before.docx", make_docx(serial=83))
+        wait_for(lambda: routed(home, [before]), "the API's submission", home.diagnostics)
+
+        stop_process_group(first)
+        assert first.returncode is not None
+        home.serve()
+        wait_for(lambda: served(home), "the deployments after the restart", home.diagnostics)
+        after = post_document(home.api_port, "after.docx", make_docx(serial=84))
+        wait_for(lambda: routed(home, [after]), "the API's submission after the restart",
+                 home.diagnostics)  # fmt: skip
+        assert home.states([before, after]) == {before: "published", after: "published"}
+    finally:
+        home.stop()
