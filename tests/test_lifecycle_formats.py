@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from formats_docs import (
@@ -143,3 +144,29 @@ def test_http_intake_takes_an_ofd_and_serves_it_back_as_one(
         original = client.get(f"/documents/{doc_id}/original")
         assert original.content == data
         assert original.headers["content-type"].startswith("application/ofd")
+
+
+def test_gongkai_extract_reads_a_folder_of_the_new_formats(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gongkai extract FOLDER --json`: the .ofd and the scan are found in the folder, the scan
+    says OCR is unavailable where the configured tesseract is missing."""
+    import json
+
+    from click.testing import CliRunner
+
+    from gongkai.entrypoints.cli import main
+
+    monkeypatch.setenv("GONGKAI_TESSERACT", str(tmp_path / "no-tesseract"))
+    folder = tmp_path / "收文"
+    folder.mkdir()
+    (folder / "鸿政〔2020〕53号.ofd").write_bytes(ofd_package())
+    (folder / "扫描件.jpg").write_bytes(image_bytes(scanned_page(dpi=40), "JPEG"))
+    (folder / "readme.txt").write_text("not a document")
+    result = CliRunner().invoke(main, ["extract", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    records = {Path(r["file"]).suffix: r for r in map(json.loads, result.output.splitlines())}
+    assert set(records) == {".ofd", ".jpg"}
+    assert records[".ofd"]["file_number"] == OFFICIAL.number and records[".ofd"]["ocr"] is None
+    assert records[".jpg"]["format"] == "jpeg" and records[".jpg"]["ocr"] == "unavailable"
+    assert any("tesseract-ocr-chi-sim" in w for w in records[".jpg"]["warnings"])
