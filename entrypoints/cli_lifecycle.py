@@ -131,50 +131,70 @@ def ingest(
     handed_over = _handed_over(paths, settings)
     files = handed_over.files
     runtime.configure(settings)  # a running `gongkai serve` hears the intake's events
-    from gongkai.flows.service import Context, intake_files, remove_leftovers
+    from gongkai.entrypoints.errors import explain
+    from gongkai.flows.service import (
+        Context,
+        IntakeItem,
+        intake_files,
+        remove_leftovers,
+        repair_public,
+    )  # fmt: skip
 
-    rejected: dict[str, str] = {}
-    new_ids: list[int] = []
-    all_ids: list[int] = []
+    taken: list[IntakeItem] = []  # as intake goes: what an outage leaves done is counted
+    waiting: list[int] = []
+    failed: dict[str, str] = {}
+    repaired: dict[str, Any] = {"missing_pages": [], "index_problems": []}
     progress = Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=stderr, transient=False, disable=not files,
     )  # fmt: skip
-    with Context.open(settings, events=runtime.event_sink()) as ctx, progress:
-        remove_leftovers(ctx)  # what a run killed mid-write left behind
-        for problem in ctx.calendar.problems:
-            stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "
-                         "deadlines are provisional until it is fixed)", soft_wrap=True)
-        bar = progress.add_task("intake", total=len(files))
-        items = intake_files(ctx, files, source="cli", actor=os_user(),
-                             declared_disclosure=declared_disclosure,
-                             on_done=lambda _item: progress.advance(bar))  # fmt: skip
-        for item in items:
-            if item.result is None:
-                rejected[shown(item.path)] = item.refused or "refused"
-                continue
-            all_ids.append(item.result.record.id)
-            if item.result.new:
-                new_ids.append(item.result.record.id)
-        all_ids = list(dict.fromkeys(all_ids))
-        duplicates = len(items) - len(rejected) - len(new_ids)
-        # Documents still waiting (new ones, and any an interrupted earlier run left) are what
-        # the pipeline would take; nothing waiting: no flow would do anything, and Prefect is
-        # not started.
-        waiting = [i for i, state in ctx.catalog.states_of(all_ids).items()
-                   if state == "received"]  # fmt: skip
-    failed: dict[str, str] = {}
-    if waiting:
-        stderr.print(f"processing {len(waiting)} document{'s' if len(waiting) != 1 else ''}…")
-        with runtime.prefect_session(settings) as mode, runtime.one_shot_runs(mode):
-            from gongkai.flows.ingest import ingest_received
+    try:
+        with Context.open(settings, events=runtime.event_sink()) as ctx, progress:
+            remove_leftovers(ctx)  # what a run killed mid-write left behind
+            for problem in ctx.calendar.problems:
+                stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "
+                             "deadlines are provisional until it is fixed)", soft_wrap=True)
+            bar = progress.add_task("intake", total=len(files))
 
-            failed = dict(ingest_received(chunk_size=chunk_size)["failed"])
-    with Context.open(settings, events=runtime.event_sink()) as ctx:
-        states = ctx.catalog.states_of(all_ids)
+            def took(item: IntakeItem) -> None:
+                taken.append(item)
+                progress.advance(bar)
+
+            intake_files(ctx, files, source="cli", actor=os_user(),
+                         declared_disclosure=declared_disclosure, on_done=took)  # fmt: skip
+            # Documents still waiting (new ones, and any an interrupted earlier run left) are
+            # what the pipeline would take; nothing waiting: no flow would do anything, and
+            # Prefect is not started.
+            waiting = [i for i, state in ctx.catalog.states_of(_ids(taken)).items()
+                       if state == "received"]  # fmt: skip
+            if not waiting:  # no pipeline run to repair the public store: done here
+                repaired = repair_public(ctx).to_json()
+        if waiting:
+            stderr.print(f"processing {len(waiting)} document{'s' if len(waiting) != 1 else ''}…")
+            with runtime.prefect_session(settings) as mode, runtime.one_shot_runs(mode):
+                from gongkai.flows.ingest import ingest_received
+                from gongkai.flows.log_filters import hide_outage_tracebacks
+
+                hide_outage_tracebacks()
+                result = ingest_received(chunk_size=chunk_size)
+                failed, repaired = dict(result["failed"]), result["repaired"]
+        outage = None
+    except Exception as exc:  # an outage: what was done is summed up, then what to do
+        outage = explain(exc)
+        if outage is None:
+            raise
+    rejected = {shown(i.path): i.refused or "refused" for i in taken if i.result is None}
+    new_ids = [i.result.record.id for i in taken if i.result is not None and i.result.new]
+    all_ids = _ids(taken)
+    duplicates = len(taken) - len(rejected) - len(new_ids)
+    if outage is None:
+        states = _states(settings, all_ids)
+    else:  # what the catalog says now, unless the catalog is what is out
+        catalog_out = outage.outage.kind.startswith("catalog")
+        states = {} if catalog_out else _states_if_reachable(settings, all_ids)
     by_state = dict(Counter(states.values()))
     uses_prefect = bool(waiting)
-    if uses_prefect:
+    if uses_prefect and outage is None:
         # For automations that act on a finished batch (sent where a Prefect API listens).
         _announce("gongkai.ingest.completed", f"gongkai.ingest.{uuid.uuid4()}", {
             "documents": len(states), "new": len(new_ids), "duplicates": duplicates,
@@ -194,6 +214,11 @@ def ingest(
         "left_out": {shown(path): why for path, why in handed_over.left_out.items()},
         "by_state": by_state,
         "seconds": round(time.perf_counter() - started, 3),
+        # What an earlier run left unwritten on the public store, written now.
+        "repaired": repaired,
+        # Set when an outage ended the run: what was done is above, the rest is for a rerun.
+        "interrupted": ({"code": outage.outage.code, "message": outage.message}
+                        if outage else None),
     }
     _report_left_out(handed_over.left_out)
     for path, why in rejected.items():
@@ -201,10 +226,11 @@ def ingest(
     for doc_id, why in failed.items():
         stderr.print(f"[red]not processed[/red] document {doc_id} (left in received): {why}",
                      soft_wrap=True)
+    _report_repaired(repaired)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
-        if not uses_prefect:
+        if not uses_prefect and outage is None:
             stderr.print("nothing new: every document was known already and none is waiting")
         # The headline is a line of its own: as the table's title it would wrap at the
         # table's narrow width.
@@ -213,8 +239,42 @@ def ingest(
                       f"{len(new_ids)} new, {duplicates} already known, "
                       f"{summary['seconds']:.1f} s")  # fmt: skip
         console.print(_by_state_table(by_state, "按状态"))
+    if outage is not None:
+        click.echo(outage.message, err=True)  # the last line: what to do
+        sys.exit(1)
     if rejected or failed:
         sys.exit(1)
+
+
+def _report_repaired(repaired: dict[str, Any]) -> None:
+    pages, problems = repaired["missing_pages"], repaired["index_problems"]
+    if pages or problems:
+        stderr.print(f"公开站点已修复：补写 {len(pages)} 件已发布文件的页面"
+                     + ("，重建公开目录（" + "；".join(problems) + "）" if problems else "")
+                     + "（此前的运行中断，未写完）", soft_wrap=True)
+
+
+def _ids(items: list[Any]) -> list[int]:
+    return list(dict.fromkeys(i.result.record.id for i in items if i.result is not None))
+
+
+def _states(settings: Settings, ids: list[int]) -> dict[int, str]:
+    from gongkai.storage.catalog import Catalog
+
+    with Catalog.open(settings.database_url) as catalog:  # the stores are not needed
+        return catalog.states_of(ids)
+
+
+def _states_if_reachable(settings: Settings, ids: list[int]) -> dict[int, str]:
+    """The documents' states after an outage elsewhere; none if the catalog cannot say."""
+    from gongkai.entrypoints.errors import explain
+
+    try:
+        return _states(settings, ids)
+    except Exception as exc:
+        if explain(exc) is None:
+            raise
+        return {}
 
 
 @click.command()
@@ -465,6 +525,12 @@ def status(as_json: bool) -> None:
             console.print(f"  文件 {doc_id}：{'; '.join(problems)}")
     else:
         console.print("固定性校验失败：无")
+    if report.public:
+        console.print(f"[red]公开站点落后于目录[/red]：{len(report.public.missing_pages)} 件已发布"
+                      "文件缺页面" + "".join(f"；{p}" for p in report.public.index_problems)
+                      + "（gongkai public repair 或下次 gongkai ingest 会补写）")
+    else:
+        console.print("公开站点：每件已发布文件都有页面和目录条目")
     known = "，".join(f"{years} 来自 {source}" for years, source in report.calendar.items())
     console.print(f"工作日历：{known}；其他年份只计周末（期限标为暂定）")
     for problem in report.calendar_problems:
@@ -495,6 +561,23 @@ def public_reindex() -> None:
     with _context(load_settings(), with_prefect=False) as ctx:
         count = service.rebuild_public_index(ctx)
     click.echo(f"公开目录已重建：共 {count} 件")
+
+
+@public.command("repair")
+@click.option("--json", "as_json", is_flag=True)
+def public_repair(as_json: bool) -> None:
+    """Write what the catalog says is published and the public store lacks: pages a killed or
+    failed run left unwritten (or the store lost), and the index if it is behind."""
+    from gongkai.flows import service
+
+    with _context(load_settings(), with_prefect=False) as ctx:
+        gaps = service.repair_public(ctx, actor=os_user())
+    if as_json:
+        click.echo(json.dumps(gaps.to_json(), ensure_ascii=False))
+    elif gaps:
+        _report_repaired(gaps.to_json())
+    else:
+        click.echo("公开站点与目录一致：无需修复")
 
 
 @click.command()

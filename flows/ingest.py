@@ -1,13 +1,15 @@
 """The ingest flows: read, route, archive, record and publish received documents.
 
     ingest_received(triggered_by=None, chunk_size=100, max_batch=2000, max_rounds=10)
-        -> {"rounds", "documents", "published", "by_state", "failed": {id: why}}
+        -> {"rounds", "documents", "published", "by_state", "failed": {id: why},
+            "repaired": {"missing_pages": [id], "index_problems": [why]}}
 
 The pipeline every front door runs: `gongkai ingest`, `gongkai watch --process`, the `ingest`
 deployment of `gongkai serve` and a work-pool worker. A sweep: it takes every document that
 was received and never routed, hands them to `ingest_documents` (one flow run per round), and
 repeats while new documents arrived during the run, up to `max_rounds`. Documents routed to
-publication but left unpublished by an earlier failure are published at the end.
+publication but left unpublished by an earlier failure are published at the end, and the
+public store is repaired (pages and index an earlier run left unwritten).
 
     ingest_documents(document_ids: list[int], chunk_size: int = 100, publish: bool = True)
         -> {"documents", "processed", "skipped", "by_state", "to_publish", "published",
@@ -144,5 +146,14 @@ def ingest_received(
     if stragglers:
         logger.info("publishing %d document(s) routed earlier", len(stragglers))
         published += int(publish_documents(stragglers, chunk_size=chunk_size)["published"])
+    repaired = repair_public_store()
     return {"rounds": rounds, "documents": documents, "published": published,
-            "by_state": dict(by_state), "failed": failed}  # fmt: skip
+            "by_state": dict(by_state), "failed": failed, "repaired": repaired}  # fmt: skip
+
+
+@task(name="repair public store", cache_policy=NO_CACHE)
+def repair_public_store() -> dict[str, Any]:
+    """What the catalog says is published is on the public store: pages and index a killed
+    or failed earlier run left unwritten are written now (service.repair_public)."""
+    with runtime.flow_context() as ctx:
+        return service.repair_public(ctx).to_json()

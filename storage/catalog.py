@@ -1101,6 +1101,12 @@ class Catalog:
         with self._reading() as session:
             return self._records(session, session.scalars(statement).all(), with_text=False)
 
+    def published_ids(self) -> list[int]:
+        """The ids of every published document, in id order (one column, no record)."""
+        with self._reading() as session:
+            return list(session.scalars(select(Document.id).where(Document.state == "published")
+                                        .order_by(Document.id)))  # fmt: skip
+
     def count_published(self, start: datetime | None = None, end: datetime | None = None) -> int:
         """How many documents are published with start <= published_at < end."""
         with self._reading() as session:

@@ -564,6 +564,13 @@ class LocalStore(ObjectStore):
         return self._info(key, self._read_sidecar(key, meta_path))
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        for key in self.list_keys(prefix):
+            try:
+                yield self.head(key)
+            except ObjectNotFound:
+                continue  # deleted behind our back between the walk and now
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
         check_prefix(prefix)
         # Walk only the folder the prefix names; the rest of the prefix filters names.
         folder = prefix.rpartition("/")[0]
@@ -585,8 +592,4 @@ class LocalStore(ObjectStore):
                 if key.startswith(prefix):
                     keys.append(key)
         # Code-point order of str is UTF-8 byte order, the order S3 lists in.
-        for key in sorted(keys):
-            try:
-                yield self.head(key)
-            except ObjectNotFound:
-                continue  # deleted behind our back between the walk and now
+        yield from sorted(keys)

@@ -84,6 +84,11 @@ class ObjectStore(abc.ABC):
         """Remove the object; an absent key is no error (as in S3). A write-once store refuses
         (StorageError): what is archived stays."""
 
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        """The keys list() would give, in the same order, without reading each object's
+        metadata (backends list keys far more cheaply than they describe objects)."""
+        return (info.key for info in self.list(prefix))
+
     def exists(self, key: str) -> bool:
         try:
             self.head(key)

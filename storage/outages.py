@@ -111,6 +111,15 @@ def _store_unreachable(exc: BaseException) -> bool:
     return server_error is not None and isinstance(exc, server_error)
 
 
+def _transport_detail(exc: BaseException) -> str:
+    """What went wrong on the wire, without urllib3's pool and URL around it."""
+    reason = getattr(exc, "reason", None)  # MaxRetryError: the last attempt's error
+    text = str(reason if isinstance(reason, BaseException) else exc)
+    if text.startswith("HTTPConnectionPool(") or text.startswith("HTTPSConnectionPool("):
+        text = text.split("): ", 1)[-1]
+    return one_line(text)
+
+
 def outage_of(exc: BaseException) -> Outage | None:
     """The outage `exc` (or an exception it came from) reports, if any."""
     for current in _chain(exc):
@@ -121,7 +130,7 @@ def outage_of(exc: BaseException) -> Outage | None:
             return Outage("catalog_missing" if missing else "catalog_unreachable",
                           one_line(current))  # fmt: skip
         if _store_unreachable(current):
-            return Outage("store_unreachable", one_line(current))
+            return Outage("store_unreachable", _transport_detail(current))
         if type(current).__name__ == "PrefectUnavailable":
             return Outage("prefect_unavailable", one_line(current))
     return None

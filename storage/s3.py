@@ -186,8 +186,8 @@ class S3Store(ObjectStore):
                 if attempt == self.retries or not is_transient(exc):
                     raise
                 delay = self.backoff * (2**attempt) * (0.5 + random.random() / 2)
-                log.warning("%s %s: %s; retry %d in %.2fs", what, self.bucket, exc, attempt + 1,
-                            delay)
+                log.warning("对象存储请求失败（%s %s：%s），%.1f 秒后重试（%d/%d）", what,
+                            self.bucket, type(exc).__name__, delay, attempt + 1, self.retries)
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -465,6 +465,15 @@ class S3Store(ObjectStore):
                     yield self.head(entry.object_name)
                 except ObjectNotFound:
                     continue  # deleted between the listing and the stat
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._error(exc) from exc
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        check_prefix(prefix)
+        try:  # one request per thousand keys, no stat of each
+            for entry in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                if not entry.is_dir and entry.object_name is not None:
+                    yield entry.object_name
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error(exc) from exc
 

@@ -117,6 +117,11 @@ from gongkai.flows.service.processing import (  # noqa: F401
     record_prepared,
     waits_for_processing,
 )
+from gongkai.flows.service.public_repair import (  # noqa: F401
+    PublicGaps,
+    public_gaps,
+    repair_public,
+)
 from gongkai.flows.service.public_view import (  # noqa: F401
     public_record,
     public_text,

@@ -8,6 +8,7 @@ from typing import Any
 
 from gongkai.flows import deadlines
 from gongkai.flows.service.context import Context, _jsonable
+from gongkai.flows.service.public_repair import PublicGaps, public_gaps
 from gongkai.storage.catalog import DocumentRecord
 
 # A document still `received` or `to_publish` this long after it came in (or was routed) has nothing
@@ -59,6 +60,8 @@ class StatusReport:
     calendar_problems: list[str] = field(default_factory=list)
     # `received` or `to_publish` for longer than STALLED_AFTER: nothing is processing them.
     stalled: list[DocumentRecord] = field(default_factory=list)
+    # What the catalog says is published and the public store lacks (service.public_gaps).
+    public: PublicGaps = field(default_factory=PublicGaps)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +85,7 @@ class StatusReport:
             "fixity_failures": {str(k): v for k, v in self.fixity_failures.items()},
             "calendar": self.calendar,
             "calendar_problems": self.calendar_problems,
+            "public": self.public.to_json(),
         }
 
 
@@ -138,4 +142,5 @@ def status(ctx: Context) -> StatusReport:
         calendar=ctx.calendar.sources(),
         calendar_problems=list(ctx.calendar.problems),
         stalled=_stalled(ctx),
+        public=public_gaps(ctx),
     )
