@@ -138,7 +138,7 @@ def ingest(
         intake_files,
         remove_leftovers,
         repair_public,
-    )  # fmt: skip
+    )
 
     taken: list[IntakeItem] = []  # as intake goes: what an outage leaves done is counted
     waiting: list[int] = []

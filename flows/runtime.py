@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import signal
@@ -195,6 +196,7 @@ class LocalPrefectServer:
         self.port: int | None = service_port() if purpose == "service" else None
         self.process: subprocess.Popen[bytes] | None = None
         self._starting = threading.Lock()
+        self._start_lock: int | None = None
 
     @property
     def api_url(self) -> str:
@@ -236,7 +238,21 @@ class LocalPrefectServer:
         """Start the server process and return at once (wait_ready() waits for it)."""
         with self._starting:
             if self.process is None:
+                self._start_alone()
                 self._start()
+
+    def _start_alone(self) -> None:
+        """Two commands on one home (two ingests at once) would start two servers that
+        migrate one new database together, and one crashes ("duplicate column name"): the
+        second waits until the first is ready (wait_ready() lets go)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._start_lock = os.open(self.home / "server-start.lock", os.O_RDWR | os.O_CREAT)
+        fcntl.flock(self._start_lock, fcntl.LOCK_EX)
+
+    def _started_alone(self) -> None:
+        lock, self._start_lock = self._start_lock, None
+        if lock is not None:
+            os.close(lock)  # releases the lock
 
     def _start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -254,6 +270,17 @@ class LocalPrefectServer:
         if self.process is None:
             self.start()
         assert self.process is not None
+        try:
+            self._wait_healthy(timeout)
+        finally:
+            self._started_alone()
+        if self.purpose == "service":
+            self.state_path.write_text(
+                json.dumps({"pid": self.process.pid, "api_url": self.api_url})
+            )
+
+    def _wait_healthy(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while not _healthy(self.api_url):
             if self.process.poll() is not None:
@@ -268,12 +295,9 @@ class LocalPrefectServer:
                     f"see {self.log_path}"
                 )
             time.sleep(0.1)
-        if self.purpose == "service":
-            self.state_path.write_text(
-                json.dumps({"pid": self.process.pid, "api_url": self.api_url})
-            )
 
     def stop(self, grace_s: float = 15) -> None:
+        self._started_alone()
         process, self.process = self.process, None
         if self.purpose == "service":
             with contextlib.suppress(OSError):

@@ -121,6 +121,12 @@ def assert_whole(env: Mapping[str, str], handed_over: int) -> dict[str, int]:
         rows = probe.rows("SELECT id, sha256, state, archive_key FROM documents")
     finally:
         probe.close()
+    public = public_store(env)
+    published = {r.id for r in rows if r.state == "published"}
+    paged = {int(k.split("/")[1].split(".")[0]) for k in public.list_keys("documents/")}
+    _report(handed_over=handed_over, lost=max(0, handed_over - len({r.sha256 for r in rows})),
+            false_publications=len(paged - published))  # fmt: skip
+    assert paged <= published, f"pages of documents not published: {sorted(paged - published)}"
     assert len(rows) == handed_over, f"{len(rows)} documents for {handed_over} files"
     assert len({r.sha256 for r in rows}) == handed_over, "a document is in the catalog twice"
     states: dict[str, int] = {}
@@ -128,8 +134,6 @@ def assert_whole(env: Mapping[str, str], handed_over: int) -> dict[str, int]:
         assert row.state in FINAL_STATES, f"document {row.id} is left {row.state}"
         assert row.archive_key, f"document {row.id} has no archival package"
         states[row.state] = states.get(row.state, 0) + 1
-    public = public_store(env)
-    published = {r.id for r in rows if r.state == "published"}
     for doc_id in published:
         for suffix in ("json", "html"):
             assert public.exists(f"documents/{doc_id}.{suffix}"), f"no page of {doc_id}"
@@ -143,6 +147,16 @@ def assert_whole(env: Mapping[str, str], handed_over: int) -> dict[str, int]:
     checked = run(env, "verify")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     return states
+
+
+def _report(**counts: int) -> None:
+    """For benchmarks/faults.py: each whole-check's counts, one JSON line per check, in the
+    file GONGKAI_FAULTS_REPORT names (nothing when it is unset)."""
+    target = os.environ.get("GONGKAI_FAULTS_REPORT")
+    if target:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": test, **counts}) + "\n")
 
 
 def public_store(env: Mapping[str, str]) -> Any:

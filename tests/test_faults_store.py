@@ -4,12 +4,14 @@ retries. The real `gongkai` command each time."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from faults import (
     CatalogProbe,
+    assert_told,
     assert_whole,
     gongkai_env,
     moto_process,
@@ -57,4 +59,29 @@ def test_a_store_paused_while_publishing_is_waited_for(tmp_path: Path) -> None:
             probe.close()
         assert ingest.returncode == 0, err
         assert "Traceback" not in err
+        assert_whole(env, len(documents))
+
+
+def test_a_store_out_for_longer_than_the_retries(tmp_path: Path) -> None:
+    """Paused as publication begins and left paused: the ingest ends with the summary of what
+    was done and one line naming the store; resumed, the same command finishes the work."""
+    documents = write_documents(tmp_path / "in", 24)
+    with moto_process() as moto:
+        env = gongkai_env(tmp_path / "home", **moto.settings_env(), GONGKAI_S3_TIMEOUT="1")
+        probe = CatalogProbe(env)
+        # One worker: the documents are recorded in one batch, so the first `routed` row means
+        # that processing is done and publication is next.
+        ingest = start(env, "ingest", str(tmp_path / "in"), "--workers", "1")
+        try:
+            wait_for(lambda: probe.events("routed") > 0 or ingest.poll() is not None, step=0.005)
+            moto.pause()
+            out, err = ingest.communicate(timeout=300)
+        finally:
+            moto.resume()
+            probe.close()
+        ended = subprocess.CompletedProcess(ingest.args, ingest.returncode, out, err)
+        assert_told(ended, "无法访问对象存储", moto.endpoint, "再次运行同一命令")
+        assert "by state" in out and "total" in out  # what was done, before what to do
+        rerun = run(env, "ingest", str(tmp_path / "in"))
+        assert rerun.returncode == 0, rerun.stderr
         assert_whole(env, len(documents))
