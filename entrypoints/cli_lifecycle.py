@@ -139,6 +139,7 @@ def ingest(
         remove_leftovers,
         repair_public,
     )
+    from gongkai.flows.service.status import WAITING_FOR_PIPELINE
 
     taken: list[IntakeItem] = []  # as intake goes: what an outage leaves done is counted
     waiting: list[int] = []
@@ -166,7 +167,7 @@ def ingest(
             # what the pipeline would take; nothing waiting: no flow would do anything, and
             # Prefect is not started.
             waiting = [i for i, state in ctx.catalog.states_of(_ids(taken)).items()
-                       if state == "received"]  # fmt: skip
+                       if state in WAITING_FOR_PIPELINE]  # fmt: skip
             if not waiting:  # no pipeline run to repair the public store: done here
                 repaired = repair_public(ctx).to_json()
         if waiting:
