@@ -71,6 +71,11 @@ def seeded(gongkai_env: dict[str, str]) -> dict[str, int]:
             catalog.transition(record.id, state, actor="ingest", expected_from="received",
                                archive_key=prefix)  # fmt: skip
             ids[state] = record.id
+    from gongkai.flows.events import MemoryEventSink
+    from gongkai.flows.service import Context, repair_public
+
+    with Context.open(settings, events=MemoryEventSink()) as ctx:
+        repair_public(ctx)  # the published one's page and the index, as publication writes them
     return ids
 
 

@@ -49,7 +49,8 @@ def public_gaps(ctx: Context) -> PublicGaps:
     keys = set(ctx.public.list_keys("documents/"))
     missing = tuple(i for i in published
                     if f"documents/{i}.json" not in keys or f"documents/{i}.html" not in keys)
-    return PublicGaps(missing, tuple(_index_problems(ctx, len(published))))
+    # The index lists the published documents that have a moment of publication.
+    return PublicGaps(missing, tuple(_index_problems(ctx, ctx.catalog.count_published())))
 
 
 def _read_json(ctx: Context, key: str) -> dict[str, object] | str:
