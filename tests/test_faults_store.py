@@ -81,7 +81,7 @@ def test_a_store_out_for_longer_than_the_retries(tmp_path: Path) -> None:
             probe.close()
         ended = subprocess.CompletedProcess(ingest.args, ingest.returncode, out, err)
         assert_told(ended, "无法访问对象存储", moto.endpoint, "再次运行同一命令")
-        assert "by state" in out and "total" in out  # what was done, before what to do
+        assert "按状态" in out and "合计" in out  # what was done, before what to do
         rerun = run(env, "ingest", str(tmp_path / "in"))
         assert rerun.returncode == 0, rerun.stderr
         assert_whole(env, len(documents))
