@@ -32,5 +32,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_documents_fixity_checked_at_id", table_name="documents")
     op.create_index("ix_documents_fixity_checked_at", "documents", ["fixity_checked_at"])
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_column("fixity_claimed_until")
+    op.drop_column("documents", "fixity_claimed_until")
