@@ -102,3 +102,15 @@ def test_rebuild_repairs_a_lost_year_list(ctx: Context) -> None:
     assert after["index-2020.json"] == before["index-2020.json"]
     assert json.loads(after["index-2019.json"]) == {"year": 2019, "count": 0, "documents": []}
     assert {k: v for k, v in after.items() if not k.startswith("index-2019")} == before
+
+
+def test_incremental_index_after_a_withdrawal_equals_a_full_rebuild(ctx: Context) -> None:
+    old = publish_new(ctx, range(1, 3), datetime(2020, 7, 1, tzinfo=UTC))
+    publish_new(ctx, range(3, 5), datetime(2021, 7, 1, tzinfo=UTC))
+    ctx.clock = Clock(datetime(2021, 8, 1, tzinfo=UTC))  # type: ignore[assignment]
+    service.withdraw(ctx, old[0], reason="内容有误", actor="reviewer")
+    incremental = index_files(ctx)
+    assert [d["id"] for d in json.loads(incremental["index-2020.json"])["documents"]] == [old[1]]
+    assert b"deleted-entry" in incremental["feed.atom"]
+    assert service.rebuild_public_index(ctx) == 3
+    assert index_files(ctx) == incremental
