@@ -371,6 +371,7 @@ def create_app(
                 "document": _view(record, None),
                 "history": [e.to_json() for e in ctx.catalog.history(doc_id)],
                 "review_decisions": ctx.catalog.review_decisions(doc_id),
+                "versions": [_view(v, LIST_FIELDS) for v in ctx.catalog.versions_of(doc_id)],
             }
         if record.state not in PUBLIC_STATES:  # its submitter's read-back
             return {"document": _view(record, SUBMITTER_FIELDS)}

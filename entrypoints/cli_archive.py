@@ -240,6 +240,12 @@ def get(doc_id: int, out_path: Path, force: bool, actor: str | None) -> None:
 # -- show -------------------------------------------------------------------------------------
 
 
+def _version_row(record: Any) -> dict[str, Any]:
+    """One version of a 文号, as `show` lists them (oldest first)."""
+    return {"id": record.id, "state": record.state, "index_number": record.index_number,
+            "filename": record.filename, "received_at": record.received_at.isoformat()}
+
+
 @click.command()
 @click.argument("doc_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: document, history.")
@@ -253,6 +259,7 @@ def show(doc_id: int, as_json: bool) -> None:
             record = get_document(catalog, doc_id, Role(ROLE_OF_CLI))
             history = catalog.history(doc_id)
             decisions = catalog.review_decisions(doc_id)
+            versions = [_version_row(v) for v in catalog.versions_of(doc_id)]
     except DocumentNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     decisions_json = [{k: _iso(v) if isinstance(v, date) else v for k, v in d.items()}
@@ -262,6 +269,7 @@ def show(doc_id: int, as_json: bool) -> None:
             "document": record.to_json(),
             "history": [e.to_json() for e in history],
             "review_decisions": decisions_json,
+            "versions": versions,
         }
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
@@ -301,6 +309,15 @@ def show(doc_id: int, as_json: bool) -> None:
                 )
             )
         console.print(review)
+    if len(versions) > 1:
+        from gongkai.entrypoints.tables import print_table
+
+        columns = (Column("id", justify="right"), Column("状态"), Column("索引号"),
+                   Column("文件名", "text"), Column("收文时间"))  # fmt: skip
+        print_table(f"版本（文号 {record.file_number}）", columns,
+                    [[str(v["id"]), labels.state_label(v["state"]), v["index_number"] or "—",
+                      v["filename"],
+                      v["received_at"]] for v in versions])  # fmt: skip
     events = Table(title="history")
     for heading in ("at", "kind", "actor", "detail"):
         events.add_column(heading, overflow="fold")

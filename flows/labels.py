@@ -16,6 +16,7 @@ STATE_LABELS: dict[str, str] = {
     "quarantined": "涉密隔离",
     "exception": "待人工处理",
     "withdrawn": "已撤回",
+    "superseded": "已由新版本取代",
 }
 
 EVENT_LABELS: dict[str, str] = {

@@ -21,15 +21,17 @@ class State(StrEnum):
     QUARANTINED = "quarantined"  # carries a security marking: never published (terminal)
     EXCEPTION = "exception"  # unreadable, no attribute or a conflict: a person decides
     WITHDRAWN = "withdrawn"  # 撤回: taken back from the portal, still archived
+    SUPERSEDED = "superseded"  # replaced on the portal by a newer version of its 文号 (final)
 
 
 STATES: tuple[str, ...] = tuple(s.value for s in State)
 
 # The states a routing decision can send a document to (not `received`; `withdrawn` is only
 # ever a person's act on a published document).
-ROUTED_STATES: frozenset[State] = frozenset(State) - {State.RECEIVED, State.WITHDRAWN}
+ROUTED_STATES: frozenset[State] = frozenset(State) - {
+    State.RECEIVED, State.WITHDRAWN, State.SUPERSEDED}  # fmt: skip
 
-TERMINAL_STATES: frozenset[State] = frozenset({State.QUARANTINED})
+TERMINAL_STATES: frozenset[State] = frozenset({State.QUARANTINED, State.SUPERSEDED})
 
 # from -> the states it may move to. Anything not listed is an error.
 TRANSITIONS: Mapping[State, frozenset[State]] = {
@@ -45,10 +47,12 @@ TRANSITIONS: Mapping[State, frozenset[State]] = {
     # a later decision on a request: disclose it to everyone, or withhold it
     State.ON_REQUEST: frozenset({State.PUBLISHED, State.WITHHELD}),
     # 撤回: taken back from the public (a reviewer, with a reason)
-    State.PUBLISHED: frozenset({State.WITHDRAWN}),
+    # a newer version of the same 文号 replaces it on the portal (it stays archived)
+    State.PUBLISHED: frozenset({State.WITHDRAWN, State.SUPERSEDED}),
     # only a reviewer's release publishes it again; nothing automatic does
     State.WITHDRAWN: frozenset({State.PUBLISHED}),
     State.QUARANTINED: frozenset(),
+    State.SUPERSEDED: frozenset(),
 }
 
 

@@ -18,6 +18,10 @@ carries the rule's name and a reason in Chinese and English. The order is the sa
 13. on_request        依申请公开                           -> on_request
 14. withheld          不予公开                             -> withheld, next review date by reason
 
+After the table, a new version of a 文号 already decided (`precedent.standing`) whose route
+differs from the standing decision, or whose 文号 was withdrawn, goes to exception
+(`version_conflict`): a decision on a 文号 sticks.
+
 So `published` is reachable only through rule 11: read as active from the file's own text (not
 by OCR), no security marking, not a template, nothing in conflict, no 索引号 of another
 document, and a declaration (if any) that agrees. A reviewer's `release` (`decide_review`) and
@@ -82,12 +86,24 @@ class RoutingDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class StandingDecision:
+    """The decision standing on a 文号 (and issuer): where its latest decided version went."""
+
+    document_id: int
+    file_number: str
+    state: str  # published, withheld, on_request, needs_redaction, quarantined, withdrawn
+    decided_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class Precedent:
     """What the catalog already holds that bears on a document, handed in as values (the
     policy reads no database)."""
 
     # Another document (not an earlier version of this one) holds the 索引号 read from it.
     index_number_holder: int | None = None
+    # The document is a new version of a 文号 already decided: that decision.
+    standing: StandingDecision | None = None
 
 
 NO_PRECEDENT = Precedent()
@@ -382,11 +398,39 @@ def route(
     )
     for rule in RULES:
         if rule.applies(facts):
-            return _decide(rule, facts, metadata.disclosure)
+            return _against_standing(_decide(rule, facts, metadata.disclosure), precedent)
     # Unreachable while RULES ends with the four attributes after `unknown_attribute`; kept so
     # that an edit of the table can never fall through to publication.
     return RoutingDecision("exception", "no_rule", "没有规则适用；no rule applies", None,
                            exception_reason="no rule applies")  # fmt: skip
+
+
+_STATE_ZH = {
+    "published": "已发布", "withheld": "不予公开", "on_request": "依申请公开",
+    "needs_redaction": "删减后公开", "quarantined": "涉密隔离", "withdrawn": "已撤回",
+}  # fmt: skip
+
+
+def _against_standing(decision: RoutingDecision, precedent: Precedent) -> RoutingDecision:
+    """A new version of a decided 文号 goes where the standing decision sent the 文号, or to a
+    person: a route that differs from it (and any route of a withdrawn 文号, which only a
+    reviewer releases again) is an exception. A security marking still quarantines, and an
+    exception stays one."""
+    standing = precedent.standing
+    if standing is None or decision.state in ("quarantined", "exception"):
+        return decision
+    if standing.state != "withdrawn" and decision.state == standing.state:
+        return decision
+    day = standing.decided_on.isoformat()
+    reason = (
+        f"与文号 {standing.file_number} 于 {day} 的决定不一致（文档 {standing.document_id}："
+        f"{_STATE_ZH.get(standing.state, standing.state)}；本件将为"
+        f"{_STATE_ZH.get(decision.state, decision.state)}），由人工确定；conflicts with the "
+        f"decision on 文号 {standing.file_number} of {day} (document {standing.document_id}: "
+        f"{standing.state}; this version would be {decision.state}): a person decides"
+    )
+    return RoutingDecision("exception", "version_conflict", reason, decision.disclosure,
+                           exception_reason=reason)  # fmt: skip
 
 
 def _refuse_publishing_a_template(metadata: DocumentMetadata | None) -> None:

@@ -111,6 +111,7 @@ class DocumentRecord:
     routed_at: datetime | None
     published_at: datetime | None
     withdrawn_at: datetime | None
+    version_of: int | None
     next_review_at: date | None
     publish_deadline: date | None
     deadline_provisional: bool
@@ -286,7 +287,8 @@ _CHANGEABLE: frozenset[str] = frozenset(
         "file_number", "disclosure", "disclosure_reason", "title", "issuer",
         "security_level", "security_period", "urgency", "signer", "recipients",
         "index_number", "date", "page_count", "text_layer", "exception_reason",
-        "routed_at", "published_at", "withdrawn_at", "next_review_at", "publish_deadline",
+        "routed_at", "published_at", "withdrawn_at", "version_of", "next_review_at",
+        "publish_deadline",
         "deadline_provisional",
     }
 )  # fmt: skip
@@ -1127,12 +1129,13 @@ class Catalog:
         return None if first is None or last is None else (first, last)
 
     def withdrawn_latest(self, limit: int) -> list[tuple[int, datetime]]:
-        """(id, withdrawn_at) of the documents withdrawn now (state `withdrawn`), the latest
-        withdrawals first: the feed's deleted entries."""
+        """(id, withdrawn_at) of the documents taken off the public site (`withdrawn`, or
+        `superseded` by a newer version), the latest first: the feed's deleted entries."""
         with self._reading() as session:
             rows = session.execute(
                 select(Document.id, Document.withdrawn_at)
-                .where(Document.state == "withdrawn", Document.withdrawn_at.is_not(None))
+                .where(Document.state.in_(("withdrawn", "superseded")),
+                       Document.withdrawn_at.is_not(None))
                 .order_by(Document.withdrawn_at.desc(), Document.id.desc()).limit(limit)
             ).all()  # fmt: skip
         return [(int(doc_id), at) for doc_id, at in rows]
@@ -1323,6 +1326,64 @@ class Catalog:
                     .where(Document.index_number.in_(wanted[start : start + 10_000]))
                 ).all())  # fmt: skip
         return found
+
+    # -- versions ---------------------------------------------------------------------------
+
+    def same_file_number(self, file_number: str, issuer: str | None) -> list[DocumentRecord]:
+        """Every document of this (canonical) 文号 and issuer, in id order, without its text."""
+        statement = (
+            select(Document).options(defer(Document.text))
+            .where(Document.file_number == file_number,
+                   Document.issuer == issuer if issuer is not None else Document.issuer.is_(None))
+            .order_by(Document.id)
+        )  # fmt: skip
+        with self._reading() as session:
+            return self._records(session, session.scalars(statement).all(), with_text=False)
+
+    def file_numbers_of(self, ids: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
+        """id -> (文号, issuer) of each listed document, in the order of `ids`."""
+        with self._reading() as session:
+            found = _document_columns(session, list(dict.fromkeys(ids)), Document.file_number,
+                                      Document.issuer)  # fmt: skip
+        return {doc_id: (number, issuer) for doc_id, (number, issuer) in found.items()}
+
+    def versions_of(self, doc_id: int) -> list[DocumentRecord]:
+        """The document's versions (itself included), oldest first, without their text."""
+        record = self.get(doc_id)
+        root = record.version_of or record.id
+        statement = (
+            select(Document).options(defer(Document.text))
+            .where(or_(Document.id == root, Document.version_of == root))
+            .order_by(Document.id)
+        )  # fmt: skip
+        with self._reading() as session:
+            return self._records(session, session.scalars(statement).all(), with_text=False)
+
+    def supersede(self, old_id: int, new_id: int, *, actor: str) -> DocumentRecord:
+        """A newer version takes a published document's place, in one transaction: the old one
+        goes `published` -> `superseded` (off the public site from now, `withdrawn_at`) and
+        gives its 索引号 to the new one (which keeps its own if it has one). StaleState if the
+        old one is no longer published. Returns the new one's record."""
+        at = _now()
+        with self._writing() as session:
+            old = self._locked(session, old_id)
+            new = self._locked(session, new_id)
+            if old.state != "published":
+                raise StaleState(f"document {old_id} is {old.state!r}, expected ['published']")
+            number = old.index_number
+            old.state, old.withdrawn_at = "superseded", at
+            session.add(Event(document_id=old_id, at=at, kind="state", actor=actor, detail={
+                "from": "published", "to": "superseded", "by": new_id,
+                "changes": {"withdrawn_at": at.isoformat()}}))  # fmt: skip
+            if number and not new.index_number:
+                old.index_number = None
+                session.flush()  # one holder per 索引号: the old one lets go first
+                new.index_number = number
+                session.add(Event(document_id=new_id, at=at, kind="index_number_assigned",
+                                  actor=actor, detail={"changes": {"index_number": number},
+                                                       "from_version": old_id}))  # fmt: skip
+            session.flush()
+            return self._record(session, new)
 
     # -- fixity -----------------------------------------------------------------------------
 

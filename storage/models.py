@@ -108,6 +108,9 @@ class Document(Base):
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 撤回 (state withdrawn)
+    # The first document of its 文号 and issuer, if it is a later version of it (None: the
+    # first, or no 文号). No foreign key: SQLite could add one only by rebuilding the table.
+    version_of: Mapped[int | None] = mapped_column(Integer, index=True)
     # The fixity cursor: when its objects were last verified (None: never); oldest go first.
     fixity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A worker's claim on the document for a fixity batch, until then (None: unclaimed).

@@ -54,7 +54,8 @@ def listed_ids(ctx: Context) -> set[int]:
     for key in public_keys(ctx):
         if key.endswith(".json") and not key.startswith("documents/"):
             text = ctx.public.get_bytes(key).decode("utf-8")
-            ids |= {int(d["id"]) for d in json.loads(text).get("documents", [])}
+            index = json.loads(text)  # the root lists the latest, a year list all its own
+            ids |= {int(d["id"]) for d in index.get("latest", []) + index.get("documents", [])}
     return ids
 
 

@@ -19,6 +19,7 @@ from gongkai.config import ExternalTools, Settings
 from gongkai.extractors.model import DocumentMetadata, ExtractionError
 from gongkai.flows import deadlines, lifecycle, policy
 from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.service import versions
 from gongkai.flows.service.context import Context, _emit, _jsonable
 from gongkai.storage.archive import PackageRequest
 from gongkai.storage.catalog import (
@@ -270,22 +271,16 @@ def _deadline_for(ctx: Context, written: date | None) -> dict[str, Any]:
     return {"publish_deadline": deadline.due, "deadline_provisional": deadline.provisional}
 
 
-def precedent_for(
-    ctx: Context, doc_id: int, metadata: DocumentMetadata, claimed: dict[str, int] | None = None
-) -> policy.Precedent:
-    """What the catalog (and, in `claimed`, the batch read so far) already holds that bears on
-    this document: the holder of the 索引号 read from it, if that is another document."""
-    number = metadata.index_number
-    if not number:
-        return policy.NO_PRECEDENT
-    holder = (claimed or {}).get(number)
-    if holder is None:
-        holder = ctx.catalog.index_number_holders([number]).get(number)
-    if holder is None or holder == doc_id:
-        if claimed is not None:
-            claimed[number] = doc_id
-        return policy.NO_PRECEDENT
-    return policy.Precedent(index_number_holder=holder)
+def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision:
+    """The policy's decision for what the catalog holds of the document (its metadata as read)."""
+    metadata = DocumentMetadata.from_dict(record.metadata)
+    return policy.route(
+        metadata,
+        declared_disclosure=record.declared_disclosure,
+        review_months=ctx.settings.review_months,
+        today=ctx.today(),
+        precedent=versions.known_for(ctx, record, metadata).precedent,
+    )
 
 
 # Documents per preparation batch: one pair of durability barriers per batch of packages, and
@@ -306,6 +301,7 @@ class Prepared:
     left_alone: bool = False
     # The 索引号 read from it is another document's: it is not stored on this one.
     index_number_taken: bool = False
+    version_of: int | None = None  # a later version of this 文号's first document
 
 
 def waits_for_processing(record: DocumentRecord) -> bool:
@@ -330,10 +326,10 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
     """Read, extract, route and write the archival package of each `received` record (pure
     apart from the archive; runs in worker processes). Packages of the whole batch are made
     durable together before this returns, so the catalog may then say they are archived."""
-    work: list[tuple[DocumentRecord, _Carried, policy.RoutingDecision, bool]] = []
+    work: list[tuple[DocumentRecord, _Carried, policy.RoutingDecision, versions.Known]] = []
     requests: list[PackageRequest] = []
     done: list[Prepared] = []
-    claimed: dict[str, int] = {}  # 索引号 read in this batch -> the first document with it
+    batch = versions.BatchMemory()
     for record in records:
         if not waits_for_processing(record):
             done.append(Prepared(record.id, left_alone=True))  # not read, not written
@@ -343,37 +339,38 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
             result = extract_one(original, record.filename, ctx.settings.max_file_bytes,
                                  ctx.settings.tools)
             metadata: DocumentMetadata | None = None
-            precedent = policy.NO_PRECEDENT
+            known = versions.Known()
             if isinstance(result, ExtractionError):
                 decision = _unreadable(result)
                 packaged = record
             else:
                 metadata = result
                 packaged = with_extraction(record, metadata)
-                precedent = precedent_for(ctx, record.id, metadata, claimed)
+                known = versions.known_for(ctx, packaged, metadata, batch)
                 decision = policy.route(
                     metadata, declared_disclosure=record.declared_disclosure,
                     review_months=ctx.settings.review_months, today=ctx.today(),
-                    precedent=precedent,
+                    precedent=known.precedent,
                 )  # fmt: skip
+                batch.decided(packaged, decision.state)
             requests.append(PackageRequest(
                 packaged, original,
                 _package_metadata(packaged, metadata, decision,
                                   result if isinstance(result, ExtractionError) else None),
                 metadata.text if metadata is not None else "",
             ))  # fmt: skip
-            taken = precedent.index_number_holder is not None
-            work.append((record, _carry(result), decision, taken))
+            work.append((record, _carry(result), decision, known))
         except Exception as exc:  # storage trouble, a bug: reported, the document waits
             done.append(Prepared(record.id, error=f"{type(exc).__name__}: {exc}"))
-    for (record, carried, decision, taken), written in zip(
+    for (record, carried, decision, known), written in zip(
         work, ctx.archive.write_packages(requests), strict=True
     ):
         if isinstance(written, Exception):
             done.append(Prepared(record.id, error=f"{type(written).__name__}: {written}"))
         else:
             done.append(Prepared(record.id, carried, decision, written,
-                                 index_number_taken=taken))  # fmt: skip
+                                 index_number_taken=known.index_number_taken,
+                                 version_of=known.version_of))  # fmt: skip
     return done
 
 
@@ -415,6 +412,8 @@ def record_prepared(
         }
         if item.index_number_taken:
             changes["index_number"] = None  # one holder per 索引号; the file's stays in metadata
+        if item.version_of is not None:
+            changes["version_of"] = item.version_of
         if decision.state in ("published", "needs_redaction") and metadata is not None \
                 and metadata.date:
             # Publication is the publish step's (to_publish, 待发布); 删减后公开 is published

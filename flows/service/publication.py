@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.flows import lifecycle, render
+from gongkai.flows.service import versions
 from gongkai.flows.service.context import Context, _emit
 from gongkai.flows.service.processing import WorkerPool
 from gongkai.flows.service.public_view import public_view
@@ -112,10 +113,45 @@ def publish(
     their 索引号 are assigned in one transaction, their state changes to `published` in one
     transaction (each with its own audit row and event), and only then are their pages
     written to the public store (one durability barrier on the local store). `pool` is
-    accepted for the flows' sake; publishing needs no worker processes."""
+    accepted for the flows' sake; publishing needs no worker processes.
+
+    A document with a version of its 文号 on the public site takes that one's place (the old
+    one becomes `superseded`, its pages go, its 索引号 passes on); several versions of one
+    文号 in the list are published one after the other, the newest last."""
     del pool  # rendering a page costs less than sending it to a worker
     report = PublishReport()
-    ids = list(dict.fromkeys(document_ids))
+    for round_ids in _rounds(ctx, list(dict.fromkeys(document_ids))):
+        done = _publish_round(ctx, round_ids, actor=actor, update_index=update_index,
+                              on_done=on_done)  # fmt: skip
+        report.published.extend(done.published)
+        report.refused.update(done.refused)
+    return report
+
+
+def _rounds(ctx: Context, ids: list[int]) -> list[list[int]]:
+    """The ids in rounds where no two share a 文号 and issuer (the k-th of each in round k)."""
+    seen: dict[tuple[str, str | None], int] = {}
+    rounds: list[list[int]] = []
+    for doc_id, (number, issuer) in ctx.catalog.file_numbers_of(ids).items():
+        k = 0
+        if number:
+            k = seen.get((number, issuer), 0)
+            seen[(number, issuer)] = k + 1
+        while len(rounds) <= k:
+            rounds.append([])
+        rounds[k].append(doc_id)
+    return rounds
+
+
+def _publish_round(
+    ctx: Context,
+    ids: Sequence[int],
+    *,
+    actor: str,
+    update_index: bool,
+    on_done: Callable[[], None] | None,
+) -> PublishReport:
+    report = PublishReport()
     allowed: list[tuple[DocumentRecord, PublicationBasis, str]] = []
     pages: list[DocumentRecord] = []
     unnumbered: list[DocumentRecord] = []
@@ -141,7 +177,9 @@ def publish(
     if unnumbered:
         renumbered = _assign_index_numbers(ctx, unnumbered, actor)
         pages += [renumbered[r.id] for r in unnumbered]
+    replaced: list[int] = []
     if allowed:
+        allowed = [(_take_place(ctx, r, actor, replaced), b, w) for r, b, w in allowed]
         # Stored before the state changes, so that a retry after a failure reuses them.
         numbered = _assign_index_numbers(ctx, [r for r, _, _ in allowed], actor)
         now = ctx.now()
@@ -170,9 +208,29 @@ def publish(
                 if on_done is not None:
                     on_done()
     _write_public_pages_many(ctx, pages)
-    if (report.published or unnumbered) and update_index:
-        update_public_index(ctx, [r.id for r in [*report.published, *unnumbered]])
+    for old_id in replaced:
+        for key in public_keys_of(ctx, old_id):
+            ctx.public.delete(key)
+    if (report.published or unnumbered or replaced) and update_index:
+        update_public_index(ctx, [r.id for r in [*report.published, *unnumbered]] + replaced)
     return report
+
+
+def _take_place(ctx: Context, record: DocumentRecord, actor: str,
+                replaced: list[int]) -> DocumentRecord:  # fmt: skip
+    """The record, having taken the place of its 文号's version on the public site (if one
+    is there): that one `superseded`, its 索引号 passed on (catalog.supersede)."""
+    old = versions.published_predecessor(ctx, record)
+    if old is None:
+        return record
+    try:
+        moved = ctx.catalog.supersede(old.id, record.id, actor=actor)
+    except StaleState:
+        return record  # no longer published: nothing to replace
+    replaced.append(old.id)
+    _emit(ctx, lifecycle.event_name("superseded"), ctx.catalog.get(old.id),
+          previous_state="published", rule=None, by=record.id)  # fmt: skip
+    return moved
 
 
 def _assign_index_numbers(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from gongkai.flows.access import Action, NotAllowed, Principal, may, require
 from gongkai.flows.service.context import Context
-from gongkai.storage.catalog import DocumentRecord, EventRecord, FindQuery
+from gongkai.storage.catalog import DocumentRecord, EventRecord
 from gongkai.storage.retrieval import PUBLIC_STATES, AccessDenied, Role, get_original
 
 RETRIEVED_EVENT = "original_retrieved"
@@ -78,10 +78,9 @@ def history(ctx: Context, doc_id: int, principal: Principal | None) -> list[Even
 
 
 def versions(ctx: Context, doc_id: int, principal: Principal | None) -> list[DocumentRecord]:
-    """Every document carrying the same 文号 (itself included), oldest first."""
+    """The document's versions: every document of its 文号 and issuer (itself included),
+    oldest first; the public sees the published ones only."""
     record = visible_document(ctx, doc_id, principal)
-    if not record.file_number:
-        return [record]
-    same = ctx.catalog.find(FindQuery(file_number=record.file_number))
+    same = ctx.catalog.versions_of(record.id)
     return [r for r in same if sees_archive(principal) or r.state in PUBLIC_STATES
             or r.id == record.id]  # fmt: skip
