@@ -341,7 +341,8 @@ def test_generated_corpus_is_routed_as_its_truth_allows(ctx: Context, tmp_path: 
         if expected.get("security_level"):
             assert record.state == "quarantined", (record.filename, record.state)
         if expected.get("text_layer") is False:
-            assert record.state == "exception", (record.filename, record.state)
+            # A scan is read by OCR for a person to confirm; a marking OCR read quarantines it.
+            assert record.state in ("exception", "quarantined"), (record.filename, record.state)
     assert "published" in states.values()
     public = {k.split("/")[1].split(".")[0] for k in public_keys(ctx) if k.startswith("documents/")}
     assert public == {str(i) for i, s in states.items() if s == "published"}
