@@ -99,7 +99,7 @@ def user_add(name: str, role: str, password_stdin: bool, actor: str | None) -> N
             raise click.ClickException(str(exc)) from exc
     click.echo(f"已添加用户 {record.name}（{ROLE_LABELS[Role(record.role)]}）", err=True)
     if initial is not None:
-        click.echo("初始密码（只显示这一次，请转交本人）：", err=True)
+        click.echo("一次性初始密码（只显示这一次，请转交本人；首次登录时须修改）：", err=True)
         click.echo(initial)
 
 
@@ -120,6 +120,31 @@ def user_list(as_json: bool) -> None:
     columns = (Column("编号", justify="right"), Column("名称"), Column("类型"), Column("角色"),
                Column("创建"), Column("状态"))  # fmt: skip
     print_table(f"用户 {len(rows)} 个", columns, cells(rows, columns))
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from stdin; without it a one-time password is "
+                   "printed (changed at the next login).")  # fmt: skip
+@actor_option
+def user_password(name: str, password_stdin: bool, actor: str | None) -> None:
+    """Reset a person's password (a forgotten one, a lock the person cannot wait out)."""
+    from gongkai.flows.service import people
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with quiet_context() as ctx:
+        cli_principal(ctx, actor, Action.MANAGE_PEOPLE)
+        try:
+            initial = people.reset_password(ctx, name, password=password)
+        except LookupError:
+            raise click.ClickException(f"没有用户 {name}") from None
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"已重设用户 {name} 的密码", err=True)
+    if initial is not None:
+        click.echo("一次性密码（只显示这一次，下次登录时须修改）：", err=True)
+        click.echo(initial)
 
 
 @user.command("disable")

@@ -41,6 +41,7 @@ class UserRecord:
     failed_logins: int
     locked_until: datetime | None
     has_password: bool
+    must_change_password: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -81,6 +82,7 @@ def _user(row: User) -> UserRecord:
     return UserRecord(
         row.id, row.name, row.kind, row.role, row.created_at, row.created_by, row.disabled_at,
         row.failed_logins, row.locked_until, row.password_hash is not None,
+        row.must_change_password,
     )  # fmt: skip
 
 
@@ -114,11 +116,12 @@ class Identities:
     # -- users ------------------------------------------------------------------------------
 
     def add_user(self, name: str, *, kind: str, role: str, password_hash: str | None,
-                 actor: str) -> UserRecord:  # fmt: skip
+                 actor: str, must_change_password: bool = False) -> UserRecord:  # fmt: skip
         try:
             with self._writing() as session:
                 row = User(name=name, kind=kind, role=role, password_hash=password_hash,
-                           created_at=_now(), created_by=actor, failed_logins=0)  # fmt: skip
+                           created_at=_now(), created_by=actor, failed_logins=0,
+                           must_change_password=must_change_password)  # fmt: skip
                 session.add(row)
                 session.flush()
                 return _user(row)
@@ -154,9 +157,10 @@ class Identities:
                 row.disabled_at, row.disabled_by = _now(), actor
             return _user(row)
 
-    def set_password(self, name: str, password_hash: str) -> None:
+    def set_password(self, name: str, password_hash: str, *, must_change: bool = False) -> None:
         with self._writing() as session:
-            self._by_name(session, name).password_hash = password_hash
+            row = self._by_name(session, name)
+            row.password_hash, row.must_change_password = password_hash, must_change
 
     def login_failed(self, name: str, *, locked_until: datetime | None) -> int:
         """Count a failed login (locking the account until a time when given); the count."""

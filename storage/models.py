@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -209,6 +210,9 @@ class User(Base):
     disabled_by: Mapped[str | None] = mapped_column(String(128))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A one-time initial password: the person sets their own at the first login.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false())
 
 
 class Token(Base):

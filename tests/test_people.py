@@ -152,6 +152,8 @@ def test_cli_users_and_tokens_print_secrets_alone_and_check_the_actor(tmp_path: 
     assert created.stdout.strip() not in listed.stdout
     revoked = _gongkai(home, "token", "revoke", created.stdout.strip())
     assert revoked.returncode == 0 and "已吊销令牌 1" in revoked.stdout
+    reset = _gongkai(home, "user", "password", "张文书")
+    assert reset.returncode == 0 and len(reset.stdout.strip()) >= 12 and "一次性" in reset.stderr
     disabled = _gongkai(home, "user", "disable", "张文书")
     assert disabled.returncode == 0
     users = _gongkai(home, "user", "list")

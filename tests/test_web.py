@@ -165,3 +165,34 @@ def test_the_portal_lists_by_year_and_issuer(web) -> None:
     assert "共 1 条" in by_issuer and f"/records/{ids['published']}" in by_issuer
     searched = client.get("/", params={"q": "第31批"}).text
     assert "共 1 条" in searched and f"/records/{doc_id}" in searched
+
+
+def test_a_one_time_password_is_changed_at_the_first_login(web) -> None:
+    client, _ = web
+    ctx = client.app.state.ctx
+    _, initial = people.add_user(ctx, "新人", "clerk", password=None, actor="admin")
+    assert initial is not None
+    csrf = _csrf(client.get("/staff/login").text)
+    logged = client.post("/staff/login", data={"csrf": csrf, "name": "新人",
+                                               "password": initial, "next": "/staff/"})
+    assert logged.status_code == 303
+    # Every staff page leads to the password page until a password of one's own is set.
+    for path in ("/staff/", "/staff/search"):
+        assert client.get(path).headers["location"] == "/staff/password"
+    form = client.get("/staff/password")
+    assert form.status_code == 200 and "一次性初始密码" in form.text
+    csrf = _csrf(form.text)
+    mismatch = client.post("/staff/password", data={
+        "csrf": csrf, "current": initial, "new": "my-own-password", "repeat": "other-one"})
+    assert mismatch.status_code == 422 and "不一致" in mismatch.text
+    wrong = client.post("/staff/password", data={
+        "csrf": csrf, "current": "not-it", "new": "my-own-password", "repeat": "my-own-password"})
+    assert wrong.status_code == 422 and "不正确" in wrong.text
+    done = client.post("/staff/password", data={
+        "csrf": csrf, "current": initial, "new": "my-own-password", "repeat": "my-own-password"})
+    assert done.status_code == 303 and "密码已修改" in client.get(done.headers["location"]).text
+    assert not people.must_change_password(ctx, "新人")
+    assert people.login(ctx, "新人", "my-own-password").name == "新人"
+    # An admin's reset gives a one-time password again.
+    again = people.reset_password(ctx, "新人", password=None)
+    assert again and people.must_change_password(ctx, "新人")

@@ -39,6 +39,13 @@ class CsrfRefused(Exception):
     pass
 
 
+class PasswordChangeRequired(Exception):
+    """Logged in with a one-time password: the person sets their own first."""
+
+
+PASSWORD_PAGE = "/staff/password"
+
+
 def _sessions(request: Request) -> Sessions:
     return request.app.state.sessions
 
@@ -55,6 +62,9 @@ def viewer(request: Request) -> tuple[Principal, Session]:
     principal = people.person(request.app.state.ctx, session.user)
     if principal is None:  # disabled since, or gone
         raise LoginRequired
+    if request.url.path != PASSWORD_PAGE and people.must_change_password(
+            request.app.state.ctx, principal.name):  # fmt: skip
+        raise PasswordChangeRequired
     return principal, session
 
 
@@ -111,6 +121,30 @@ async def login(request: Request) -> Response:
     return response
 
 
+@router.get("/password", response_class=HTMLResponse)
+def password_form(request: Request) -> HTMLResponse:
+    who = viewer(request)
+    return _page(request, "password.html", who, error=None,
+                 required=people.must_change_password(request.app.state.ctx, who[0].name))
+
+
+@router.post("/password", response_class=HTMLResponse)
+async def change_password(request: Request) -> Response:
+    who = viewer(request)
+    form = await _form(request)
+    new = str(form.get("new", ""))
+    ctx = request.app.state.ctx
+    try:
+        if new != str(form.get("repeat", "")):
+            raise ValueError("两次输入的新密码不一致")
+        await run_in_threadpool(people.change_password, ctx, who[0].name,
+                                str(form.get("current", "")), new)  # fmt: skip
+    except (ValueError, LoginRefused) as exc:
+        return _page(request, "password.html", who, status_code=422, error=str(exc),
+                     required=people.must_change_password(ctx, who[0].name))
+    return RedirectResponse("/staff/?done=password", status_code=303)
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await _form(request)
@@ -126,7 +160,8 @@ async def logout(request: Request) -> Response:
 def todo_page(request: Request) -> HTMLResponse:
     who = viewer(request)
     require(who[0], Action.STATUS)
-    return _page(request, "todo.html", who, todo=todo(request.app.state.ctx))
+    return _page(request, "todo.html", who, todo=todo(request.app.state.ctx),
+                 done=request.query_params.get("done"))
 
 
 # -- a document ---------------------------------------------------------------------------------
@@ -302,7 +337,11 @@ def install_handlers(app: Any) -> None:
         return _page(request, "error.html", None, status_code=403,
                      message="表单已过期或来源不明（CSRF 校验失败），请返回重新提交。")
 
+    async def password_required(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PasswordChangeRequired, password_required)
     app.add_exception_handler(CsrfRefused, csrf_refused)
     previous = dict(app.exception_handlers)
 

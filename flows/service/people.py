@@ -70,7 +70,8 @@ def _check_name(name: str) -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise ValueError(f"a password has at least {MIN_PASSWORD} characters")
+        raise ValueError(f"密码至少 {MIN_PASSWORD} 个字符（a password has at least "
+                         f"{MIN_PASSWORD} characters）")
     return _hasher.hash(password)
 
 
@@ -93,7 +94,7 @@ def add_user(
     record = identities(ctx).add_user(
         _check_name(name), kind="person", role=parsed.value,
         password_hash=hash_password(password if password is not None else initial or ""),
-        actor=actor,
+        actor=actor, must_change_password=initial is not None,
     )  # fmt: skip
     return record, initial
 
@@ -131,7 +132,7 @@ def login(ctx: Context, name: str, password: str) -> Principal:
         raise LoginRefused("用户名或密码不正确", retry_after=lock) from None
     store.login_succeeded(name)
     if _hasher.check_needs_rehash(stored):
-        store.set_password(name, _hasher.hash(password))
+        store.set_password(name, _hasher.hash(password), must_change=user.must_change_password)
     return Principal(user.name, Role(user.role), user.kind)
 
 
@@ -140,8 +141,33 @@ def _spend(password: str) -> None:
         _hasher.verify(_DUMMY_HASH, password)
 
 
-def set_password(ctx: Context, name: str, password: str) -> None:
-    identities(ctx).set_password(name, hash_password(password))
+def reset_password(ctx: Context, name: str, *, password: str | None) -> str | None:
+    """An admin sets a person's password; without one a one-time password is made (changed
+    at the next login) and returned."""
+    store = identities(ctx)
+    if store.user(name).kind != "person":
+        raise ValueError(f"{name} is a system: it has tokens, not a password")
+    initial = None if password is not None else secrets.token_urlsafe(12)
+    store.set_password(name, hash_password(password if password is not None else initial or ""),
+                       must_change=initial is not None)  # fmt: skip
+    return initial
+
+
+def change_password(ctx: Context, name: str, current: str, new: str) -> None:
+    """A person sets their own password, proving the current one (a failure counts as a
+    failed login)."""
+    login(ctx, name, current)
+    if new == current:
+        raise ValueError("新密码不能与当前密码相同")
+    identities(ctx).set_password(name, hash_password(new), must_change=False)
+
+
+def must_change_password(ctx: Context, name: str) -> bool:
+    """The person logged in with a one-time password and has not set their own yet."""
+    try:
+        return identities(ctx).user(name).must_change_password
+    except LookupError:
+        return False
 
 
 # -- tokens ----------------------------------------------------------------------------------
