@@ -187,6 +187,14 @@ def test_received_events_drive_ingest_and_publish(service: Service, tmp_path: Pa
     assert announced["payload"]["file_number"] == "狮政〔2021〕71号"
     assert announced["payload"]["disclosure"] == "active"
     assert announced["payload"]["issuer"]
+    # What the server holds of the documents that are not public names none of them: ids,
+    # states and attributes only; no title, 文号 or file name leaves by the events.
+    for name in ("withheld.docx", "no-attribute.docx"):
+        kept = filter_events(service.server.api_url, resource_id=f"gongkai.document.{ids[name]}")
+        said = json.dumps(kept, ensure_ascii=False)
+        serial = plan[name][1]
+        assert f"〔2021〕{serial}号" not in said and f"第{serial}批" not in said, said
+        assert name not in said, said
 
     # Submitting the same bytes again is a recorded duplicate, not a new document or run.
     again = service.gongkai("submit", "--json", str(drop / "active-1.docx"))
