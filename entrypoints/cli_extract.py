@@ -103,6 +103,8 @@ def _table(records: list[dict[str, Any]]) -> None:
             notes.append(f"converted: {r['conversion']}")
         if r.get("cited_file_numbers"):
             notes.append("cites " + ", ".join(r["cited_file_numbers"]))
+        if r.get("placeholders"):
+            notes.append("[yellow]模板 template: " + ", ".join(r["placeholders"]) + "[/yellow]")
         notes += [f"[yellow]conflict: {c}[/yellow]" for c in r.get("conflicts") or []]
         notes += [f"warning: {w}" for w in r.get("warnings") or []]
         table.add_row(

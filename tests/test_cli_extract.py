@@ -22,8 +22,8 @@ from test_extract_readers import (
 from gongkai.entrypoints.cli import main
 
 REQUIRED_KEYS = {
-    "file", "file_number", "disclosure", "title", "issuer", "date", "security_level",
-    "index_number", "cited_file_numbers", "text_layer",
+    "file", "file_number", "disclosure", "title", "issuer", "issuers", "date",
+    "security_level", "index_number", "cited_file_numbers", "placeholders", "text_layer",
 }
 
 
@@ -84,6 +84,20 @@ def test_table_without_json(documents: dict[str, Path]) -> None:
     assert NUMBER in result.stdout and "active" in result.stdout
     assert "corrupt" in result.stdout  # the failed file is a row too
     assert "{" not in result.stdout
+
+
+def test_a_template_is_named_in_the_table_and_in_json(tmp_path: Path) -> None:
+    import generator
+
+    doc = generator.make_document(generator.DEFAULT_SEED, 0, "template", "python-docx", nth=0)
+    path = tmp_path / "模板.docx"
+    path.write_bytes(generator.render_docx(doc.blocks))
+    table = CliRunner().invoke(main, ["extract", str(path)], terminal_width=200)
+    assert table.exit_code == 0
+    assert "模板 template: file_number: XX发〔20XX〕XX号" in table.stdout
+    record = _json_lines(CliRunner().invoke(main, ["extract", "--json", str(path)]).stdout)[0]
+    assert record["placeholders"] == doc.expected["placeholders"]
+    assert record["file_number"] is None and record["issuers"] == []
 
 
 def test_folder_missing_file_and_size_limit(documents: dict[str, Path], tmp_path: Path) -> None:
