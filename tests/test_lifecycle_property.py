@@ -83,7 +83,8 @@ NOTES = {"active": "（此件主动公开）", "partial": "（此件删减后公
          "withheld": "（此件不予公开）", "on_request": "（此件依申请公开）"}  # fmt: skip
 REDACTION = st.sampled_from([None, "own", "other"])  # for a partial one: which version
 WITHDRAW = st.booleans()  # a published one is taken back
-PLAN = st.tuples(st.sampled_from(list(NOTES)), REDACTION, WITHDRAW)
+SECOND = st.sampled_from([None, *NOTES])  # a later version of the same 文号, marked so
+PLAN = st.tuples(st.sampled_from(list(NOTES)), REDACTION, WITHDRAW, SECOND)
 
 
 def _private(serial: int) -> tuple[str, str]:
@@ -94,7 +95,7 @@ def _private(serial: int) -> tuple[str, str]:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans=st.lists(PLAN, min_size=1, max_size=5))
 def test_only_redacted_versions_and_the_public_view_are_ever_public(
-    plans: list[tuple[str, str | None, bool]],
+    plans: list[tuple[str, str | None, bool, str | None]],
 ) -> None:
     from official_docs import official
 
@@ -105,7 +106,7 @@ def test_only_redacted_versions_and_the_public_view_are_ever_public(
         with Context.open(load_settings(env), events=MemoryEventSink()) as ctx:
             ctx.clock = lambda: datetime(2021, 3, 20, tzinfo=UTC)
             serial_of: dict[int, int] = {}
-            for serial, (disclosure, _, _) in enumerate(plans, 1):
+            for serial, (disclosure, *_) in enumerate(plans, 1):
                 sentence, attachment = _private(serial)
                 data = official(serial, note=NOTES[disclosure], body=sentence,
                                 attachments=(attachment, "公开附件"))  # fmt: skip
@@ -114,10 +115,24 @@ def test_only_redacted_versions_and_the_public_view_are_ever_public(
                 serial_of[record.id] = serial
             outcomes = service.process(ctx, list(serial_of))
             service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
+            # Later versions of the same 文号 (same issuer, other bytes): one marked otherwise
+            # than the decision standing on the 文号 must never publish.
+            conflicting: set[int] = set()
+            for serial, (disclosure, _, _, second) in enumerate(plans, 1):
+                if second is None:
+                    continue
+                data = official(serial, note=NOTES[second], body="（第二稿）",
+                                attachments=("公开附件",))  # fmt: skip
+                later = service.intake(ctx, data, f"第二稿{serial}.docx", source="test",
+                                       actor="t").record.id  # fmt: skip
+                outcomes = service.process(ctx, [later])
+                service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
+                if second != disclosure:
+                    conflicting.add(later)
 
             redacted: set[int] = set()
             for doc_id, serial in serial_of.items():
-                disclosure, version, _ = plans[serial - 1]
+                disclosure, version, *_ = plans[serial - 1]
                 if disclosure != "partial" or version is None:
                     continue
                 # "own": this document without its private parts; "other": another document
@@ -139,9 +154,14 @@ def test_only_redacted_versions_and_the_public_view_are_ever_public(
             public = {i.key: ctx.public.get_bytes(i.key).decode("utf-8")
                       for i in ctx.public.list("")}  # fmt: skip
             everything = "\n".join(public.values())
+            for doc_id in conflicting:
+                assert ctx.catalog.get(doc_id).state != "published"
+                assert f"documents/{doc_id}.json" not in public
             for doc_id, serial in serial_of.items():
                 record = ctx.catalog.get(doc_id)
-                disclosure, version, _ = plans[serial - 1]
+                if record.state == "superseded":  # replaced on the site by a later version
+                    continue
+                disclosure, version, *_ = plans[serial - 1]
                 is_public = f"documents/{doc_id}.json" in public
                 # Redaction: only the redacted version of a partial document is ever public.
                 if disclosure == "partial":
