@@ -37,7 +37,8 @@ TERMINAL_STATES: frozenset[State] = frozenset({State.QUARANTINED, State.SUPERSED
 TRANSITIONS: Mapping[State, frozenset[State]] = {
     # routing: publication goes through `to_publish` (the publish step numbers and renders it)
     State.RECEIVED: ROUTED_STATES - {State.PUBLISHED},
-    State.TO_PUBLISH: frozenset({State.PUBLISHED}),
+    # publishing checks the 文号's standing decision again: a conflict goes to a person
+    State.TO_PUBLISH: frozenset({State.PUBLISHED, State.EXCEPTION}),
     # a reviewer releases it, keeps it (a new review date) or sends it to redaction
     State.WITHHELD: frozenset({State.PUBLISHED, State.WITHHELD, State.NEEDS_REDACTION}),
     # only the redacted version is ever published

@@ -398,7 +398,7 @@ def route(
     )
     for rule in RULES:
         if rule.applies(facts):
-            return _against_standing(_decide(rule, facts, metadata.disclosure), precedent)
+            return against_standing(_decide(rule, facts, metadata.disclosure), precedent)
     # Unreachable while RULES ends with the four attributes after `unknown_attribute`; kept so
     # that an edit of the table can never fall through to publication.
     return RoutingDecision("exception", "no_rule", "没有规则适用；no rule applies", None,
@@ -411,7 +411,7 @@ _STATE_ZH = {
 }  # fmt: skip
 
 
-def _against_standing(decision: RoutingDecision, precedent: Precedent) -> RoutingDecision:
+def against_standing(decision: RoutingDecision, precedent: Precedent) -> RoutingDecision:
     """A new version of a decided 文号 goes where the standing decision sent the 文号, or to a
     person: a route that differs from it (and any route of a withdrawn 文号, which only a
     reviewer releases again) is an exception. A security marking still quarantines, and an

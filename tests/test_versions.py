@@ -152,3 +152,20 @@ def test_a_docx_and_its_pdf_rendition_are_one_public_record(ctx: Context) -> Non
     assert rendition.version_of == word.id
     assert rendition.index_number == "QZ05908-3000-2021-00077"
     assert published_pages(ctx) == [f"documents/{rendition.id}.json"]
+
+
+def test_a_version_decided_after_this_one_was_read_stops_its_publication(ctx: Context) -> None:
+    """As two worker processes reading two versions at once leave it: the active one was
+    routed to publication before the withheld one was recorded."""
+    active = take_in(ctx, make_docx(10)[0], "active.docx")
+    assert service.process(ctx, [active])[0].to_publish
+    held_data, _ = make_docx(10, disclosure="withheld")
+    held = take_in(ctx, held_data, "held.docx")
+    ctx.catalog.save_extraction(held, service.extract_one(held_data, "held.docx", 10**7),
+                                actor="worker")  # fmt: skip
+    ctx.catalog.transition(held, "withheld", actor="worker", expected_from="received")
+    report = service.publish(ctx, [active])
+    assert report.published == [] and "决定不一致" in report.refused[active]
+    record = ctx.catalog.get(active)
+    assert record.state == "exception" and "withheld" in (record.exception_reason or "")
+    assert published_pages(ctx) == []

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.flows import lifecycle, render
 from gongkai.flows.service import versions
-from gongkai.flows.service.context import Context, _emit
+from gongkai.flows.service.context import Context, _emit, _transition
 from gongkai.flows.service.processing import WorkerPool
 from gongkai.flows.service.public_view import public_view
 from gongkai.storage.catalog import (
@@ -167,6 +167,15 @@ def _publish_round(
                 on_done()
             continue
         basis, why = publication_basis(ctx, record)
+        # Routed when it was read; a version of its 文号 decided since (by a parallel worker)
+        # may say otherwise. A person's decision (release, resolve, redaction) stands.
+        conflict = (versions.conflict_at_publication(ctx, record)
+                    if basis and record.state == "to_publish" else None)  # fmt: skip
+        if conflict is not None:
+            _transition(ctx, record, "exception", actor=actor,
+                        detail={"rule": conflict.rule, "reason": conflict.reason},
+                        exception_reason=conflict.exception_reason)  # fmt: skip
+            basis, why = None, conflict.reason
         if basis is None:
             report.refused[record.id] = why
             if on_done is not None:

@@ -109,3 +109,19 @@ def published_predecessor(ctx: Context, record: DocumentRecord) -> DocumentRecor
         if other.id != record.id and other.state == "published":
             return other
     return None
+
+
+def conflict_at_publication(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision | None:
+    """The exception a document routed to publication goes to instead, if the decision now
+    standing on its 文号 differs (another version recorded after this one was read, e.g. by
+    a parallel worker); None when publishing it agrees."""
+    if not record.file_number:
+        return None
+    others = [r for r in ctx.catalog.same_file_number(record.file_number, record.issuer)
+              if r.id != record.id]  # fmt: skip
+    standing = standing_decision(others)
+    if standing is None:
+        return None
+    publishing = policy.RoutingDecision("published", "read_active", "", record.disclosure)
+    decided = policy.against_standing(publishing, policy.Precedent(standing=standing))
+    return decided if decided.state == "exception" else None
