@@ -1,17 +1,25 @@
-"""Benchmark: ms per document for `gongkai.extractors.extract` against the raw library parse of
-the same files, in the same run.
+"""Benchmark: ms per document for `gongkai.extractors.extract` against the bare parse of the
+same files (the floor), in the same run.
 
-Baselines: python-docx opening the file and reading every paragraph and every table cell;
-pdfplumber `extract_text` on every page. Targets (issue 2): docx <= 1.5 x raw python-docx,
-pdf (metadata and full text) <= 0.5 x pdfplumber.
+The floor (issue 12): for a .docx, unzip it (zipfile) and lxml-parse word/document.xml,
+word/styles.xml and every header and footer part; for a PDF, pypdfium2's text of every page.
+Target (issue 12): extract <= 1.5 x the floor, per format and over all documents. Every round
+times the floor and extract back to back over the same files (which goes first alternates from
+round to round), so both sides of a round's ratio ran under the same load on a shared host;
+the median round is reported with the spread, in wall time and in CPU time (process time, the
+steadier figure when other work shares the cores).
 
-    .venv/bin/python benchmarks/extract.py [--dir FOLDER] [-n 200] [--libreoffice] [--rounds 3]
+Extra rows (issue 2's older targets, no verdict unless --legacy): python-docx opening the file
+and reading every paragraph and table cell (docx <= 1.5 x), pdfplumber `extract_text` on every
+page (pdf <= 0.5 x), best round of each.
+
+    .venv/bin/python benchmarks/extract.py [--dir FOLDER] [-n 200] [--libreoffice] [--rounds 5]
 
 Without --dir the documents come from tests/generator.py (helper B's realistic 公文 with red
 headers, text boxes, tables, cover sheets, portal exports, image-only scans), written to a
 temporary folder; with --libreoffice its LibreOffice-made PDFs are included too (slow to make).
-Each side runs `--rounds` times over all files; the best round counts (least disturbed by
-other work on the machine).
+OCR is not measured here (`extract()` without `tools` reads no scan): benchmarks/ocr.py
+reports it apart, in pages per second.
 """
 
 from __future__ import annotations
@@ -19,17 +27,55 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-TARGETS = {"docx": 1.5, "pdf": 0.5}
+FLOOR_TARGET = 1.5
+LEGACY_TARGETS = {"docx": 1.5, "pdf": 0.5}
+_HEADER_FOOTER = re.compile(r"word/(header|footer)\d*\.xml")
+
+
+def floor_docx(data: bytes) -> int:
+    """The bare parse of a .docx: unzip, lxml-parse the document, styles, headers, footers."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        parts = ["word/document.xml", "word/styles.xml"]
+        parts += [n for n in names if _HEADER_FOOTER.fullmatch(n)]
+        elements = 0
+        for name in parts:
+            if name in names:
+                elements += len(etree.fromstring(archive.read(name), parser))
+    return elements
+
+
+def floor_pdf(data: bytes) -> int:
+    """The bare parse of a PDF: pypdfium2's text of every page."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        chars = 0
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            chars += len(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return chars
+    finally:
+        document.close()
 
 
 def raw_docx(data: bytes) -> int:
@@ -82,13 +128,77 @@ def _best_round(fn: Callable[[bytes], int], files: list[bytes], rounds: int) -> 
     return min(times)
 
 
+def _pass(fn: Callable[[bytes], int], files: list[bytes]) -> tuple[float, float]:
+    """Wall and CPU seconds of one pass over all files."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for data in files:
+        fn(data)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def paired_rounds(
+    floor: Callable[[bytes], int], files: list[bytes], rounds: int
+) -> list[dict[str, float]]:
+    """Each round: the floor and extract over the same files, back to back, the order
+    alternating, so a round's ratio compares two passes made under the same load."""
+    out = []
+    for number in range(rounds):
+        if number % 2 == 0:
+            floor_s, floor_cpu = _pass(floor, files)
+            ours_s, ours_cpu = _pass(ours, files)
+        else:
+            ours_s, ours_cpu = _pass(ours, files)
+            floor_s, floor_cpu = _pass(floor, files)
+        out.append({"floor_s": floor_s, "floor_cpu": floor_cpu, "ours_s": ours_s,
+                    "ours_cpu": ours_cpu, "wall": ours_s / floor_s, "cpu": ours_cpu / floor_cpu})
+    return out
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def floor_table(groups: dict[str, list[bytes]], rounds: int) -> bool:
+    """Extract against the floor per format and over all documents; True if a target missed.
+    'all' sums the two formats' passes of the same round."""
+    print(f"\nagainst the floor, {rounds} paired rounds; median (min-max) of the rounds' ratios")
+    print(f"{'set':<8}{'docs':>6}{'floor ms/doc':>14}{'extract ms/doc':>16}"
+          f"{'wall ratio':>20}{'CPU ratio':>20}{'target':>9}")
+    per_format = {fmt: paired_rounds(floor_docx if fmt == "docx" else floor_pdf, files, rounds)
+                  for fmt, files in groups.items() if files}
+    if len(per_format) > 1:
+        per_format["all"] = [
+            {key: sum(r[i][key] for r in per_format.values()) for key in
+             ("floor_s", "floor_cpu", "ours_s", "ours_cpu")} for i in range(rounds)
+        ]
+        for r in per_format["all"]:
+            r["wall"], r["cpu"] = r["ours_s"] / r["floor_s"], r["ours_cpu"] / r["floor_cpu"]
+    failed = False
+    for name, result in per_format.items():
+        docs = sum(len(f) for f in groups.values()) if name == "all" else len(groups[name])
+        cpu = [r["cpu"] for r in result]
+        ok = statistics.median(cpu) <= FLOOR_TARGET
+        failed |= not ok
+        floor_ms = statistics.median(r["floor_cpu"] for r in result) / docs * 1000
+        ours_ms = statistics.median(r["ours_cpu"] for r in result) / docs * 1000
+        print(f"{name:<8}{docs:>6}{floor_ms:>14.2f}{ours_ms:>16.2f}"
+              f"{_spread([r['wall'] for r in result]):>20}{_spread(cpu):>20}"
+              f"{'<= ' + str(FLOOR_TARGET):>9}{'  ok' if ok else '  MISSED'}")
+    print("(ms/doc in CPU time, median round; the verdict is on the median CPU ratio)")
+    return failed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, help="benchmark the .docx/.pdf files in FOLDER")
     parser.add_argument("-n", "--count", type=int, default=200, help="documents to generate")
     parser.add_argument("--libreoffice", action="store_true",
                         help="include LibreOffice-made PDFs (generation is slow)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--legacy", action="store_true",
+                        help="judge the python-docx / pdfplumber rows against issue 2's targets")
+    parser.add_argument("--no-legacy-rows", action="store_true",
+                        help="leave out the python-docx / pdfplumber rows")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="gongkai-bench-extract-") as scratch:
@@ -115,15 +225,20 @@ def main(argv: list[str] | None = None) -> int:
 
         # Warm up imports and caches on both sides before timing anything.
         for data in groups["docx"][:3]:
+            floor_docx(data)
             raw_docx(data)
             ours(data)
         for data in groups["pdf"][:3]:
+            floor_pdf(data)
             raw_pdf(data)
             ours(data)
 
+        failed = floor_table(groups, args.rounds)
+        if args.no_legacy_rows:
+            return 1 if failed else 0
+        print("\nextra rows: against the libraries' own reading (best round of each)")
         print(f"{'set':<22}{'docs':>6}{'raw ms/doc':>12}{'ours ms/doc':>13}{'reader':>9}"
               f"{'ratio':>8}{'target':>8}")
-        failed = False
         rows: list[tuple[str, list[bytes], str]] = [
             ("docx (python-docx)", groups["docx"], "docx"), ("pdf (all)", groups["pdf"], "pdf"),
         ]
@@ -139,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             # The targets are for all documents of a format; producer rows are for insight
             # (an image-only scan costs both sides under 2 ms: its ratio is noise-prone).
             overall = name in ("docx (python-docx)", "pdf (all)")
-            target = TARGETS[fmt]
+            target = LEGACY_TARGETS[fmt]
             ok = ratio <= target
-            failed |= overall and not ok
+            failed |= overall and args.legacy and not ok
             verdict = ("  ok" if ok else "  MISSED") if overall else ""
             print(f"{name:<22}{len(files):>6}{raw / len(files) * 1000:>12.2f}"
                   f"{mine / len(files) * 1000:>13.2f}{reader / len(files) * 1000:>9.2f}"
