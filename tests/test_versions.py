@@ -120,6 +120,16 @@ def test_versions_are_shown_to_staff_in_the_api(ctx: Context, gongkai_env: dict[
             (first, "superseded"), (second, "published")]  # fmt: skip
         assert shown["document"]["version_of"] == first
         assert client.get(f"/documents/{first}").status_code == 404  # off the public site
+    # And in `gongkai show`: the JSON lists them, the table is titled 版本.
+    from click.testing import CliRunner
+
+    from gongkai.entrypoints.cli import main
+
+    shown_json = CliRunner().invoke(main, ["show", str(first), "--json"])
+    assert shown_json.exit_code == 0, shown_json.output
+    assert [v["id"] for v in json.loads(shown_json.output)["versions"]] == [first, second]
+    table = CliRunner().invoke(main, ["show", str(second)])
+    assert table.exit_code == 0 and "版本（文号 鸿政〔2021〕8号）" in table.output
 
 
 def test_the_standing_decision_is_a_value_the_policy_is_given() -> None:
