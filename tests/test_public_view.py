@@ -97,6 +97,11 @@ def test_a_redacted_version_of_another_document_is_refused(client: TestClient) -
     event = next(e for e in ctx.catalog.history(partial) if e.kind == "redacted")
     assert event.actor == "王五" and event.detail["difference_confirmed"] == "标题按删减稿公开"
     assert any("标题" in d for d in event.detail["differences"])
+    # The confirmation travels with the archival package too, beside the version.
+    package = ctx.archive.store.list(f"{published.archive_key}/")
+    notes = [i.key for i in package if "/redaction-" in i.key]
+    assert len(notes) == 1 and "标题按删减稿公开" in ctx.archive.store.get_bytes(notes[0]).decode()
+    assert ctx.archive.verify(published.archive_key).ok
     assert client.get(f"/documents/{partial}").json()["document"]["title"] == title
 
 

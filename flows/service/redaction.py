@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -23,8 +24,6 @@ def _archive_note(ctx: Context, record: DocumentRecord, name: str, note: dict[st
     """Decisions travel with the archival package too (a new manifest revision)."""
     if not record.archive_key:
         return
-    import json
-
     stamp = ctx.now().strftime("%Y%m%dT%H%M%S%f")
     body = json.dumps(note, ensure_ascii=False, indent=2).encode("utf-8")
     ctx.archive.add_members(record.archive_key, {f"{name}-{stamp}.json": body})
@@ -128,14 +127,19 @@ def redact(
         )
     filename = clean_filename(filename)
     suffix = PurePath(filename).suffix.lower() or ".bin"
-    ctx.archive.add_members(record.archive_key, {
-        f"redacted{suffix}": data,
-        REDACTED_TEXT: version.text.encode("utf-8"),
-    })  # fmt: skip
     detail: dict[str, Any] = {"filename": filename, "read_as": version.read_as,
                               "public": public_fields(record, version.metadata)}  # fmt: skip
     if found:
         detail.update(differences=found, difference_confirmed=reason)
+    # The version, its text and the decision (who, what differs and why) travel together in
+    # one revision of the archival package.
+    stamp = ctx.now().strftime("%Y%m%dT%H%M%S%f")
+    note = json.dumps({**detail, "by": actor}, ensure_ascii=False, indent=2).encode("utf-8")
+    ctx.archive.add_members(record.archive_key, {
+        f"redacted{suffix}": data,
+        REDACTED_TEXT: version.text.encode("utf-8"),
+        f"redaction-{stamp}.json": note,
+    })  # fmt: skip
     record = ctx.catalog.update(
         doc_id, actor=actor, kind=REDACTED_EVENT, detail=detail,
         redacted_key=f"{record.archive_key}/redacted{suffix}",
