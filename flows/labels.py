@@ -3,8 +3,7 @@ Chinese spellings a clerk types for them. Pure; the codes themselves stay the AP
 
 from __future__ import annotations
 
-from gongkai.flows.policy import _ZH as DISCLOSURE_LABELS
-from gongkai.flows.policy import normalize_declared
+from gongkai.flows.policy import DISCLOSURE_LABELS, normalize_declared
 
 STATE_LABELS: dict[str, str] = {
     "received": "已接收",

@@ -192,10 +192,12 @@ def normalize_declared(value: str | None) -> str | None:
     return normalize_disclosure(text) or ""
 
 
-_ZH = {
+# The Chinese name of each attribute (flows/labels.py shows them to a clerk).
+DISCLOSURE_LABELS: dict[str, str] = {
     "active": "主动公开", "on_request": "依申请公开", "withheld": "不予公开",
     "partial": "删减后公开",
 }  # fmt: skip
+_ZH = DISCLOSURE_LABELS
 
 
 def _zh(value: str | None) -> str:
