@@ -106,6 +106,21 @@ def test_a_redacted_version_of_another_document_is_refused(client: TestClient) -
 
 
 def test_a_redacted_publication_shows_only_the_redacted_version(client: TestClient) -> None:
+    redacted_only(client)
+
+
+@pytest.mark.postgres
+def test_a_redacted_publication_on_postgresql(
+    postgres_url: str, gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", postgres_url)
+    app = create_app(load_settings(), tokens=Tokens(staff="staff", intake=None),
+                     events=MemoryEventSink)  # fmt: skip
+    with TestClient(app) as test_client:
+        redacted_only(test_client)
+
+
+def redacted_only(client: TestClient) -> None:
     ctx = _ctx(client)
     original = official(6, attachments=(PRIVATE_ATTACHMENT, "补助名单"), body=PRIVATE_SENTENCE)
     doc_id = _ingest(ctx, original, "原件-张三.docx")

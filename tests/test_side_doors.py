@@ -204,3 +204,15 @@ def test_the_api_refuses_an_extra_file_part(client: TestClient) -> None:
                          files=[("file", ("a.docx", data)), ("attachment", ("b.docx", data))])
     assert answer.status_code == 422 and "only 'file'" in answer.json()["error"]
     assert sum(client.app.state.ctx.catalog.counts_by_state().values()) == 0
+
+
+@pytest.mark.postgres
+def test_hostile_names_are_stored_on_postgresql(
+    postgres_url: str, gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", postgres_url)
+    with service.Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+        hostile = service.intake(ctx, make_docx(61)[0], HOSTILE, source="test", actor="t")
+        nul = service.intake(ctx, make_docx(62)[0], "a\x00b.docx", source="test", actor="t")
+        assert ctx.catalog.get(hostile.record.id).filename == HOSTILE
+        assert ctx.catalog.get(nul.record.id).filename == "a\\x00b.docx"
