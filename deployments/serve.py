@@ -64,8 +64,11 @@ class ServeOptions:
     web: tuple[str, int] | None = None  # (host, port) of the web app served beside, or none
 
 
-def build_deployments(options: ServeOptions) -> list[RunnerDeployment]:
-    """The four deployments, ready for prefect.serve (imports Prefect and the flows)."""
+def build_deployments(
+    options: ServeOptions, catalog: str | None = None
+) -> list[RunnerDeployment]:
+    """The four deployments, ready for prefect.serve (imports Prefect and the flows).
+    `catalog` (events.catalog_id): the ingest trigger hears only that catalog's events."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Interval
     from prefect.types.entrypoint import EntrypointType
@@ -83,7 +86,7 @@ def build_deployments(options: ServeOptions) -> list[RunnerDeployment]:
         name=INGEST_DEPLOYMENT,
         description="Ingest and publish received documents, one sweep per burst of "
                     "gongkai.document.received events.",
-        triggers=[received_trigger(options.batch_window)],
+        triggers=[received_trigger(options.batch_window, catalog)],
         parameters={"chunk_size": options.chunk_size,
                     "settle_s": options.batch_window.total_seconds()},
         concurrency_limit=one_at_a_time,
@@ -141,7 +144,9 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
         from prefect import serve as prefect_serve
 
         check_options(options)
-        deployments = build_deployments(options)
+        from gongkai.flows.events import catalog_id
+
+        deployments = build_deployments(options, catalog_id(settings.database_url))
         sweep_what_waits(deployments[0], settings)
         with contextlib.ExitStack() as beside:
             if options.web is not None:

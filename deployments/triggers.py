@@ -46,13 +46,17 @@ def sweep_trigger(
     events: set[str] | frozenset[str],
     window: timedelta = DEFAULT_BATCH_WINDOW,
     description: str = "",
+    catalog: str | None = None,
 ) -> DeploymentEventTrigger:
-    """A trigger that starts one sweeping run for every burst of `events` within `window`.
+    """A trigger that starts one sweeping run for every burst of `events` within `window`;
+    with `catalog` (events.catalog_id), only for events of that catalog.
 
     The run gets no document ids (the flow sweeps), only the id of the document whose event
     fired it, for the run's name and logs.
     """
     from prefect.events import DeploymentEventTrigger
+
+    from gongkai.flows.events import CATALOG_LABEL
 
     if window < timedelta(seconds=0):
         raise ValueError("the batch window cannot be negative")
@@ -60,7 +64,8 @@ def sweep_trigger(
         name=name,
         description=description,
         expect=set(events),
-        match={"prefect.resource.id": DOCUMENT_RESOURCE},
+        match={"prefect.resource.id": DOCUMENT_RESOURCE,
+               **({CATALOG_LABEL: catalog} if catalog else {})},
         posture="Reactive",
         threshold=1,
         within=window,
@@ -68,11 +73,14 @@ def sweep_trigger(
     )
 
 
-def received_trigger(window: timedelta = DEFAULT_BATCH_WINDOW) -> DeploymentEventTrigger:
+def received_trigger(
+    window: timedelta = DEFAULT_BATCH_WINDOW, catalog: str | None = None
+) -> DeploymentEventTrigger:
     return sweep_trigger(
         name="gongkai: ingest received documents",
         events={RECEIVED_EVENT},
         window=window,
+        catalog=catalog,
         description=(
             "Runs the ingest sweep once per burst of gongkai.document.received events "
             f"(window {window.total_seconds():g} s)."

@@ -52,7 +52,7 @@ def _context(settings: Settings, *, with_prefect: bool) -> Iterator[Any]:
 
     if with_prefect:
         runtime.configure(settings)
-    sink = runtime.event_sink() if with_prefect else MemoryEventSink()
+    sink = runtime.event_sink(settings) if with_prefect else MemoryEventSink()
     with Context.open(settings, events=sink) as ctx:
         yield ctx
     runtime.deliver(sink)
@@ -150,7 +150,7 @@ def ingest(
         TimeElapsedColumn(), console=stderr, transient=False, disable=not files,
     )  # fmt: skip
     try:
-        with Context.open(settings, events=runtime.event_sink()) as ctx, progress:
+        with Context.open(settings, events=runtime.event_sink(settings)) as ctx, progress:
             remove_leftovers(ctx)  # what a run killed mid-write left behind
             for problem in ctx.calendar.problems:
                 stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "

@@ -25,7 +25,7 @@ def event_sink(settings: Settings | None = None) -> EventSink:
 
     settings = settings or load_settings()
     runtime.configure(settings)
-    sink = runtime.event_sink()
+    sink = runtime.event_sink(settings)
     if isinstance(sink, AuditOnlyEventSink):
         log.info("no Prefect API for %s: events are recorded in the catalog only", settings.home)
     return sink

@@ -6,6 +6,10 @@ The service layer (flows/service/) calls `EventSink.emit`; it never imports Pref
   triggers (deployments/) match on these event names.
 - `MemoryEventSink` keeps them in a list, for unit tests of the service without Prefect.
 
+Every event sent to Prefect names the catalog it comes from in its resource (`gongkai.catalog`,
+catalog_id()), and the deployments' triggers match only their own catalog's: two catalogs whose
+services share one Prefect server do not wake each other.
+
 Event names: `gongkai.document.<state>` for every state change (lifecycle.event_name),
 `gongkai.document.duplicate_submission`, `gongkai.document.fixity_failed`, `gongkai.review.due`.
 Resource id: `gongkai.document.<id>` (lifecycle.resource_id). `gongkai ingest` closes its
@@ -14,12 +18,27 @@ run with `gongkai.ingest.completed` (resource `gongkai.ingest.<uuid>`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 log = logging.getLogger("gongkai.events")
+
+CATALOG_LABEL = "gongkai.catalog"
+
+
+def catalog_id(database_url: str) -> str:
+    """A short stable name of the catalog at `database_url` (its password left out), for the
+    events' resources and the triggers that match them."""
+    parts = urllib.parse.urlsplit(database_url)
+    netloc = parts.netloc.rsplit("@", 1)
+    if len(netloc) == 2:  # user:password@host -> user@host
+        netloc[0] = netloc[0].split(":", 1)[0]
+    plain = urllib.parse.urlunsplit(parts._replace(netloc="@".join(netloc)))
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +95,16 @@ class MemoryEventSink:
 
 
 class PrefectEventSink:
-    """Emits through Prefect's events client (local temporary server or PREFECT_API_URL)."""
+    """Emits through Prefect's events client (local temporary server or PREFECT_API_URL);
+    `catalog`: the catalog_id() the events are labelled with (their resource's
+    `gongkai.catalog`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, catalog: str | None = None) -> None:
         # Imported here so that the service layer and its unit tests never load Prefect.
         from prefect.events import emit_event
 
         self._emit_event = emit_event
+        self._catalog = catalog
 
     def emit(
         self,
@@ -95,6 +117,8 @@ class PrefectEventSink:
         resource = {"prefect.resource.id": resource_id}
         if resource_name:
             resource["prefect.resource.name"] = resource_name
+        if self._catalog:
+            resource[CATALOG_LABEL] = self._catalog
         self._emit_event(event=event, resource=resource, payload=dict(payload))
 
     def flush(self, timeout: float = 30) -> None:

@@ -387,14 +387,15 @@ def _drain_events() -> None:
         APILogWorker.drain_all(timeout=30)
 
 
-def event_sink() -> EventSink:
+def event_sink(settings: Settings | None = None) -> EventSink:
     """Prefect's events where a Prefect API outlives this process (a user's server, serve's,
-    a work pool's); the audit rows alone under a command's own batch server or without any."""
-    from gongkai.flows.events import AuditOnlyEventSink, PrefectEventSink
+    a work pool's), labelled with the catalog they come from; the audit rows alone under a
+    command's own batch server or without any."""
+    from gongkai.flows.events import AuditOnlyEventSink, PrefectEventSink, catalog_id
 
     if _batch_servers or not os.environ.get("PREFECT_API_URL"):
         return AuditOnlyEventSink()
-    return PrefectEventSink()
+    return PrefectEventSink(catalog_id((settings or load_settings()).database_url))
 
 
 def deliver(sink: EventSink) -> None:
@@ -431,7 +432,9 @@ def flow_context() -> Iterator[Context]:
         return
     from gongkai.flows.service import Context as ServiceContext
 
-    with ServiceContext.open(events=event_sink()) as opened, use_context(opened):
+    settings = load_settings()
+    with ServiceContext.open(settings, events=event_sink(settings)) as opened, \
+            use_context(opened):
         yield opened
 
 
