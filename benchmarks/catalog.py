@@ -14,7 +14,9 @@ asserted.
    characters cut from a text.
    Each lookup beside its floor: the same SQL statements sent through the bare driver
    connection (no SQLAlchemy, no records), measured in the same run, interleaved.
-4. Archive put/get throughput against raw LocalStore put/get of the same bytes, measured in
+4. The public index after a publication (the root files and the lists of its year) against
+   the full rebuild from every published document, interleaved rounds.
+5. Archive put/get throughput against raw LocalStore put/get of the same bytes, measured in
    the same run, interleaved rounds (target ratio <= 1.3).
 """
 
@@ -142,7 +144,10 @@ def make_rows(count: int, rng: random.Random) -> tuple[list[dict[str, Any]], lis
                 f"QZ05908-3000-{year}-{index_serial:05d}", "date": written, "page_count": 3,
                 "text_layer": True, "exception_reason": None,
                 "received_at": base + timedelta(minutes=i), "routed_at": None,
-                "published_at": None, "next_review_at": None, "publish_deadline": None,
+                "published_at": (datetime(year, written.month, written.day, 2, tzinfo=UTC)
+                                 + timedelta(days=rng.randint(1, 20), minutes=i)
+                                 if state == "published" else None),
+                "next_review_at": None, "publish_deadline": None,
                 "deadline_provisional": False,
                 "metadata_": {"format": "docx", "file_number": number, "title": title,
                               "cited_file_numbers": [cited]},
@@ -411,6 +416,33 @@ def bench_catalog(catalog: Catalog, args: argparse.Namespace, rng: random.Random
         floor.close()
 
 
+def bench_public_index(database_url: str, root: Path, rounds: int) -> None:
+    """The public index after one publication (the root files and the newest year's lists)
+    against the full rebuild from every published document (the repair path, and what every
+    publication did before), interleaved, on the catalog just measured."""
+    import os
+
+    from gongkai.config import load_settings
+    from gongkai.flows.events import MemoryEventSink
+    from gongkai.flows.service import Context, rebuild_public_index, update_public_index
+
+    os.environ["GONGKAI_HOME"] = str(root / "home")
+    os.environ["GONGKAI_DATABASE_URL"] = database_url
+    with Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+        (newest,) = ctx.catalog.published_between(limit=1)
+        rebuild_public_index(ctx)  # the store holds a whole index, as after any publication
+        update_ms, rebuild_ms = [], []
+        for r in range(rounds):
+            ours, full, count = paired(lambda: update_public_index(ctx, [newest.id]),
+                                       lambda: rebuild_public_index(ctx), bool(r % 2))
+            update_ms.append(ours)
+            rebuild_ms.append(full)
+    print(f"public index after a publication, {count:,} published ({rounds} interleaved "
+          f"rounds): update median {statistics.median(update_ms):.0f} ms, full rebuild "
+          f"{statistics.median(rebuild_ms):.0f} ms; ratio "
+          f"{statistics.median(rebuild_ms) / statistics.median(update_ms):.1f} x")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=100_000)
@@ -427,11 +459,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="gongkai-bench-") as scratch:
         root = args.keep or Path(scratch)
         root.mkdir(parents=True, exist_ok=True)
-        catalog = Catalog.open(args.database_url or f"sqlite:///{root / 'catalog.sqlite3'}")
+        database_url = args.database_url or f"sqlite:///{root / 'catalog.sqlite3'}"
+        catalog = Catalog.open(database_url)
         try:
             bench_catalog(catalog, args, rng)
         finally:
             catalog.close()
+        bench_public_index(database_url, root, args.rounds)
         if args.no_archive:
             return 0
         figures = bench_archive(root / "objects", rng, args.objects, args.rounds)
