@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from gongkai.entrypoints.cli_values import DAY, DISCLOSURE, STATE
+from gongkai.entrypoints.cli_values import DAY, DISCLOSURE, DOCUMENT_ID, STATE
 from gongkai.entrypoints.tables import Column
 from gongkai.flows import labels
 
@@ -194,7 +194,7 @@ def find(
 
 
 @click.command()
-@click.argument("doc_id", type=int)
+@click.argument("doc_id", type=DOCUMENT_ID)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing file at --out.")
 @click.option("--actor", default=None,
@@ -247,7 +247,7 @@ def _version_row(record: Any) -> dict[str, Any]:
 
 
 @click.command()
-@click.argument("doc_id", type=int)
+@click.argument("doc_id", type=DOCUMENT_ID)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: document, history.")
 def show(doc_id: int, as_json: bool) -> None:
     """Print the metadata of document DOC_ID and its whole history."""
@@ -331,7 +331,7 @@ def show(doc_id: int, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("doc_ids", type=int, nargs=-1)
+@click.argument("doc_ids", type=DOCUMENT_ID, nargs=-1)
 def verify(doc_ids: tuple[int, ...]) -> None:
     """Verify the originals and archival packages of DOC_IDS (every document if none given)
     against their checksums. Exits 1 on any problem."""

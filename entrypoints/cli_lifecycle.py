@@ -26,7 +26,7 @@ from rich.table import Table
 
 from gongkai.config import Settings, load_settings
 from gongkai.entrypoints.cli_people import actor_option, cli_principal, os_user
-from gongkai.entrypoints.cli_values import DAY, DISCLOSURE
+from gongkai.entrypoints.cli_values import DAY, DISCLOSURE, DOCUMENT_ID
 from gongkai.entrypoints.files import FolderContents, documents_in, shown
 from gongkai.entrypoints.tables import Column, cells, local_time, output_console, print_table
 from gongkai.flows import labels
@@ -357,7 +357,7 @@ def review_list(due: bool, as_json: bool) -> None:
 
 
 @review.command("decide")
-@click.argument("doc_id", type=int)
+@click.argument("doc_id", type=DOCUMENT_ID)
 @click.argument("decision", type=click.Choice(["release", "keep", "partial"]))
 @click.option("--reason", required=True)
 @actor_option
@@ -379,7 +379,7 @@ def review_decide(doc_id: int, decision: str, reason: str, actor: str | None) ->
 
 
 @click.command()
-@click.argument("doc_id", type=int)
+@click.argument("doc_id", type=DOCUMENT_ID)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @actor_option
 @click.option("--confirm-difference", "confirm_difference", metavar="REASON",
@@ -404,7 +404,7 @@ def redact(doc_id: int, file: Path, actor: str | None, confirm_difference: str |
 
 
 @click.command()
-@click.argument("doc_id", type=int)
+@click.argument("doc_id", type=DOCUMENT_ID)
 @click.option("--reason", required=True, help="Why it is taken back (recorded, not public).")
 @actor_option
 def withdraw(doc_id: int, reason: str, actor: str | None) -> None:
@@ -443,7 +443,7 @@ def exceptions(as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("doc_id", type=int)
+@click.argument("doc_id", type=DOCUMENT_ID)
 @click.option("--disclosure", required=True, type=DISCLOSURE,
               help="主动公开, 依申请公开, 不予公开, 删减后公开 (or active …).")
 @click.option("--reason", required=True)

@@ -57,6 +57,28 @@ class Day(click.ParamType):
         return "2021年1月1日|2021-01-01"
 
 
+class DocumentId(click.ParamType):
+    """A document id: a whole number the catalog can hold (64 bits); any other is no document
+    (told as such, not a traceback from the database)."""
+
+    name = "ID"
+    LARGEST = 2**63 - 1
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:  # fmt: skip
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip()
+            if not text.lstrip("-").isdigit():
+                self.fail(f"文件编号 {value!r} 应为数字 (a document id is a number)", param, ctx)
+            number = int(text)
+        if not 1 <= number <= self.LARGEST:
+            self.fail(f"没有编号为 {value} 的文件 (no document {value})", param, ctx)
+        return number
+
+
 DISCLOSURE = Disclosure()
 STATE = State()
 DAY = Day()
+DOCUMENT_ID = DocumentId()

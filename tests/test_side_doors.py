@@ -216,3 +216,14 @@ def test_hostile_names_are_stored_on_postgresql(
         nul = service.intake(ctx, make_docx(62)[0], "a\x00b.docx", source="test", actor="t")
         assert ctx.catalog.get(hostile.record.id).filename == HOSTILE
         assert ctx.catalog.get(nul.record.id).filename == "a\\x00b.docx"
+
+
+@pytest.mark.parametrize("args", [["show", "9223372036854775808"], ["verify", "0"],
+                                  ["get", "99999999999999999999", "--out", "x.docx"],
+                                  ["resolve", "0", "--disclosure", "active", "--reason", "r"]])
+def test_the_cli_says_no_document_for_an_id_past_64_bits(
+    gongkai_env: dict[str, str], args: list[str]
+) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "no document" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
