@@ -70,13 +70,11 @@ def _handed_over(paths: tuple[Path, ...], settings: Settings) -> FolderContents:
 def _report_left_out(left_out: dict[Path, str], listed: int = 5) -> None:
     if not left_out:
         return
-    what = ("file or folder that is not a document" if len(left_out) == 1
-            else "files and folders that are not documents")  # fmt: skip
-    stderr.print(f"left out {len(left_out)} {what} handed over:")
+    stderr.print(f"未收取 {len(left_out)} 个不是交来公文的文件或文件夹：")
     for path, why in list(left_out.items())[:listed]:
         stderr.print(f"  {shown(path)}: {why}", soft_wrap=True)  # a path is not folded
     if len(left_out) > listed:
-        stderr.print(f"  and {len(left_out) - listed} more (all of them under left_out in --json)")
+        stderr.print(f"  另有 {len(left_out) - listed} 个（全部见 --json 的 left_out）")
 
 
 def _by_state_table(by_state: dict[str, int], title: str) -> Table:
@@ -171,7 +169,7 @@ def ingest(
             if not waiting:  # no pipeline run to repair the public store: done here
                 repaired = repair_public(ctx).to_json()
         if waiting:
-            stderr.print(f"processing {len(waiting)} document{'s' if len(waiting) != 1 else ''}…")
+            stderr.print(f"正在处理 {len(waiting)} 份文件…")
             with runtime.prefect_session(settings) as mode, runtime.one_shot_runs(mode):
                 from gongkai.flows.ingest import ingest_received
                 from gongkai.flows.log_filters import hide_outage_tracebacks
@@ -223,22 +221,20 @@ def ingest(
     }
     _report_left_out(handed_over.left_out)
     for path, why in rejected.items():
-        stderr.print(f"[red]rejected[/red] {path}: {why}", soft_wrap=True)
+        stderr.print(f"[red]拒收[/red] {path}：{why}", soft_wrap=True)
     for doc_id, why in failed.items():
-        stderr.print(f"[red]not processed[/red] document {doc_id} (left in received): {why}",
-                     soft_wrap=True)
+        stderr.print(f"[red]未处理[/red] 文件 {doc_id}（仍为已接收）：{why}", soft_wrap=True)
     _report_repaired(repaired)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
         if not uses_prefect and outage is None:
-            stderr.print("nothing new: every document was known already and none is waiting")
+            stderr.print("没有新文件：每份文件都已收过，也没有等待处理的文件")
         # The headline is a line of its own: as the table's title it would wrap at the
         # table's narrow width.
         console = output_console()
-        console.print(f"{len(states)} document{'' if len(states) == 1 else 's'}: "
-                      f"{len(new_ids)} new, {duplicates} already known, "
-                      f"{summary['seconds']:.1f} s")  # fmt: skip
+        console.print(f"共 {len(states)} 份文件：新收 {len(new_ids)} 份，已收过 {duplicates} 份，"
+                      f"用时 {summary['seconds']:.1f} 秒")  # fmt: skip
         console.print(_by_state_table(by_state, "按状态"))
     if outage is not None:
         click.echo(outage.message, err=True)  # the last line: what to do
@@ -308,9 +304,9 @@ def submit(files: tuple[Path, ...], declared_disclosure: str | None, source: str
         if as_json:
             click.echo(json.dumps(item, ensure_ascii=False))
         elif "rejected" in item:
-            stderr.print(f"[red]rejected[/red] {item['file']}: {item['rejected']}", soft_wrap=True)
+            stderr.print(f"[red]拒收[/red] {item['file']}：{item['rejected']}", soft_wrap=True)
         else:
-            known = "new" if item["new"] else "already known"
+            known = "新收" if item["new"] else "已收过"
             click.echo(f"{item['id']}\t{item['state']}\t{known}\t{item['file']}")
     if failed:
         sys.exit(1)
@@ -551,7 +547,7 @@ def public_export(directory: Path) -> None:
 
     with _context(load_settings(), with_prefect=False) as ctx:
         count = service.export_public(ctx, directory)
-    click.echo(f"{count} files written to {directory}")
+    click.echo(f"已将 {count} 个文件写入 {directory}")
 
 
 @public.command("reindex")

@@ -65,7 +65,7 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
         str(inbox / ".sync"): "hidden (its name starts with a dot)",
         str(inbox / "~$doc-0002.docx"): "a temporary or lock file",
     }  # fmt: skip
-    assert "left out 2 files and folders" in first.stderr
+    assert "未收取 2 个不是交来公文的文件或文件夹" in first.stderr
     assert summary["documents"] == len(plan) + 2 and summary["new"] == len(plan) + 2
     assert summary["by_state"] == {
         "published": 12, "on_request": 3, "withheld": 3, "needs_redaction": 2,
@@ -197,3 +197,21 @@ def test_ingest_on_two_workers_records_each_document_once(tmp_path: Path) -> Non
     assert packaged == (count,)
     manifests = list((home / "objects").rglob("manifest.json"))
     assert len([m for m in manifests if ".gongkai-meta" not in m.parts]) == count
+
+
+def test_ingest_and_export_speak_chinese_to_the_clerk(tmp_path: Path) -> None:
+    # What a clerk reads after the README's main job is Chinese: the headline under the
+    # table, the note that nothing is new, what was left out, and the export's line.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "~$草稿.docx").write_bytes(b"\x04Li Si" + b"\x00" * 155)
+    home = tmp_path / "home"
+    ingested = run_gongkai(home, "ingest", str(inbox))
+    assert ingested.returncode == 0, ingested.stderr
+    assert "共 0 份文件：新收 0 份，已收过 0 份，用时" in ingested.stdout
+    assert "没有新文件" in ingested.stderr
+    assert "未收取 1 个不是交来公文的文件或文件夹" in ingested.stderr
+    assert "documents:" not in ingested.stdout and "nothing new" not in ingested.stderr
+    exported = run_gongkai(home, "public", "export", str(tmp_path / "site"))
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("已将 ") and "files written" not in exported.stdout
