@@ -346,7 +346,7 @@ def verify(doc_ids: tuple[int, ...]) -> None:
                 try:
                     record = catalog.get(doc_id)
                 except DocumentNotFound as exc:
-                    click.echo(f"{doc_id}: {exc}", err=True)
+                    click.echo(f"{doc_id}：{exc}", err=True)
                     failed.add(doc_id)
                     continue
                 checked += 1
@@ -360,7 +360,7 @@ def verify(doc_ids: tuple[int, ...]) -> None:
                     if not _verify_one(archive, record):
                         failed.add(record.id)
                 offset += page
-    click.echo(f"{checked} document(s) checked, {len(failed)} with problems")
+    click.echo(f"已校验 {checked} 份文件，有问题 {len(failed)} 份")
     public_sound = doc_ids or _verify_public()
     if failed or not public_sound:
         raise SystemExit(1)
@@ -393,20 +393,20 @@ def _verify_one(archive: Any, record: Any) -> bool:
         archive.read_original(record.original_key, sha256=record.sha256)
     except StorageError as exc:
         sound = False
-        click.echo(f"{record.id}: original {record.original_key}: {exc}", err=True)
+        click.echo(f"{record.id}：原件 {record.original_key}：{exc}", err=True)
     if record.archive_key is None:
         click.echo(
-            f"{record.id}: {'original ok' if sound else 'original damaged'}; "
-            f"no archival package yet ({record.state})"
+            f"{record.id}：{'原件完好' if sound else '原件损坏'}；"
+            f"尚无归档包（{labels.state_label(record.state)}）"
         )
         return sound
     report = archive.verify(record.archive_key)
     if report.ok:
         if sound:
             click.echo(
-                f"{record.id}: ok (original and {report.checked} members of {report.prefix})"
+                f"{record.id}：完好（原件及归档包 {report.prefix} 的 {report.checked} 个成员）"
             )
         return sound
     for problem in report.problems:
-        click.echo(f"{record.id}: {report.prefix}: {problem}", err=True)
+        click.echo(f"{record.id}：{report.prefix}：{problem}", err=True)
     return False

@@ -591,8 +591,8 @@ def fixity(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
-        click.echo(f"{result['checked']} documents checked, {len(result['failed'])} failed")
+        click.echo(f"已校验 {result['checked']} 份文件，未通过 {len(result['failed'])} 份")
         for doc_id, problems in result["failed"].items():
-            click.echo(f"  document {doc_id}: {'; '.join(problems)}")
+            click.echo(f"  文件 {doc_id}：{'；'.join(problems)}")
     if result["failed"]:
         sys.exit(1)

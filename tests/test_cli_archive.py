@@ -227,7 +227,7 @@ def test_show_prints_metadata_and_the_whole_history(seeded: dict[str, int]):
 def test_verify_all_then_a_damaged_package(seeded: dict[str, int], gongkai_env):
     result = run("verify")
     assert result.exit_code == 0, result.output
-    assert "3 document(s) checked, 0 with problems" in result.output
+    assert "已校验 3 份文件，有问题 0 份" in result.output
     settings = load_settings()
     with Catalog.open(settings.database_url) as catalog:
         record = catalog.get(seeded["on_request"])
@@ -235,7 +235,7 @@ def test_verify_all_then_a_damaged_package(seeded: dict[str, int], gongkai_env):
     member.write_bytes(b"rewritten text")
     damaged = run("verify")
     assert damaged.exit_code == 1
-    assert f"{record.id}: {record.archive_key}: text.txt:" in damaged.output
+    assert f"{record.id}：{record.archive_key}：text.txt:" in damaged.output
     assert run("verify", str(seeded["published"])).exit_code == 0
     assert run("verify", str(seeded["on_request"])).exit_code == 1
     assert run("verify", "424242").exit_code == 1
