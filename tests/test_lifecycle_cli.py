@@ -125,7 +125,7 @@ def test_gongkai_ingest_end_to_end(tmp_path: Path) -> None:
     assert "published" in decided.stdout
     fixity = run_gongkai(home, "fixity", "--json")
     assert_clean(fixity)
-    assert last_json(fixity) == {"checked": len(plan) + 2, "failed": {}}
+    assert last_json(fixity) == {"checked": len(plan) + 2, "resumed": False, "failed": {}}
     status = run_gongkai(home, "status", "--json")
     assert status.returncode == 0, status.stderr
     report = last_json(status)
