@@ -22,8 +22,9 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    # Every caller hands over a connection inside its own transaction (Catalog.begin_write), in
+    # which Alembic's own transaction block would do nothing: the migrations commit with it.
+    context.run_migrations()
 
 
 def run_migrations_online() -> None:
