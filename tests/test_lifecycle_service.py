@@ -16,7 +16,7 @@ from lifecycle_docs import SECRET_SENTENCE, make_docx
 from gongkai.config import load_settings
 from gongkai.flows import deadlines, service
 from gongkai.flows.events import MemoryEventSink
-from gongkai.flows.policy import PolicyRefusal
+from gongkai.flows.policy import PolicyRefusal, add_months
 from gongkai.flows.service import Context
 
 
@@ -478,3 +478,16 @@ def test_fork_server_started_early_is_the_one_the_workers_fork_from() -> None:
             pool.warm()
             parents |= {pool._executor().submit(os.getppid).result() for _ in range(4)}
     assert len(parents) == 1 and os.getpid() not in parents
+
+
+def test_review_interval_shown_is_the_one_a_keep_decision_set(ctx: Context) -> None:
+    # A reviewer keeps a document withheld with a 过程性信息 reason: its next review is 3
+    # months out, and the interval shown (review list) says 3, not the default 12.
+    (doc_id,) = [take_in(ctx, data, t.filename) for data, t in
+                 [make_docx(30, disclosure="withheld", reason=None)]]  # fmt: skip
+    ingest(ctx, [doc_id])
+    record = ctx.catalog.get(doc_id)
+    assert record.state == "withheld" and service.review_months_of(ctx, record) == 12
+    kept = service.decide_review(ctx, doc_id, "keep", reason="仍属过程性信息", reviewer="李四")
+    assert kept.next_review_at == add_months(ctx.today(), 3)
+    assert service.review_months_of(ctx, kept) == 3

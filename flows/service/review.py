@@ -26,8 +26,11 @@ class ReviewReport:
 
 
 def review_months_of(ctx: Context, record: DocumentRecord) -> int:
-    """The review interval of a withheld document, in months, by its stated reason."""
-    months, _ = policy.review_period(record.disclosure_reason, ctx.settings.review_months)
+    """The review interval of a withheld document, in months: by its stated reason and the
+    latest reviewer's reason for keeping it, as `decide_review` set its next date."""
+    kept = [d["reason"] for d in ctx.catalog.review_decisions(record.id) if d["decision"] == "keep"]
+    reason = " ".join([*kept[-1:], record.disclosure_reason or ""])
+    months, _ = policy.review_period(reason, ctx.settings.review_months)
     return months
 
 
