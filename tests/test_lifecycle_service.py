@@ -491,3 +491,17 @@ def test_review_interval_shown_is_the_one_a_keep_decision_set(ctx: Context) -> N
     kept = service.decide_review(ctx, doc_id, "keep", reason="仍属过程性信息", reviewer="李四")
     assert kept.next_review_at == add_months(ctx.today(), 3)
     assert service.review_months_of(ctx, kept) == 3
+
+
+def test_a_decision_on_a_document_in_another_state_is_refused_in_chinese(ctx: Context) -> None:
+    # The clerk reads these at the terminal and in the web app: they say in Chinese which
+    # state the document is in (the English stays after it for logs).
+    (doc_id,) = [take_in(ctx, data, t.filename) for data, t in [make_docx(31)]]
+    ingest(ctx, [doc_id])
+    assert ctx.catalog.get(doc_id).state == "published"
+    with pytest.raises(service.LifecycleError, match="的状态是已发布，不是待人工处理的例外"):
+        service.resolve(ctx, doc_id, "active", reason="确认", actor="王五")
+    with pytest.raises(service.LifecycleError, match="的状态是已发布，只有不予公开的文件可以审核"):
+        service.decide_review(ctx, doc_id, "keep", reason="仍需保密", reviewer="李四")
+    with pytest.raises(service.LifecycleError, match="的状态是已发布，不在待删减之列"):
+        service.redact(ctx, doc_id, "正文".encode(), "删减稿.txt", actor="王五")

@@ -10,6 +10,7 @@ from typing import Any
 
 from gongkai.extractors.fields import read_fields
 from gongkai.extractors.model import DocumentMetadata, ExtractionError, Line, ParsedDocument
+from gongkai.flows.labels import state_label
 from gongkai.flows.service.context import Context, LifecycleError
 from gongkai.flows.service.intake import clean_filename, sniff_format
 from gongkai.flows.service.processing import extract_one
@@ -108,7 +109,8 @@ def redact(
     with a reason (`confirm_difference`, audited); one with a security marking is refused."""
     record = ctx.catalog.get(doc_id)
     if record.state != "needs_redaction":
-        raise LifecycleError(f"document {doc_id} is {record.state}, not needs_redaction")
+        raise LifecycleError(f"文件 {doc_id} 的状态是{state_label(record.state)}，不在待删减之列；"
+                             f"document {doc_id} is {record.state}, not needs_redaction")
     if not record.archive_key:
         raise LifecycleError(f"document {doc_id} has no archival package yet")
     version = read_redacted(data, filename, ctx.settings.max_file_bytes)

@@ -7,6 +7,7 @@ from typing import Any
 
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.flows import policy
+from gongkai.flows.labels import state_label
 from gongkai.flows.service.context import Context, LifecycleError, _jsonable, _transition
 from gongkai.flows.service.correction import correct_fields
 from gongkai.flows.service.processing import _deadline_changes
@@ -25,7 +26,8 @@ def resolve(
     was misread: title, 文号, issuer, date); it is re-routed."""
     record = ctx.catalog.get(doc_id)
     if record.state != "exception":
-        raise LifecycleError(f"document {doc_id} is {record.state}, not an exception")
+        raise LifecycleError(f"文件 {doc_id} 的状态是{state_label(record.state)}，不是待人工处理的"
+                             f"例外；document {doc_id} is {record.state}, not an exception")
     if not reason.strip():
         raise ValueError("resolving an exception needs a reason")
     if corrections:

@@ -7,6 +7,7 @@ from datetime import date
 
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.flows import policy
+from gongkai.flows.labels import state_label
 from gongkai.flows.service.context import Context, LifecycleError, _emit, _jsonable, _transition
 from gongkai.flows.service.processing import _deadline_for
 from gongkai.flows.service.publication import publish
@@ -66,8 +67,10 @@ def decide_review(
     A withdrawn (撤回) document is published again only by this (release)."""
     record = ctx.catalog.get(doc_id)
     if record.state not in ("withheld", "withdrawn"):
-        raise LifecycleError(f"document {doc_id} is {record.state}; only withheld documents "
-                             "are reviewed (and withdrawn ones released again)")  # fmt: skip
+        raise LifecycleError(f"文件 {doc_id} 的状态是{state_label(record.state)}，只有不予公开"
+                             f"的文件可以审核（已撤回的可以重新公开）；document {doc_id} is "
+                             f"{record.state}; only withheld documents are reviewed (and "
+                             "withdrawn ones released again)")  # fmt: skip
     outcome = policy.decide_review(
         decision, reason=reason, disclosure_reason=record.disclosure_reason,
         review_months=ctx.settings.review_months, today=ctx.today(),
