@@ -313,6 +313,8 @@ def test_prefect_yaml_deploys_to_a_work_pool(prefect_server: PrefectServer, tmp_
     assert trigger["expect"] == ["gongkai.document.received"]
     assert trigger["match"] == {"prefect.resource.id": "gongkai.document.*"}
     assert trigger["threshold"] == 1 and trigger["within"] == 10
-    assert action["schedule_after"] == 10
+    # The sweep starts at once and takes the window's documents itself (settle_s).
+    assert action["schedule_after"] == 0
+    assert by_name["gongkai-ingest"]["parameters"]["settle_s"] == 10
     # The template survives deployment and is rendered by the server when the trigger fires.
     assert action["parameters"] == {"triggered_by": "{{ event.resource.id }}"}
