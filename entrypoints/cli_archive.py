@@ -334,7 +334,8 @@ def show(doc_id: int, as_json: bool) -> None:
 @click.argument("doc_ids", type=DOCUMENT_ID, nargs=-1)
 def verify(doc_ids: tuple[int, ...]) -> None:
     """Verify the originals and archival packages of DOC_IDS (every document if none given)
-    against their checksums. Exits 1 on any problem."""
+    against their checksums, and without DOC_IDS that every published document has its
+    public page and index entries. Exits 1 on any problem."""
     from gongkai.storage.catalog import DocumentNotFound, FindQuery
 
     archive = _archive()
