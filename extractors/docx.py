@@ -1,24 +1,22 @@
 """The .docx reader: lines in document order from the body, tables, text boxes, headers, footers.
 
-The package is opened here, after `safety` has checked the raw zip (directory, inflation
-caps, no DOCTYPE in any XML part), and only the parts the text needs are parsed with lxml —
-the document, its styles, each section's headers and footers — found through the package's
-relationships as python-docx finds them. python-docx's object layer is not used for the text:
-`Document.paragraphs` skips text boxes (red-header templates put the 发文机关标志 and the 文号
-there), and merged cells come back once per grid column; and its `Document()` parses every
-XML part of the package, twice the work. The element trees are walked here in one pass each.
-Layout facts a reader of a 公文 needs are carried on each `Line`: alignment, first-line indent
-in characters, font size, red colour, table cell, and a preceding blank.
+python-docx opens the package (after `safety` has checked the raw zip: directory, inflation
+caps, no DOCTYPE in any XML part; python-docx's own parser resolves no entities). Its object
+layer is not used for the text: `Document.paragraphs` skips text boxes (red-header templates
+put the 发文机关标志 and the 文号 there), and merged cells come back once per grid column. So
+the element trees python-docx parsed — `document.element.body`, each section's header/footer
+parts, the styles part — are walked here in one pass each. Layout facts a reader of a 公文
+needs are carried on each `Line`: alignment, first-line indent in characters, font size, red
+colour, table cell, and a preceding blank.
 """
 
 from __future__ import annotations
 
 import io
-import posixpath
-import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -143,7 +141,8 @@ _DEFAULT_PARAGRAPH_STYLE = etree.XPath(
 
 class _Styles:
     """Paragraph and character styles with their basedOn chains resolved on demand, from the
-    parsed styles part."""
+    styles part python-docx has already parsed (it parses every XML part when it opens the
+    package, so there is no parse left to save by reading only the styles in use)."""
 
     def __init__(self, root: etree._Element | None) -> None:
         self._root = root
@@ -459,6 +458,9 @@ def _indent_chars(ind: dict[str, str], size: float | None) -> float | None:
 # the package
 # ---------------------------------------------------------------------------------------------
 
+# python-docx's section accessors for the header/footer kinds, in the order they are read.
+_HEADER_KINDS = ("first_page_header", "header", "even_page_header")
+_FOOTER_KINDS = ("first_page_footer", "footer", "even_page_footer")
 _PARSED_BY_PYTHON_DOCX = (".xml", ".rels")
 
 
@@ -494,12 +496,12 @@ def _xml_parts(package: SafeZip) -> set[str]:
     return found
 
 
-def _checked_package(data: bytes, limits: Limits) -> SafeZip:
-    """The guards run on the raw zip before any part is parsed: SafeZip checks the directory
-    (entry count, names, declared sizes and ratios; every part is then inflated under its
-    caps), and every part python-docx would parse as XML is refused if it declares a DOCTYPE.
-    A DOCTYPE can only precede the root element, so only the prolog is inflated (the whole
-    part if it is UTF-16: `safety.check_xml`)."""
+def _checked_package(data: bytes, limits: Limits) -> None:
+    """The guards run on the raw zip before python-docx sees it: SafeZip checks the directory
+    (entry count, names, declared sizes and ratios; python-docx's zipfile then stops every
+    entry at its checked declared size), and every part python-docx parses as XML is refused
+    if it declares a DOCTYPE. A DOCTYPE can only precede the root element, so only the prolog
+    is inflated (the whole part if it is UTF-16: `safety.check_xml`)."""
     package = SafeZip(data, limits)
     archive = zipfile.ZipFile(io.BytesIO(data))
     xml_parts = _xml_parts(package)
@@ -528,144 +530,77 @@ def _checked_package(data: bytes, limits: Limits) -> SafeZip:
             raise
         except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError …
             raise _damaged(f"{name}: {type(exc).__name__}: {exc}") from None
-    return package
 
 
-# No entity resolved, nothing fetched, no DTD (the prologs were checked above). Unlike
-# python-docx's parser, blank text between elements is kept (8 % faster on a large styles
-# part): the reader reads only w:t's own text, which libxml2 keeps either way, never a tail.
-_PART_PARSER_OPTIONS = {
-    "resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
-}
-_part_parsers = threading.local()  # an lxml parser must not be shared between threads
-_PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
-_RT_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-_RT_OFFICE_DOCUMENT, _RT_STYLES = _RT_BASE + "officeDocument", _RT_BASE + "styles"
-_CT_DOCUMENT_MAIN = (
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-)
-_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_SECTION_PROPERTIES = etree.XPath(
-    "./w:body/w:p/w:pPr/w:sectPr | ./w:body/w:sectPr", namespaces={"w": _W}
-)
-# python-docx's header/footer kinds, as w:headerReference/w:footerReference types.
-_REFERENCE_TYPES = {"first_page": "first", "": "default", "even_page": "even"}
+def _open_document(data: bytes) -> Any:
+    import docx
+    from docx.opc.exceptions import OpcError
 
-
-class _Package:
-    """The parts of a .docx the reader needs, found the way python-docx finds them (the
-    package relationship to the main part, its content type, the document part's
-    relationships) but parsed on demand: python-docx's `Document()` parses every XML part of
-    the package when it opens it — settings, fonts, theme, numbering, and the 430 kB
-    stylesWithEffects.xml Word writes next to styles.xml — where the text needs the
-    document, its styles, headers and footers. Parts are inflated under SafeZip's caps;
-    their prologs were checked for a DOCTYPE by `_checked_package`."""
-
-    def __init__(self, package: SafeZip) -> None:
-        self._zip = package
-        types = self._parse("[Content_Types].xml")
-        self._overrides = {
-            (o.get("PartName") or "").lower(): o.get("ContentType") or ""
-            for o in types.iter(f"{_CT_NS}Override")
-        }
-        self._defaults = {
-            (d.get("Extension") or "").lower(): d.get("ContentType") or ""
-            for d in types.iter(f"{_CT_NS}Default")
-        }
-        main = self._related("/", _RT_OFFICE_DOCUMENT)
-        if main is None:
-            raise _damaged("KeyError: the package has no main document part")
-        content_type = self._content_type(main)
-        if content_type != _CT_DOCUMENT_MAIN:
+    try:
+        return docx.Document(io.BytesIO(data))
+    except ExtractionError:
+        raise
+    except etree.XMLSyntaxError as exc:
+        raise _damaged(f"a part is not well-formed XML: {exc}") from None
+    except ValueError as exc:
+        if "not a Word file" in str(exc):
             raise ExtractionError(
                 "unsupported_type",
                 "不支持的文件类型 (the file is a Word template or macro document, not a .docx "
                 "document): open it in Word or WPS, save it as .docx, and resubmit",
-            )
-        self.main = main
-        self.document = self._parse(main.lstrip("/"))
-        self._main_rels = self._rels(main)
+            ) from None
+        raise _damaged(str(exc)) from None
+    except (OpcError, KeyError) as exc:
+        raise _damaged(f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # zipfile.BadZipFile, zlib.error … from an entry not read above
+        raise _damaged(f"{type(exc).__name__}: {exc}") from None
 
-    def _parse(self, name: str) -> etree._Element:
-        parser = getattr(_part_parsers, "parser", None)
-        if parser is None:
-            parser = _part_parsers.parser = etree.XMLParser(**_PART_PARSER_OPTIONS)
-        if not self._zip.has(name):
-            raise _damaged(f"KeyError: there is no item named {name!r} in the archive")
-        try:
-            return etree.fromstring(self._zip.read(name), parser)
-        except etree.XMLSyntaxError as exc:
-            raise _damaged(f"a part is not well-formed XML: {exc}") from None
 
-    def _content_type(self, partname: str) -> str:
-        found = self._overrides.get(partname.lower())
-        if found is None:
-            found = self._defaults.get(partname.rsplit(".", 1)[-1].lower())
-        if found is None:
-            raise _damaged(f"KeyError: no content type for partname '{partname}'")
-        return found
+def _styles_element(document: Any) -> etree._Element | None:
+    """The styles part's root, or None. Not `document.styles`: for a file without a styles
+    part python-docx would invent one from its own template, whose defaults are not this
+    document's."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
-    def _rels(self, partname: str) -> dict[str, tuple[str, str]]:
-        """The internal relationships of a part: id -> (type, target part name)."""
-        folder, _, base = partname.rpartition("/")
-        rels_name = f"{folder}/_rels/{base}.rels".lstrip("/")
-        if not self._zip.has(rels_name):
-            return {}
-        found: dict[str, tuple[str, str]] = {}
-        for rel in self._parse(rels_name).iter(_PKG_RELS):
-            if rel.get("TargetMode") == "External":
+    try:
+        return document.part.part_related_by(RT.STYLES).element
+    except KeyError:
+        return None
+
+
+def _header_footer_parts(document: Any, kinds: tuple[str, ...]) -> list[etree._Element]:
+    """Each header (or footer) part once, in the order the sections refer to them. A kind a
+    section does not define itself (`is_linked_to_previous`) is skipped: asking python-docx
+    for its part would add one."""
+    roots: list[etree._Element] = []
+    seen: set[int] = set()
+    for section in document.sections:
+        for kind in kinds:
+            header_footer = getattr(section, kind)
+            if header_footer.is_linked_to_previous:
                 continue
-            target = posixpath.abspath(posixpath.join(folder + "/", rel.get("Target") or ""))
-            found[rel.get("Id") or ""] = (rel.get("Type") or "", target)
-        return found
-
-    def _related(self, partname: str, rel_type: str) -> str | None:
-        rels = self._rels(partname) if partname == "/" else self._main_rels
-        targets = [target for kind, target in rels.values() if kind == rel_type]
-        if len(targets) > 1:
-            raise ValueError(f"multiple relationships of type '{rel_type}'")
-        return targets[0] if targets else None
-
-    def styles(self) -> etree._Element | None:
-        """The styles part's root, or None. Never python-docx's template styles: for a file
-        without a styles part they would be defaults that are not this document's."""
-        partname = self._related(self.main, _RT_STYLES)
-        return self._parse(partname.lstrip("/")) if partname is not None else None
-
-    def header_footer_parts(self, what: str) -> list[etree._Element]:
-        """Each header (or footer) part once, in the order the sections refer to them, kinds
-        in python-docx's order (first page, default, even page). A kind a section does not
-        define itself (linked to the previous section) is skipped. A reference to a
-        relationship the package lacks raises KeyError."""
-        roots: list[etree._Element] = []
-        seen: set[str] = set()
-        reference = qn(f"w:{what}Reference")
-        for sect_pr in _SECTION_PROPERTIES(self.document):
-            for kind in _REFERENCE_TYPES.values():
-                ref = next((r for r in sect_pr.iterchildren(reference)
-                            if r.get(W_TYPE) == kind), None)
-                if ref is None:
-                    continue
-                partname = self._main_rels[ref.get(_R_ID) or ""][1]
-                if partname not in seen:
-                    seen.add(partname)
-                    roots.append(self._parse(partname.lstrip("/")))
-        return roots
+            root = header_footer.part.element
+            if id(root) not in seen:
+                seen.add(id(root))
+                roots.append(root)
+    return roots
 
 
 def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     deadline = Deadline(limits.max_seconds)
-    package = _Package(_checked_package(data, limits))
+    _checked_package(data, limits)
+    document = _open_document(data)
     deadline.check("opening the document")
-    body = package.document.find(qn("w:body"))
+    body = document.element.body
     if body is None:
         raise _damaged("the document has no body")
-    styles = _Styles(package.styles())
+    styles_root = _styles_element(document)
+    styles = _Styles(styles_root)
     reader = _Reader(styles, deadline)
     warnings: list[str] = []
     try:
-        headers = package.header_footer_parts("header")
-        footers = package.header_footer_parts("footer")
+        headers = _header_footer_parts(document, _HEADER_KINDS)
+        footers = _header_footer_parts(document, _FOOTER_KINDS)
     except KeyError as exc:  # a headerReference to a relationship the package lacks
         headers, footers = [], []
         warnings.append(f"a header or footer is missing from the file ({exc}); not read")
