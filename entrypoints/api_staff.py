@@ -8,7 +8,7 @@ Included by gongkai.entrypoints.api.create_app (same paths style, same errors).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ from gongkai.flows import service
 from gongkai.flows.access import Action, Principal, require
 from gongkai.flows.service import people, reading
 from gongkai.storage.catalog import DocumentRecord
+from gongkai.storage.identities import TokenRecord, UserRecord
 
 MAX_PAGE = 1000
 CONFIRM_FIELD = "confirm_difference"  # redaction: why a differing 文号 or title is right
@@ -215,12 +216,17 @@ def versions(doc_id: DocId, request: Request, ctx: Ctx) -> dict[str, Any]:
 Admin = Annotated[Principal, Depends(acting(Action.MANAGE_PEOPLE))]
 
 
+def _json_page(key: str, records: Sequence[UserRecord] | Sequence[TokenRecord],
+               request: Request, limit: int, offset: int) -> dict[str, Any]:  # fmt: skip
+    """One page of users or tokens under `key`, with the paging part."""
+    return {key: [r.to_json() for r in records[offset:offset + limit]],
+            **page(request, len(records), limit, offset)}  # fmt: skip
+
+
 @router.get("/users", tags=["people"])
 def list_users(request: Request, ctx: Ctx, _: Admin, limit: Limit = 100,
                offset: Offset = 0) -> dict[str, Any]:  # fmt: skip
-    users = people.list_users(ctx)
-    return {"users": [u.to_json() for u in users[offset:offset + limit]],
-            **page(request, len(users), limit, offset)}  # fmt: skip
+    return _json_page("users", people.list_users(ctx), request, limit, offset)
 
 
 @router.post("/users", tags=["people"], status_code=201)
@@ -240,9 +246,7 @@ def disable_user(name: str, ctx: Ctx, who: Admin) -> dict[str, Any]:
 @router.get("/tokens", tags=["people"])
 def list_tokens(request: Request, ctx: Ctx, _: Admin, limit: Limit = 100,
                 offset: Offset = 0) -> dict[str, Any]:  # fmt: skip
-    tokens = people.list_tokens(ctx)
-    return {"tokens": [t.to_json() for t in tokens[offset:offset + limit]],
-            **page(request, len(tokens), limit, offset)}  # fmt: skip
+    return _json_page("tokens", people.list_tokens(ctx), request, limit, offset)
 
 
 @router.post("/tokens", tags=["people"], status_code=201)
