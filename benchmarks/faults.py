@@ -97,7 +97,7 @@ def table(outcomes: dict[str, list[str]], checks: list[dict[str, int | str]]) ->
     for key, fault in FAULTS.items():
         runs = outcomes.get(key, [])
         if not runs or all(r == "skipped" for r in runs):
-            lines.append(f"| {fault} | skipped | | | | |")
+            lines.append(f"| {fault} | {'skipped' if runs else 'not run'} | | | | |")
             continue
         found = by_test.get(key, [])
         documents = sum(int(c["handed_over"]) for c in found)

@@ -69,11 +69,13 @@ def test_a_store_out_for_longer_than_the_retries(tmp_path: Path) -> None:
     with moto_process() as moto:
         env = gongkai_env(tmp_path / "home", **moto.settings_env(), GONGKAI_S3_TIMEOUT="1")
         probe = CatalogProbe(env)
-        # One worker: the documents are recorded in one batch, so the first `routed` row means
-        # that processing is done and publication is next.
+        # One worker: the documents are recorded in one batch, so the first one `to_publish`
+        # means that processing is done and publication is next.
         ingest = start(env, "ingest", str(tmp_path / "in"), "--workers", "1")
         try:
-            wait_for(lambda: probe.events("routed") > 0 or ingest.poll() is not None, step=0.005)
+            wait_for(lambda: probe.in_state("to_publish") > 0 or ingest.poll() is not None,
+                     step=0.005)  # fmt: skip
+            assert ingest.poll() is None, "the ingest ended before publication began"
             moto.pause()
             out, err = ingest.communicate(timeout=300)
         finally:
