@@ -416,7 +416,8 @@ def withdraw(doc_id: int, reason: str, actor: str | None) -> None:
             record = service.withdraw(ctx, doc_id, reason=reason, actor=by.actor)
         except (DocumentNotFound, service.LifecycleError) as exc:
             _fail(str(exc))
-    click.echo(f"{record.id}\t{record.state}\t{record.index_number}")
+    click.echo(f"{record.id}\t{record.state}\t{labels.state_label(record.state)}\t"
+               f"{record.index_number}")
 
 
 @click.command()

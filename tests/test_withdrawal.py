@@ -189,7 +189,8 @@ def test_gongkai_withdraw_on_the_command_line(tmp_path: Path) -> None:
     assert gongkai("ingest", str(source)).returncode == 0
     done = gongkai("withdraw", "1", "--reason", "内容有误")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\t")[:2] == ["1", "withdrawn"]
+    # Like redact's and resolve's line: id, state code, the state as the clerk reads it.
+    assert done.stdout.split("\t")[:3] == ["1", "withdrawn", "已撤回"]
     shown = json.loads(gongkai("show", "1", "--json").stdout)
     assert shown["document"]["state"] == "withdrawn"
     assert shown["document"]["withdrawn_at"] and shown["history"][-1]["actor"]
