@@ -11,9 +11,9 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import click
 
@@ -60,6 +60,23 @@ def _local(value: Any) -> str:
     from gongkai.entrypoints.tables import local_time
 
     return local_time(value, load_settings().zone) if value else ""
+
+
+class _Listed(Protocol):
+    def to_json(self) -> dict[str, object]: ...
+
+
+_R = TypeVar("_R", bound=_Listed)
+
+
+def _print_records(records: Sequence[_R], as_json: bool, noun: str, columns: Sequence[Column],
+                   row: Callable[[_R], dict[str, str]]) -> None:  # fmt: skip
+    """A list of users or tokens: their JSON with --json, else a table titled by `noun`."""
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
+        return
+    rows = [row(r) for r in records]
+    print_table(f"{noun} {len(rows)} 个", columns, cells(rows, columns))
 
 
 actor_option = click.option(
@@ -111,15 +128,12 @@ def user_list(as_json: bool) -> None:
 
     with quiet_context() as ctx:
         records = people.list_users(ctx)
-    if as_json:
-        click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
-        return
-    rows = [{"编号": str(r.id), "名称": r.name, "类型": "系统" if r.kind == "system" else "人员",
-             "角色": ROLE_LABELS[Role(r.role)], "创建": _local(r.created_at),
-             "状态": "已停用" if r.disabled_at else "启用"} for r in records]  # fmt: skip
     columns = (Column("编号", justify="right"), Column("名称"), Column("类型"), Column("角色"),
                Column("创建"), Column("状态"))  # fmt: skip
-    print_table(f"用户 {len(rows)} 个", columns, cells(rows, columns))
+    _print_records(records, as_json, "用户", columns, lambda r: {
+        "编号": str(r.id), "名称": r.name, "类型": "系统" if r.kind == "system" else "人员",
+        "角色": ROLE_LABELS[Role(r.role)], "创建": _local(r.created_at),
+        "状态": "已停用" if r.disabled_at else "启用"})  # fmt: skip
 
 
 @user.command("password")
@@ -200,17 +214,13 @@ def token_list(as_json: bool) -> None:
 
     with quiet_context() as ctx:
         records = people.list_tokens(ctx)
-    if as_json:
-        click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
-        return
-    rows = [{"编号": str(r.id), "开头": r.prefix + "…", "所属": r.user,
-             "角色": ROLE_LABELS[Role(r.role)], "创建": _local(r.created_at),
-             "创建人": r.created_by,
-             "状态": f"已吊销 {_local(r.revoked_at)}" if r.revoked_at else "有效"}
-            for r in records]  # fmt: skip
     columns = (Column("编号", justify="right"), Column("开头"), Column("所属"), Column("角色"),
                Column("创建"), Column("创建人", "extra"), Column("状态"))  # fmt: skip
-    print_table(f"令牌 {len(rows)} 个", columns, cells(rows, columns))
+    _print_records(records, as_json, "令牌", columns, lambda r: {
+        "编号": str(r.id), "开头": r.prefix + "…", "所属": r.user,
+        "角色": ROLE_LABELS[Role(r.role)], "创建": _local(r.created_at),
+        "创建人": r.created_by,
+        "状态": f"已吊销 {_local(r.revoked_at)}" if r.revoked_at else "有效"})  # fmt: skip
 
 
 @token.command("revoke")
