@@ -20,13 +20,27 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 STARTUP_TIMEOUT_S = float(os.environ.get("GONGKAI_TEST_PREFECT_STARTUP_TIMEOUT", "180"))
+
+
+def wait_for(predicate: Callable[[], object], what: str, timeout: float = 180.0,
+             on_timeout: Callable[[], str] = lambda: "") -> object:  # fmt: skip
+    """The predicate's first true value, checked every second; the test fails (with
+    on_timeout()'s diagnostics) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{on_timeout()}")
+        time.sleep(1.0)
 
 # Services the event-driven tests need: triggers (automations), actions, event persister,
 # scheduler. Those that only add load on a small machine are switched off.

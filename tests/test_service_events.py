@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from plugin_prefect import (
     free_port,
     log_tail,
     stop_process_group,
+    wait_for,
 )
 from service_docs import make_docx
 
@@ -32,22 +32,9 @@ from gongkai.storage.catalog import Catalog, FindQuery
 
 pytestmark = pytest.mark.slow
 
-WAIT_S = 180.0
 FINAL_STATES = {"published", "withheld", "on_request", "needs_redaction", "quarantined",
                 "exception"}  # fmt: skip
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-def wait_for(predicate: Callable[[], object], what: str, timeout: float = WAIT_S,
-             on_timeout: Callable[[], str] = lambda: "") -> object:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{on_timeout()}")
-        time.sleep(1.0)
 
 
 class Service:

@@ -13,13 +13,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from plugin_prefect import free_port, log_tail, stop_process_group
+from plugin_prefect import free_port, log_tail, stop_process_group, wait_for
 from service_docs import make_docx
 
 from gongkai.storage.catalog import Catalog
@@ -28,18 +26,6 @@ pytestmark = pytest.mark.slow
 
 WAIT_S = 240.0
 TOKEN = "drafting-system-token"
-
-
-def wait_for(predicate: Callable[[], object], what: str, diagnostics: Callable[[], str],
-             timeout: float = WAIT_S) -> object:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{diagnostics()}")
-        time.sleep(1.0)
 
 
 class Home:
@@ -134,7 +120,8 @@ def test_serve_sweeps_at_start_and_is_found_again_after_a_restart(tmp_path: Path
         assert set(home.states(waiting).values()) == {"received"}  # nobody listened
 
         first = home.serve()
-        wait_for(lambda: routed(home, waiting), "the start-up sweep", home.diagnostics)
+        wait_for(lambda: routed(home, waiting), "the start-up sweep",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
         assert home.states(waiting) == {waiting[0]: "published", waiting[1]: "withheld"}
 
         # The UI of serve's server asks its own API.
@@ -145,17 +132,19 @@ def test_serve_sweeps_at_start_and_is_found_again_after_a_restart(tmp_path: Path
 
         home.start("api", "api", "--port", str(home.api_port))
         wait_for(lambda: served(home) and api_up(home), "the deployments and the API",
-                 home.diagnostics)  # fmt: skip
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
         before = post_document(home.api_port, "before.docx", make_docx(serial=83))
-        wait_for(lambda: routed(home, [before]), "the API's submission", home.diagnostics)
+        wait_for(lambda: routed(home, [before]), "the API's submission",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
 
         stop_process_group(first)
         assert first.returncode is not None
         home.serve()
-        wait_for(lambda: served(home), "the deployments after the restart", home.diagnostics)
+        wait_for(lambda: served(home), "the deployments after the restart",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
         after = post_document(home.api_port, "after.docx", make_docx(serial=84))
         wait_for(lambda: routed(home, [after]), "the API's submission after the restart",
-                 home.diagnostics)  # fmt: skip
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
         assert home.states([before, after]) == {before: "published", after: "published"}
     finally:
         home.stop()
