@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 
 import pytest
 from lifecycle_docs import make_docx
+from service_run import fixed_clock_context, ingest, take_in
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from gongkai.config import load_settings
 from gongkai.flows import render, service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 from gongkai.storage.catalog import Catalog, Registration
 
@@ -165,18 +164,8 @@ def test_upgrade_keeps_each_shared_number_on_one_document(database_url: str) -> 
 
 @pytest.fixture
 def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
-        context.clock = lambda: datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
+    with fixed_clock_context() as context:
         yield context
-
-
-def take_in(ctx: Context, data: bytes, name: str) -> int:
-    return service.intake(ctx, data, name, source="test", actor="tester").record.id
-
-
-def ingest(ctx: Context, ids: list[int]) -> None:
-    outcomes = service.process(ctx, ids)
-    service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
 
 
 def test_a_portal_number_is_not_given_again_to_later_documents(ctx: Context) -> None:

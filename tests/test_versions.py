@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from lifecycle_docs import make_docx
+from service_run import fixed_clock_context, ingest, take_in
 
-from gongkai.config import load_settings
 from gongkai.entrypoints.api import Tokens, create_app
 from gongkai.flows import policy, service
 from gongkai.flows.events import MemoryEventSink
@@ -28,18 +28,8 @@ def ctx(request: pytest.FixtureRequest, gongkai_env: dict[str, str],
         monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:  # fmt: skip
     if request.param == "postgresql":
         monkeypatch.setenv("GONGKAI_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
-        context.clock = lambda: datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
+    with fixed_clock_context() as context:
         yield context
-
-
-def take_in(ctx: Context, data: bytes, name: str) -> int:
-    return service.intake(ctx, data, name, source="test", actor="tester").record.id
-
-
-def ingest(ctx: Context, ids: list[int]) -> None:
-    outcomes = service.process(ctx, ids)
-    service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
 
 
 def published_pages(ctx: Context) -> list[str]:

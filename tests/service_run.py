@@ -1,0 +1,32 @@
+"""Running documents through the service layer (no Prefect) in the tests: a context on the
+settings of the `gongkai_env` fixture with a fixed clock, intake, and process then publish."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from gongkai.config import load_settings
+from gongkai.flows import service
+from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.service import Context
+
+NOW = datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
+
+
+@contextmanager
+def fixed_clock_context() -> Iterator[Context]:
+    """A context on the current settings, with events in memory and the clock stopped at NOW."""
+    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+        context.clock = lambda: NOW
+        yield context
+
+
+def take_in(ctx: Context, data: bytes, name: str, **kwargs: object) -> int:
+    return service.intake(ctx, data, name, source="test", actor="tester", **kwargs).record.id
+
+
+def ingest(ctx: Context, ids: list[int]) -> None:
+    outcomes = service.process(ctx, ids)
+    service.publish(ctx, [o.document_id for o in outcomes if o.to_publish])
