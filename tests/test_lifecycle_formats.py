@@ -4,7 +4,6 @@ real local object stores, real Tesseract and LibreOffice, as `gongkai ingest` ru
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from formats_docs import (
     scanned_page,
     soffice,
 )
+from service_run import fixed_clock_context
 
 from gongkai.config import load_settings
 from gongkai.flows import service
@@ -28,8 +28,7 @@ from gongkai.storage.catalog import FindQuery
 
 @pytest.fixture
 def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
-        context.clock = lambda: datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
+    with fixed_clock_context() as context:
         yield context
 
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
 from official_docs import official
+from service_run import fixed_clock_context
 
-from gongkai.config import load_settings
 from gongkai.entrypoints.cli import main
 from gongkai.extractors import extract
 from gongkai.extractors.fields import note_reason
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 
 TODAY = date(2021, 3, 20)
@@ -26,8 +25,7 @@ TODAY = date(2021, 3, 20)
 
 @pytest.fixture
 def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
-        context.clock = lambda: datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
+    with fixed_clock_context() as context:
         yield context
 
 

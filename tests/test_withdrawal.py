@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from lifecycle_docs import make_docx
+from service_run import fixed_clock_context
 
 from gongkai.config import load_settings
 from gongkai.entrypoints.api import Tokens, create_app
@@ -31,8 +32,7 @@ AT = "{http://purl.org/atompub/tombstones/1.0}"
 
 @pytest.fixture
 def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
-        context.clock = lambda: datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
+    with fixed_clock_context() as context:
         yield context
 
 
