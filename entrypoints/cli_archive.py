@@ -280,9 +280,9 @@ def show(doc_id: int, as_json: bool) -> None:
 
     zone = _settings().zone  # times are stored in UTC and read in the office's time zone
     console = output_console()
-    fields = Table(title=f"document {record.id}", show_header=False)
-    fields.add_column("field", style="bold")
-    fields.add_column("value", overflow="fold")
+    fields = Table(title=f"文件 {record.id}", show_header=False)
+    fields.add_column("字段", style="bold")
+    fields.add_column("值", overflow="fold")
     for name, value in record.to_json().items():
         if name == "metadata":
             continue
@@ -291,14 +291,18 @@ def show(doc_id: int, as_json: bool) -> None:
         moment = getattr(record, name, None)
         if isinstance(moment, datetime):
             value = local_time(moment, zone)
-        fields.add_row(name, Text(printable("" if value is None else str(value), lines=True)))
+        elif name == "state" or (name in ("disclosure", "declared_disclosure") and value):
+            shown = (labels.state_label if name == "state" else labels.disclosure_label)(value)
+            value = f"{shown}（{value}）"  # the code beside it, as --json has it
+        fields.add_row(labels.FIELD_LABELS.get(name, name),
+                       Text(printable("" if value is None else str(value), lines=True)))
     text = record.metadata.get("text") or ""
-    fields.add_row("text", Text(printable(f"{len(text)} characters"
-                                          + (f": {text[:120]}…" if text else ""), lines=True)))
+    fields.add_row(labels.FIELD_LABELS["text"], Text(printable(
+        f"{len(text)} 字" + (f"：{text[:120]}…" if text else ""), lines=True)))
     console.print(fields)
     if decisions_json:
-        review = Table(title="review decisions")
-        for heading in ("decided_at", "decision", "reason", "reviewer", "next_review_at"):
+        review = Table(title="审核记录")
+        for heading in ("时间", "决定", "理由", "审核人", "下次审核"):
             review.add_column(heading, overflow="fold")
         for d, decided in zip(decisions_json, decisions, strict=True):
             review.add_row(
@@ -312,17 +316,18 @@ def show(doc_id: int, as_json: bool) -> None:
     if len(versions) > 1:
         from gongkai.entrypoints.tables import print_table
 
-        columns = (Column("id", justify="right"), Column("状态"), Column("索引号"),
+        columns = (Column("编号", justify="right"), Column("状态"), Column("索引号"),
                    Column("文件名", "text"), Column("收文时间"))  # fmt: skip
         print_table(f"版本（文号 {record.file_number}）", columns,
                     [[str(v["id"]), labels.state_label(v["state"]), v["index_number"] or "—",
                       v["filename"],
                       v["received_at"]] for v in versions])  # fmt: skip
-    events = Table(title="history")
-    for heading in ("at", "kind", "actor", "detail"):
+    events = Table(title="全部记录")
+    for heading in ("时间", "事项", "操作人", "说明"):
         events.add_column(heading, overflow="fold")
     for e in history:
-        events.add_row(local_time(e.at, zone), e.kind, Text(printable(e.actor)),
+        events.add_row(local_time(e.at, zone), labels.EVENT_LABELS.get(e.kind, e.kind),
+                       Text(printable(e.actor)),
                        Text(printable(json.dumps(e.detail, ensure_ascii=False))))
     console.print(events)
 

@@ -46,6 +46,13 @@ FIELD_LABELS: dict[str, str] = {
     "exception_reason": "例外原因", "redacted_key": "删减版本", "published_at": "发布时间",
     "publish_deadline": "公开期限", "withdrawn_at": "撤回时间", "state": "状态",
     "deadline_provisional": "期限暂定",
+    # What `gongkai show` lists besides (the record's other columns).
+    "id": "编号", "sha256": "SHA-256", "filename": "文件名", "size": "大小（字节）",
+    "content_type": "文件类型", "format": "格式", "source": "来源",
+    "declared_disclosure": "报送时申明的公开属性", "original_key": "原件",
+    "security_period": "保密期限", "urgency": "紧急程度", "page_count": "页数",
+    "text_layer": "有文字层", "received_at": "接收时间", "version_of": "前一版本",
+    "cited_file_numbers": "引用文号", "text": "全文",
 }  # fmt: skip
 
 

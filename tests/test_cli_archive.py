@@ -219,8 +219,11 @@ def test_show_prints_metadata_and_the_whole_history(seeded: dict[str, int]):
     assert payload["history"][-1]["detail"]["to"] == "withheld"
     table = run("show", str(doc_id))
     assert table.exit_code == 0
-    for text in ("狮政〔2021〕12号", "received", "extracted", "withheld", "history"):
+    # A clerk's table: Chinese labels, the state's code beside its name.
+    for text in (f"文件 {doc_id}", "狮政〔2021〕12号", "文号", "接收", "读取元数据",
+                 "不予公开（withheld）", "全部记录", "操作人"):
         assert text in table.output
+    assert f"document {doc_id}" not in table.output
     assert run("show", "424242").exit_code == 1
 
 
