@@ -15,6 +15,16 @@ from gongkai.flows.service import Context
 NOW = datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
 
 
+class Clock:
+    """A clock a test sets: `ctx.clock = Clock(start)`, later `ctx.clock.now = ...`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @contextmanager
 def fixed_clock_context() -> Iterator[Context]:
     """A context on the current settings, with events in memory and the clock stopped at NOW."""

@@ -12,20 +12,13 @@ from pathlib import Path
 
 import pytest
 from lifecycle_docs import SECRET_SENTENCE, make_docx
+from service_run import Clock
 
 from gongkai.config import load_settings
 from gongkai.flows import deadlines, service
 from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.policy import PolicyRefusal, add_months
 from gongkai.flows.service import Context
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

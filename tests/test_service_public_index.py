@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from lifecycle_docs import make_docx
+from service_run import Clock
 
 from gongkai.config import load_settings
 from gongkai.flows import render, service
@@ -18,14 +19,6 @@ from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

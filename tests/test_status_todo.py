@@ -12,20 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 from official_docs import official
+from service_run import Clock
 
 from gongkai.config import load_settings
 from gongkai.entrypoints.cli import main
 from gongkai.flows import service
 from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
