@@ -150,6 +150,22 @@ def test_a_reviewer_withdraws_a_publication_from_its_page(web) -> None:
     assert [e.actor for e in history if e.detail.get("to") == "withdrawn"] == ["reviewer1"]
 
 
+def test_a_review_decision_is_never_preselected(web) -> None:
+    # One click with any reason must not publish: the reviewer chooses the decision.
+    client, ids = web
+    doc_id = ids["withheld"]
+    csrf = _login(client, "reviewer1", "reviewer-password")
+    page = client.get(f"/staff/documents/{doc_id}").text
+    form = page[page.index('id="review"'):]
+    form = form[:form.index("</form>")]
+    assert '<option value="" selected disabled>请选择</option>' in form
+    assert re.search(r'<option value="(release|keep|partial)"[^>]*selected', form) is None
+    unchosen = client.post(f"/staff/documents/{doc_id}/review",
+                           data={"csrf": csrf, "reason": "情况变化"})  # fmt: skip
+    assert unchosen.status_code == 422, unchosen.text
+    assert client.app.state.ctx.catalog.get(doc_id).state == "withheld"
+
+
 def test_the_portal_lists_by_year_and_issuer(web) -> None:
     client, ids = web
     ctx = client.app.state.ctx
