@@ -4,13 +4,13 @@ one holder per number (migration 0003). SQLite and PostgreSQL (the `database_url
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from catalog_steps import migrate, registration
 from lifecycle_docs import make_docx
 from service_run import fixed_clock_context, ingest, take_in
 from sqlalchemy import text
@@ -18,16 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from gongkai.flows import render, service
 from gongkai.flows.service import Context
-from gongkai.storage.catalog import Catalog, Registration
+from gongkai.storage.catalog import Catalog
 
 PORTAL_NUMBER = "QZ05908-3000-2020-00010"
-
-
-def registration(label: str) -> Registration:
-    sha = hashlib.sha256(label.encode()).hexdigest()
-    return Registration(sha256=sha, size=1, filename=f"{label}.docx",
-                        content_type="application/octet-stream",
-                        original_key=f"originals/{sha}", source="test", actor="t")  # fmt: skip
 
 
 def number(year: int, serial: int) -> str:
@@ -123,12 +116,7 @@ def test_concurrent_assignment_on_postgresql_gives_no_number_twice(postgres_url:
 def test_upgrade_keeps_each_shared_number_on_one_document(database_url: str) -> None:
     old = Catalog(database_url)
     try:
-        from alembic import command
-
-        config = old._alembic_config()
-        with old.begin_write() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0002")
+        migrate(old, "0002")
         # Rows as that schema holds them (today's models have columns it lacks).
         with old.begin_write() as connection:
             for doc_id, value, read in ((1, "X-1", False), (2, "X-1", True), (3, "X-1", False),

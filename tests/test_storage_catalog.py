@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from catalog_steps import migrate
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -501,14 +502,9 @@ def test_processes_opening_an_empty_catalog_at_once_migrate_it_once(database_url
 
 
 def test_migrations_downgrade_to_nothing_and_back(database_url: str):
-    from alembic import command
-
     with Catalog.open(database_url) as catalog:
         register(catalog, "before")
-        config = catalog._alembic_config()
-        with catalog.begin_write() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "base")
+        migrate(catalog, "base", down=True)
         with catalog.engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
         assert catalog.current_revision() is None

@@ -9,6 +9,7 @@ import hashlib
 import random
 
 import pytest
+from catalog_steps import migrate
 from sqlalchemy import text
 
 from gongkai.extractors.model import DocumentMetadata
@@ -114,13 +115,8 @@ def test_a_catalog_migrated_with_documents_builds_its_gram_index(
     database_url: str, term: str
 ) -> None:
     """The migration builds the index for the documents already there."""
-    from alembic import command
-
     with Catalog.open(database_url) as catalog:
         doc_id = _add(catalog, "old", "关于政务公开的通知", "现印发给你们。")
-        config = catalog._alembic_config()
-        with catalog.begin_write() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0003")
+        migrate(catalog, "0003", down=True)
         catalog.upgrade()
         assert [d.id for d in catalog.find_page(FindQuery(text=term)).documents] == [doc_id]

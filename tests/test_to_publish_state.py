@@ -4,30 +4,18 @@ their routing recorded; SQLite and PostgreSQL (the `database_url` fixture)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
+from catalog_steps import migrate, registration
 from sqlalchemy import text
 
-from gongkai.storage.catalog import Catalog, Registration
-
-
-def registration(label: str) -> Registration:
-    sha = hashlib.sha256(label.encode()).hexdigest()
-    return Registration(sha256=sha, size=1, filename=f"{label}.docx",
-                        content_type="application/octet-stream",
-                        original_key=f"originals/{sha}", source="test", actor="t")  # fmt: skip
+from gongkai.storage.catalog import Catalog
 
 
 def test_upgrade_moves_routed_received_documents_to_to_publish(database_url: str) -> None:
     old = Catalog(database_url)
     try:
-        from alembic import command
-
-        config = old._alembic_config()
-        with old.begin_write() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0006")
+        migrate(old, "0006")
         at = datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
         sqlite = database_url.startswith("sqlite")
         routed, waiting, withheld = 1, 2, 3

@@ -1,0 +1,25 @@
+"""Catalog steps shared by the storage tests: a minimal registration, and moving a catalog's
+database to an older or newer schema revision through Alembic's public commands."""
+
+from __future__ import annotations
+
+import hashlib
+
+from alembic import command
+
+from gongkai.storage.catalog import Catalog, Registration
+
+
+def registration(label: str) -> Registration:
+    sha = hashlib.sha256(label.encode()).hexdigest()
+    return Registration(sha256=sha, size=1, filename=f"{label}.docx",
+                        content_type="application/octet-stream",
+                        original_key=f"originals/{sha}", source="test", actor="t")  # fmt: skip
+
+
+def migrate(catalog: Catalog, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or, `down`, downgrade) the catalog's schema to `revision` in one write."""
+    config = catalog._alembic_config()
+    with catalog.begin_write() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
