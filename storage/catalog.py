@@ -1186,9 +1186,11 @@ class Catalog:
         reason: str,
         reviewer: str,
         next_review_at: date | None,
+        disclosure_reason: str | None = None,
     ) -> None:
         """Record a review decision, audited as event "review_decision". A given
-        `next_review_at` also becomes the document's next review date."""
+        `next_review_at` also becomes the document's next review date, a given
+        `disclosure_reason` its 不公开理由."""
         if not decision.strip():
             raise ValueError("a review decision needs a decision")
         if not reason.strip():
@@ -1202,6 +1204,8 @@ class Catalog:
             )  # fmt: skip
             if next_review_at is not None:
                 document.next_review_at = next_review_at
+            if disclosure_reason is not None:
+                document.disclosure_reason = disclosure_reason
             session.add(
                 Event(
                     document_id=doc_id, at=at, kind="review_decision", actor=reviewer,

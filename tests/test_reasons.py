@@ -75,6 +75,13 @@ def test_a_reviewers_reason_sets_the_interval(ctx: Context) -> None:
     kept = service.decide_review(ctx, doc_id, "keep", reason="属过程性信息，仍在讨论",
                                  reviewer="李四")  # fmt: skip
     assert kept.next_review_at == date(2021, 6, 20)
+    assert kept.disclosure_reason == "属过程性信息，仍在讨论"  # stored and shown from now on
+
+
+def test_a_keep_without_a_category_leaves_the_stated_reason(ctx: Context) -> None:
+    doc_id = _ingest(ctx, official(6, note="（此件不公开，属于过程性信息）"), "6.docx")
+    kept = service.decide_review(ctx, doc_id, "keep", reason="情况未变", reviewer="李四")
+    assert kept.disclosure_reason == "过程性信息"
 
 
 def test_reasons_are_shown_in_review_list_exceptions_and_show(ctx: Context) -> None:

@@ -77,9 +77,11 @@ def decide_review(
         metadata=DocumentMetadata.from_dict(record.metadata) if record.metadata else None,
         security_level=record.security_level, record_state=record.state,
     )  # fmt: skip
+    # A keep for a reason of a category (过程性信息 …) makes that the 不公开理由 shown from now on.
+    kept_for = reason if outcome.state == "withheld" and policy.reason_categories(reason) else None
     ctx.catalog.add_review_decision(
         doc_id, decision=decision, reason=reason, reviewer=reviewer,
-        next_review_at=outcome.next_review_at,
+        next_review_at=outcome.next_review_at, disclosure_reason=kept_for,
     )  # fmt: skip
     _archive_note(ctx, record, f"review-{decision}", {
         "decision": decision, "reason": reason, "reviewer": reviewer,
