@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.flows import policy
+from gongkai.flows.lifecycle import STATES, State
 from gongkai.flows.service.context import CHINA, Context
 from gongkai.storage.catalog import DocumentRecord
 
 # States that are a decision on a 文号 (received and exception are not decided yet;
 # superseded is an earlier version's, replaced by a later one).
-DECIDED_STATES = frozenset({
-    "to_publish", "published", "withheld", "on_request", "needs_redaction", "quarantined",
-    "withdrawn",
-})  # fmt: skip
+DECIDED_STATES: frozenset[str] = frozenset(STATES) - {
+    State.RECEIVED, State.EXCEPTION, State.SUPERSEDED}  # fmt: skip
 
 LineageKey = tuple[str, str | None]  # canonical 文号, issuer
 
