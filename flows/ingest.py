@@ -1,13 +1,15 @@
 """The ingest flows: read, route, archive, record and publish received documents.
 
-    ingest_received(triggered_by=None, chunk_size=100, max_batch=2000, max_rounds=10)
+    ingest_received(triggered_by=None, chunk_size=100, max_batch=2000, max_rounds=10,
+                    settle_s=0.0, lease_s=300.0)
         -> {"rounds", "documents", "published", "by_state", "failed": {id: why},
             "repaired": {"missing_pages": [id], "index_problems": [why]}}
 
 The pipeline every front door runs: `gongkai ingest`, `gongkai watch --process`, the `ingest`
-deployment of `gongkai serve` and a work-pool worker. A sweep: it takes every document that
-was received and never routed, hands them to `ingest_documents` (one flow run per round), and
-repeats while new documents arrived during the run, up to `max_rounds`. Documents routed to
+deployment of `gongkai serve` and a work-pool worker. A sweep: it claims a batch of documents
+received and never routed (up to `max_batch`, for `lease_s`: Catalog.claim_pending), hands it
+to `ingest_documents` (one flow run per round), and repeats until nothing unclaimed is left,
+up to `max_rounds`; sweeps running at once so take disjoint batches. Documents routed to
 publication but left unpublished by an earlier failure are published at the end, and the
 public store is repaired (pages and index an earlier run left unwritten).
 
@@ -27,8 +29,11 @@ document id taken from the event's resource id.
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -41,6 +46,7 @@ from gongkai.flows.publish import publish_documents
 DEFAULT_CHUNK = 100
 DEFAULT_MAX_ROUNDS = 10
 DEFAULT_MAX_BATCH = 2000
+DEFAULT_LEASE_S = 300.0  # a sweep batch's claim; a killed sweep's batch is free after it
 
 
 def _ingest_run_name() -> str:
@@ -92,9 +98,9 @@ def ingest_documents(
     }
 
 
-def never_routed_ids(ctx: service.Context) -> list[int]:
-    """Documents in `received`: taken in, not read and routed yet (oldest first)."""
-    return sorted(r.id for r in ctx.catalog.by_state("received"))
+def _worker() -> str:
+    """This sweep's name on its claims: the flow run, or the process if there is none."""
+    return f"sweep {flow_run.id or uuid.uuid4()} pid {os.getpid()}"
 
 
 def _sweep_run_name() -> str:
@@ -109,36 +115,41 @@ def ingest_received(
     max_batch: int = DEFAULT_MAX_BATCH,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
     settle_s: float = 0.0,
+    lease_s: float = DEFAULT_LEASE_S,
 ) -> dict[str, Any]:
     """Ingest (and publish) every document still waiting in `received`. `settle_s`: look for
     newly received documents until that many seconds after the start have passed (the event
     trigger's window: it starts a sweep on a burst's first event and ignores the rest of the
-    window, whose documents this run takes)."""
+    window, whose documents this run takes). Each round claims its batch for `lease_s`
+    (Catalog.claim_pending), so sweeps running at once share the documents."""
     logger = get_run_logger()
     by_state: Counter[str] = Counter()
     documents = published = rounds = 0
     failed: dict[str, str] = {}
-    attempted: set[int] = set()
+    worker = _worker()
+    lease = timedelta(seconds=max(1.0, float(lease_s)))
     settled_at = time.monotonic() + max(0.0, float(settle_s))
     with runtime.flow_context() as ctx:
-        while rounds < max(1, max_rounds):
-            # A document this run already handed to ingest and still unrouted (its processing
-            # failed) is not retried here, so a failure cannot keep the sweep spinning; the
-            # next sweep tries it again.
-            ids = [i for i in never_routed_ids(ctx) if i not in attempted][: max(1, max_batch)]
-            if not ids and time.monotonic() < settled_at:
-                time.sleep(min(0.5, settled_at - time.monotonic()))
-                continue
-            if not ids:
-                break
-            attempted.update(ids)
-            rounds += 1
-            logger.info("round %d: %d received document(s)", rounds, len(ids))
-            result = ingest_documents(ids, chunk_size=chunk_size, publish=True)
-            documents += int(result.get("processed", 0))
-            published += int(result.get("published", 0))
-            by_state.update(result.get("by_state", {}))
-            failed.update(result.get("failed", {}))
+        try:
+            while rounds < max(1, max_rounds):
+                # A document this run claimed and could not route stays claimed by it until
+                # the end, so a failure cannot keep the sweep spinning; the next sweep tries
+                # it again.
+                ids = [r.id for r in ctx.catalog.claim_pending(worker, max(1, max_batch), lease)]
+                if not ids and time.monotonic() < settled_at:
+                    time.sleep(min(0.5, settled_at - time.monotonic()))
+                    continue
+                if not ids:
+                    break
+                rounds += 1
+                logger.info("round %d: %d received document(s)", rounds, len(ids))
+                result = ingest_documents(ids, chunk_size=chunk_size, publish=True)
+                documents += int(result.get("processed", 0))
+                published += int(result.get("published", 0))
+                by_state.update(result.get("by_state", {}))
+                failed.update(result.get("failed", {}))
+        finally:
+            ctx.catalog.release_claims(worker)
         if failed:
             logger.warning("%d document(s) are still unrouted after ingest: %s", len(failed),
                            list(failed)[:20])  # fmt: skip

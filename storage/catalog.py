@@ -66,6 +66,7 @@ from gongkai.storage.search import SHORT_TERM, document_grams, term_gram
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 FIXITY_LEASE = timedelta(minutes=30)  # a fixity batch's claim; a killed worker's expires
+PENDING_LEASE = timedelta(minutes=5)  # a sweep batch's claim (settings: claim_lease_s)
 # The lifecycle's own list (flows/lifecycle.py is pure data: no Prefect, no database).
 STATES: tuple[str, ...] = lifecycle.STATES
 
@@ -808,6 +809,7 @@ class Catalog:
                     kind = outcome.kind
                 events.append({"document_id": doc_id, "at": at, "kind": kind,
                                "actor": outcome.actor, "detail": detail})  # fmt: skip
+                row.update(claimed_by=None, claimed_until=None)  # recorded: claim released
                 updates.append(row)
                 results.append(doc_id)
             for start in range(0, len(rereading), 10_000):
@@ -1412,27 +1414,67 @@ class Catalog:
         claimed by another worker, never-checked first, then the oldest-checked (each in id
         order), claimed for `lease` (record_fixity releases them; a killed worker's claim
         expires). Read without their full text. Both halves read the cursor's index in order
-        and stop at `limit`; PostgreSQL skips rows another claim has locked (SKIP LOCKED),
-        SQLite's single writer serialises the claims."""
-        now = _now()
-        free = or_(Document.fixity_claimed_until.is_(None),
-                   Document.fixity_claimed_until < now)  # fmt: skip
+        and stop at `limit` (see _claim)."""
         halves = (
             (Document.fixity_checked_at.is_(None), (Document.id,)),
             (Document.fixity_checked_at < started_at, (Document.fixity_checked_at, Document.id)),
         )
+        return self._claim(halves, limit, Document.fixity_claimed_until, lease)
+
+    def claim_pending(
+        self,
+        worker: str,
+        size: int,
+        lease: timedelta = PENDING_LEASE,
+        *,
+        states: Sequence[str] = ("received",),
+    ) -> list[DocumentRecord]:
+        """Up to `size` documents waiting in `states` and not claimed by a live claim (this
+        worker's own included: a document it failed stays its own until released or
+        expired), oldest first, claimed by `worker` for `lease`. record_outcomes releases a
+        recorded document's claim, release_claims the rest; a killed sweep's claim expires and
+        a later sweep takes the documents. Read without their full text."""
+        due = ((Document.state.in_(list(states)), (Document.id,)),)
+        return self._claim(due, size, Document.claimed_until, lease,
+                           claimed_by=worker)  # fmt: skip
+
+    def release_claims(self, worker: str) -> int:
+        """Release every claim `worker` still holds (a sweep's end: the documents it could not
+        finish are free for the next sweep at once); how many."""
+        with self._writing() as session:
+            result = session.execute(
+                update(Document).where(Document.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None)
+            )  # fmt: skip
+            return int(result.rowcount or 0)
+
+    def _claim(
+        self,
+        due: Sequence[tuple[Any, tuple[Any, ...]]],
+        limit: int,
+        until: Any,
+        lease: timedelta,
+        **values: Any,
+    ) -> list[DocumentRecord]:
+        """The one claim both fixity and sweeps use: for each (condition, order) in turn, the
+        unclaimed (or expired) documents meeting it, in that order, up to `limit` in all, set
+        `until` = now + lease (and `values`) and are returned in claim order. PostgreSQL skips
+        rows another claim has locked (SKIP LOCKED), SQLite's single writer serialises the
+        claims."""
+        now = _now()
+        free = or_(until.is_(None), until < now)
         with self._writing() as session:
             ids: list[int] = []
-            for due, order in halves:
+            for condition, order in due:
                 if len(ids) >= limit:
                     break
-                query = (select(Document.id).where(due, free).order_by(*order)
+                query = (select(Document.id).where(condition, free).order_by(*order)
                          .limit(limit - len(ids)).with_for_update(skip_locked=True))  # fmt: skip
                 ids += session.scalars(query).all()
             if not ids:
                 return []
             session.execute(update(Document).where(Document.id.in_(ids))
-                            .values(fixity_claimed_until=now + lease))  # fmt: skip
+                            .values({until.key: now + lease, **values}))  # fmt: skip
             rows = session.scalars(
                 select(Document).options(defer(Document.text)).where(Document.id.in_(ids))
             ).all()  # fmt: skip

@@ -116,6 +116,9 @@ class Document(Base):
     fixity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A worker's claim on the document for a fixity batch, until then (None: unclaimed).
     fixity_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A sweep's claim on a waiting document (worker, until when; None: unclaimed).
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_review_at: Mapped[date | None] = mapped_column(Date)
     publish_deadline: Mapped[date | None] = mapped_column(Date)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
