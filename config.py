@@ -164,6 +164,10 @@ class Settings:
     # Where a person reads a time (tables, show, status, pages): the office's time zone.
     # Times are stored in UTC.
     timezone: str = DEFAULT_TIMEZONE
+    # A sweep round claims up to sweep_batch waiting documents for claim_lease_s seconds
+    # (Catalog.claim_pending): sweeps at once share a burst; a killed sweep's claim expires.
+    sweep_batch: int = 2000
+    claim_lease_s: float = 300.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -220,4 +224,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             soffice=env.get("GONGKAI_SOFFICE") or "soffice",
         ),
         timezone=_timezone(env),
+        sweep_batch=_number(env, "GONGKAI_SWEEP_BATCH", 2000, int, 1),
+        claim_lease_s=_number(env, "GONGKAI_CLAIM_LEASE_S", 300.0, float, 1),
     )

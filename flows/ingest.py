@@ -1,13 +1,14 @@
 """The ingest flows: read, route, archive, record and publish received documents.
 
-    ingest_received(triggered_by=None, chunk_size=100, max_batch=2000, max_rounds=10,
-                    settle_s=0.0, lease_s=300.0)
+    ingest_received(triggered_by=None, chunk_size=100, max_batch=None, max_rounds=10,
+                    settle_s=0.0, lease_s=None)
         -> {"rounds", "documents", "published", "by_state", "failed": {id: why},
             "repaired": {"missing_pages": [id], "index_problems": [why]}}
 
 The pipeline every front door runs: `gongkai ingest`, `gongkai watch --process`, the `ingest`
 deployment of `gongkai serve` and a work-pool worker. A sweep: it claims a batch of documents
-received and never routed (up to `max_batch`, for `lease_s`: Catalog.claim_pending), hands it
+received and never routed (up to `max_batch`, for `lease_s`: Catalog.claim_pending; by
+default the settings GONGKAI_SWEEP_BATCH and GONGKAI_CLAIM_LEASE_S), hands it
 to `ingest_documents` (one flow run per round), and repeats until nothing unclaimed is left,
 up to `max_rounds`; sweeps running at once so take disjoint batches. Documents routed to
 publication but left unpublished by an earlier failure are published at the end, and the
@@ -45,8 +46,6 @@ from gongkai.flows.publish import publish_documents
 
 DEFAULT_CHUNK = 100
 DEFAULT_MAX_ROUNDS = 10
-DEFAULT_MAX_BATCH = 2000
-DEFAULT_LEASE_S = 300.0  # a sweep batch's claim; a killed sweep's batch is free after it
 
 
 def _ingest_run_name() -> str:
@@ -112,10 +111,10 @@ def _sweep_run_name() -> str:
 def ingest_received(
     triggered_by: str | None = None,
     chunk_size: int = DEFAULT_CHUNK,
-    max_batch: int = DEFAULT_MAX_BATCH,
+    max_batch: int | None = None,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
     settle_s: float = 0.0,
-    lease_s: float = DEFAULT_LEASE_S,
+    lease_s: float | None = None,
 ) -> dict[str, Any]:
     """Ingest (and publish) every document still waiting in `received`. `settle_s`: look for
     newly received documents until that many seconds after the start have passed (the event
@@ -127,15 +126,16 @@ def ingest_received(
     documents = published = rounds = 0
     failed: dict[str, str] = {}
     worker = _worker()
-    lease = timedelta(seconds=max(1.0, float(lease_s)))
     settled_at = time.monotonic() + max(0.0, float(settle_s))
     with runtime.flow_context() as ctx:
+        batch = max(1, int(max_batch or ctx.settings.sweep_batch))
+        lease = timedelta(seconds=max(1.0, float(lease_s or ctx.settings.claim_lease_s)))
         try:
             while rounds < max(1, max_rounds):
                 # A document this run claimed and could not route stays claimed by it until
                 # the end, so a failure cannot keep the sweep spinning; the next sweep tries
                 # it again.
-                ids = [r.id for r in ctx.catalog.claim_pending(worker, max(1, max_batch), lease)]
+                ids = [r.id for r in ctx.catalog.claim_pending(worker, batch, lease)]
                 if not ids and time.monotonic() < settled_at:
                     time.sleep(min(0.5, settled_at - time.monotonic()))
                     continue

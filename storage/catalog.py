@@ -66,7 +66,7 @@ from gongkai.storage.search import SHORT_TERM, document_grams, term_gram
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 FIXITY_LEASE = timedelta(minutes=30)  # a fixity batch's claim; a killed worker's expires
-PENDING_LEASE = timedelta(minutes=5)  # a sweep batch's claim (settings: claim_lease_s)
+PENDING_LEASE = timedelta(minutes=5)  # a sweep batch's claim (GONGKAI_CLAIM_LEASE_S)
 # The lifecycle's own list (flows/lifecycle.py is pure data: no Prefect, no database).
 STATES: tuple[str, ...] = lifecycle.STATES
 

@@ -29,6 +29,8 @@ BAD = [
     ("GONGKAI_DATABASE_URL", "/var/lib/gongkai.db"),
     ("GONGKAI_WORKERS", "two"),
     ("GONGKAI_PREFECT_PORT", "70000"),
+    ("GONGKAI_SWEEP_BATCH", "0"),
+    ("GONGKAI_CLAIM_LEASE_S", "soon"),
 ]
 
 
