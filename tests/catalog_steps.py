@@ -1,4 +1,4 @@
-"""Catalog steps shared by the storage tests: a minimal registration, and moving a catalog's
+"""Catalog steps shared by the storage tests: minimal registrations, and moving a catalog's
 database to an older or newer schema revision through Alembic's public commands."""
 
 from __future__ import annotations
@@ -15,6 +15,16 @@ def registration(label: str) -> Registration:
     return Registration(sha256=sha, size=1, filename=f"{label}.docx",
                         content_type="application/octet-stream",
                         original_key=f"originals/{sha}", source="test", actor="t")  # fmt: skip
+
+
+def register(catalog: Catalog, count: int, label: str) -> list[int]:
+    """`count` minimal documents, registered in one batch; their ids."""
+    registered = catalog.register_many([registration(f"{label} {i}") for i in range(count)])
+    return [record.id for record, _ in registered]
+
+
+def ids(records: list) -> list[int]:
+    return [r.id for r in records]
 
 
 def migrate(catalog: Catalog, revision: str, *, down: bool = False) -> None:

@@ -4,32 +4,18 @@ released batch is not taken again in the same run, and an expired claim is."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import timedelta
 
+from catalog_steps import ids, register
 from sqlalchemy import text
 
-from gongkai.storage.catalog import Catalog, Registration
-
-
-def register(catalog: Catalog, count: int) -> list[int]:
-    registered = catalog.register_many([
-        Registration(sha256=hashlib.sha256(f"fixity {i}".encode()).hexdigest(), size=1,
-                     filename=f"{i}.docx", content_type="x", original_key=f"k/{i}",
-                     source="cli", actor="t")
-        for i in range(count)
-    ])  # fmt: skip
-    return [record.id for record, _ in registered]
-
-
-def ids(records: list) -> list[int]:
-    return [r.id for r in records]
+from gongkai.storage.catalog import Catalog
 
 
 def test_claims_are_disjoint_and_released_by_the_result(database_url: str) -> None:
     with Catalog.open(database_url) as catalog:
-        docs = register(catalog, 7)
+        docs = register(catalog, 7, "fixity")
         run_id, started, _ = catalog.fixity_run()
         first = catalog.claim_fixity(started, 3)
         second = catalog.claim_fixity(started, 3)  # another worker, meanwhile
@@ -44,7 +30,7 @@ def test_claims_are_disjoint_and_released_by_the_result(database_url: str) -> No
 
 def test_an_expired_claim_is_taken_again(database_url: str) -> None:
     with Catalog.open(database_url) as catalog:
-        docs = register(catalog, 3)
+        docs = register(catalog, 3, "fixity")
         _run_id, started, _ = catalog.fixity_run()
         # A worker that claimed two and was killed: its lease ran out at once.
         assert ids(catalog.claim_fixity(started, 2, lease=timedelta(0))) == docs[:2]
@@ -54,7 +40,7 @@ def test_an_expired_claim_is_taken_again(database_url: str) -> None:
 
 def test_the_oldest_checked_go_first_in_the_next_run(database_url: str) -> None:
     with Catalog.open(database_url) as catalog:
-        docs = register(catalog, 4)
+        docs = register(catalog, 4, "fixity")
         run_id, started, _ = catalog.fixity_run()
         for doc_id in (docs[2], docs[0], docs[3], docs[1]):  # checked in this order
             assert catalog.claim_fixity(started, 4)
@@ -63,7 +49,7 @@ def test_the_oldest_checked_go_first_in_the_next_run(database_url: str) -> None:
                 conn.execute(text("UPDATE documents SET fixity_claimed_until = NULL"))
             time.sleep(0.01)
         catalog.finish_fixity_run(run_id)
-        newcomer = register(catalog, 5)[-1]
+        newcomer = register(catalog, 5, "fixity")[-1]
         _next_run, restarted, _ = catalog.fixity_run()
         order = ids(catalog.claim_fixity(restarted, 5))
         assert order == [newcomer, docs[2], docs[0], docs[3], docs[1]]

@@ -5,28 +5,14 @@ disjoint (SKIP LOCKED)."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from datetime import timedelta
 
+from catalog_steps import ids, register
 from sqlalchemy import text
 
-from gongkai.storage.catalog import Catalog, Outcome, Registration
-
-
-def register(catalog: Catalog, count: int) -> list[int]:
-    registered = catalog.register_many([
-        Registration(sha256=hashlib.sha256(f"pending {i}".encode()).hexdigest(), size=1,
-                     filename=f"{i}.docx", content_type="x", original_key=f"k/{i}",
-                     source="cli", actor="t")
-        for i in range(count)
-    ])  # fmt: skip
-    return [record.id for record, _ in registered]
-
-
-def ids(records: list) -> list[int]:
-    return [r.id for r in records]
+from gongkai.storage.catalog import Catalog, Outcome
 
 
 def claims(catalog: Catalog) -> dict[int, tuple[str | None, object]]:
@@ -37,7 +23,7 @@ def claims(catalog: Catalog) -> dict[int, tuple[str | None, object]]:
 
 def test_two_claimers_get_disjoint_batches(database_url: str) -> None:
     with Catalog.open(database_url) as catalog:
-        docs = register(catalog, 7)
+        docs = register(catalog, 7, "pending")
         first = catalog.claim_pending("a", 3)
         second = catalog.claim_pending("b", 3)
         assert ids(first) == docs[:3] and ids(second) == docs[3:6]
@@ -50,7 +36,7 @@ def test_two_claimers_get_disjoint_batches(database_url: str) -> None:
 
 def test_a_recorded_document_releases_its_claim(database_url: str) -> None:
     with Catalog.open(database_url) as catalog:
-        docs = register(catalog, 3)
+        docs = register(catalog, 3, "pending")
         batch = ids(catalog.claim_pending("a", 3))
         outcome = Outcome(doc_id=batch[0], actor="t", metadata=None, to_state="exception",
                           changes={"exception_reason": "unreadable"})  # fmt: skip
@@ -65,7 +51,7 @@ def test_a_recorded_document_releases_its_claim(database_url: str) -> None:
 
 def test_an_expired_claim_is_taken_again(database_url: str) -> None:
     with Catalog.open(database_url) as catalog:
-        docs = register(catalog, 3)
+        docs = register(catalog, 3, "pending")
         # A sweep that claimed two and was killed: its lease ran out at once.
         assert ids(catalog.claim_pending("killed", 2, timedelta(0))) == docs[:2]
         time.sleep(0.01)
@@ -75,7 +61,7 @@ def test_an_expired_claim_is_taken_again(database_url: str) -> None:
 
 def test_claims_from_threads_at_once_are_disjoint(postgres_url: str) -> None:
     with Catalog.open(postgres_url) as catalog:
-        docs = register(catalog, 200)
+        docs = register(catalog, 200, "pending")
         barrier = threading.Barrier(4)
         taken: dict[str, list[int]] = {}
 
