@@ -43,7 +43,7 @@ def test_a_disk_that_fills_during_intake(tmp_path: Path, small_disk: Path) -> No
     env = gongkai_env(tmp_path / "home")
     full = run(env, "ingest", str(tmp_path / "in"))
     assert_told(full, "磁盘已满", "No space left on device", "再次运行同一命令")
-    assert "documents:" in full.stdout  # the summary of what was done before it filled
+    assert "份文件：新收" in full.stdout  # the summary of what was done before it filled
     resize(small_disk, "64m")
     again = run(env, "ingest", str(tmp_path / "in"))
     assert again.returncode == 0, again.stderr
