@@ -466,6 +466,10 @@ def main() -> None:
         many, submitted_s, all_routed_s = burst(service, burst_files, poller, options.rate,
                                                 options.threads)  # fmt: skip
         burst_start = min(s["sent"] for s in many)
+        try:  # the sweep's tail (publishing, the public store) ends before serve is stopped
+            idle(service)
+        except RuntimeError as exc:
+            print(f"WARNING: {exc}")
         result = {
             "conditions": {
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
