@@ -31,6 +31,8 @@ document id taken from the event's resource id.
 from __future__ import annotations
 
 import os
+import re
+import socket
 import time
 import uuid
 from collections import Counter
@@ -43,6 +45,7 @@ from prefect.runtime import flow_run
 
 from gongkai.flows import runtime, service
 from gongkai.flows.publish import publish_documents
+from gongkai.storage.catalog import Catalog
 
 DEFAULT_CHUNK = 100
 DEFAULT_MAX_ROUNDS = 10
@@ -97,9 +100,35 @@ def ingest_documents(
     }
 
 
+CLAIMANT = re.compile(r" host (?P<host>\S+) pid (?P<pid>\d{1,10})$")
+
+
 def _worker() -> str:
-    """This sweep's name on its claims: the flow run, or the process if there is none."""
-    return f"sweep {flow_run.id or uuid.uuid4()} pid {os.getpid()}"
+    """This sweep's name on its claims: the flow run (or a fresh id), its host and process."""
+    return f"sweep {flow_run.id or uuid.uuid4()} host {socket.gethostname()} pid {os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def release_claims_of_dead_sweeps(catalog: Catalog) -> int:
+    """Release the claims of sweeps on this host whose process is gone (kill -9, the OOM
+    killer), so that a rerun here takes their documents at once instead of after the lease;
+    a sweep on another host is left to its lease. How many documents were released."""
+    here = socket.gethostname()
+    released = 0
+    for name in catalog.claimants():
+        found = CLAIMANT.search(name)
+        if found and found["host"] == here and not _process_alive(int(found["pid"])):
+            released += catalog.release_claims(name)
+    return released
 
 
 def _sweep_run_name() -> str:
@@ -130,6 +159,8 @@ def ingest_received(
     with runtime.flow_context() as ctx:
         batch = max(1, int(max_batch or ctx.settings.sweep_batch))
         lease = timedelta(seconds=max(1.0, float(lease_s or ctx.settings.claim_lease_s)))
+        if released := release_claims_of_dead_sweeps(ctx.catalog):
+            logger.info("released %d document(s) claimed by sweeps that were killed", released)
         try:
             while rounds < max(1, max_rounds):
                 # A document this run claimed and could not route stays claimed by it until

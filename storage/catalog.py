@@ -1438,6 +1438,14 @@ class Catalog:
         return self._claim(due, size, Document.claimed_until, lease,
                            claimed_by=worker)  # fmt: skip
 
+    def claimants(self) -> list[str]:
+        """The names of the sweeps holding a live claim on a waiting document."""
+        with self._reading() as session:
+            return sorted(session.scalars(
+                select(Document.claimed_by).distinct()
+                .where(Document.claimed_by.is_not(None), Document.claimed_until >= _now())
+            ).all())  # fmt: skip
+
     def release_claims(self, worker: str) -> int:
         """Release every claim `worker` still holds (a sweep's end: the documents it could not
         finish are free for the next sweep at once); how many."""

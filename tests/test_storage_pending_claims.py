@@ -79,3 +79,27 @@ def test_claims_from_threads_at_once_are_disjoint(postgres_url: str) -> None:
             thread.join()
         everything = [i for mine in taken.values() for i in mine]
         assert sorted(everything) == docs  # each document claimed exactly once
+
+
+def test_a_rerun_releases_the_claims_of_sweeps_killed_on_this_host(database_url: str) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from gongkai.flows.ingest import release_claims_of_dead_sweeps
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    here = socket.gethostname()
+    dead = f"sweep a host {here} pid {gone}"
+    live = f"sweep b host {here} pid {os.getpid()}"
+    elsewhere = f"sweep c host not-{here} pid {gone}"
+    with Catalog.open(database_url) as catalog:
+        register(catalog, 6, "rerun")
+        taken = {name: ids(catalog.claim_pending(name, 2, timedelta(minutes=5)))
+                 for name in (dead, live, elsewhere)}  # fmt: skip
+        assert catalog.claimants() == sorted(taken)
+        assert release_claims_of_dead_sweeps(catalog) == 2
+        assert catalog.claimants() == sorted([live, elsewhere])
+        assert ids(catalog.claim_pending("rerun", 6, timedelta(minutes=5))) == taken[dead]
