@@ -186,7 +186,7 @@ class S3Store(ObjectStore):
                 if attempt == self.retries or not is_transient(exc):
                     raise
                 delay = self.backoff * (2**attempt) * (0.5 + random.random() / 2)
-                log.warning("对象存储请求失败（%s %s：%s），%.1f 秒后重试（%d/%d）", what,
+                log.warning("对象存储请求失败（%s %s：%s），%.2f 秒后重试（%d/%d）", what,
                             self.bucket, type(exc).__name__, delay, attempt + 1, self.retries)
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

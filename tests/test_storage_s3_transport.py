@@ -98,7 +98,7 @@ def test_store_retries_with_growing_backoff_when_the_client_does_not(
     with caplog.at_level(logging.WARNING, logger="gongkai.storage.s3"):
         store.put("doc.txt", "公文".encode())
     assert flaky_proxy.outcomes("PUT", "/doc.txt") == ["503", "503", "503", "200"]
-    delays = [float(m) for m in re.findall(r"retry \d+ in ([0-9.]+)s", caplog.text)]
+    delays = [float(m) for m in re.findall(r"([0-9.]+) 秒后重试（\d+/\d+）", caplog.text)]
     assert len(delays) == 3
     assert delays == sorted(delays)  # exponential: each wait at least as long as the last
     assert store.get_bytes("doc.txt") == "公文".encode()
