@@ -86,6 +86,8 @@ def is_date_shaped(text: str) -> bool:
     """True if `text` is one date-shaped span, valid or not (an impossible date is still a date
     line in the layout)."""
     folded = fold(text).strip()
+    if "日" not in folded and "-" not in folded and "." not in folded and "/" not in folded:
+        return False  # every pattern ends in 日 or holds its separator: most lines are not dates
     return any(p.fullmatch(folded) for p in _PATTERNS)
 
 

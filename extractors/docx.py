@@ -13,7 +13,6 @@ colour, table cell, and a preceding blank.
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,46 +102,64 @@ class _Props:
     hidden: bool | None = None  # w:vanish: not shown, not printed
 
 
+def _first_children(element: etree._Element) -> dict[Any, etree._Element]:
+    """The first child of each tag (what `element.find(tag)` gives), in one pass over the
+    few children of a w:rPr / w:pPr: cheaper than a find per property."""
+    first: dict[Any, etree._Element] = {}
+    for child in element:
+        first.setdefault(child.tag, child)
+    return first
+
+
 def _rpr_into(rpr: etree._Element | None, props: _Props) -> None:
-    if rpr is None:
-        return
-    sz = rpr.find(W_SZ)
+    if rpr is not None:
+        _rpr_from(_first_children(rpr), props)
+
+
+def _rpr_from(first: dict[Any, etree._Element], props: _Props) -> None:
+    sz = first.get(W_SZ)
     if sz is not None:
         half_points = _int(sz.get(W_VAL), 0)
         if half_points > 0:
             props.size = half_points / 2
-    color = rpr.find(W_COLOR)
+    color = first.get(W_COLOR)
     if color is not None:
         props.red = _red(color.get(W_VAL))
-    vanish = rpr.find(W_VANISH)
+    vanish = first.get(W_VANISH)
     if vanish is not None:
         props.hidden = vanish.get(W_VAL) not in ("0", "false", "off")
 
 
 def _ppr_into(ppr: etree._Element | None, props: _Props) -> None:
-    if ppr is None:
-        return
-    jc = ppr.find(W_JC)
+    if ppr is not None:
+        _ppr_from(_first_children(ppr), props)
+
+
+def _ppr_from(first: dict[Any, etree._Element], props: _Props) -> None:
+    jc = first.get(W_JC)
     if jc is not None and jc.get(W_VAL) in _JC:
         props.align = _JC[jc.get(W_VAL, "")]
-    ind = ppr.find(W_IND)
+    ind = first.get(W_IND)
     if ind is not None:
-        props.ind.update({etree.QName(k).localname: v for k, v in ind.attrib.items()})
+        # an attribute's Clark name ends in its local name: {ns}firstLineChars, firstLine
+        props.ind.update({k.rpartition("}")[2]: v for k, v in ind.attrib.items()})
 
 
 # A styles part holds ~160 styles (python-docx's template), a document uses a few: they are
-# looked up by id in C rather than indexed in Python.
-_STYLE_BY_ID = etree.XPath("w:style[@w:styleId = $id]", namespaces={"w": _W})
+# looked up by id in C rather than indexed in Python. One predicate and [1]: libxml2 stops at
+# the first match (the first in document order, as before) instead of testing every style.
+_STYLE_BY_ID = etree.XPath("w:style[@w:styleId = $id][1]", namespaces={"w": _W})
 _DEFAULT_PARAGRAPH_STYLE = etree.XPath(
-    "w:style[@w:type = 'paragraph'][@w:default = '1' or @w:default = 'true']",
+    "w:style[@w:type = 'paragraph' and (@w:default = '1' or @w:default = 'true')][1]",
     namespaces={"w": _W},
 )
 
 
 class _Styles:
     """Paragraph and character styles with their basedOn chains resolved on demand, from the
-    styles part python-docx has already parsed (it parses every XML part when it opens the
-    package, so there is no parse left to save by reading only the styles in use)."""
+    styles part python-docx has already parsed (it parses the styles part, with the document,
+    headers, footers, settings and numbering, when it opens the package, so there is no parse
+    left to save by reading only the styles in use)."""
 
     def __init__(self, root: etree._Element | None) -> None:
         self._root = root
@@ -279,7 +296,8 @@ class _Reader:
                     para.pieces.append(child.text)
                     text_len += len(child.text)
             elif tag == W_RPR:
-                style = child.find(W_RSTYLE)
+                first = _first_children(child)
+                style = first.get(W_RSTYLE)
                 if style is not None:
                     char_style = self.styles.get(style.get(W_VAL))
                     if char_style is not self.styles.defaults:
@@ -287,7 +305,7 @@ class _Reader:
                         red = char_style.red if char_style.red is not None else red
                         hidden = char_style.hidden if char_style.hidden is not None else hidden
                 own = _Props()
-                _rpr_into(child, own)
+                _rpr_from(first, own)
                 size = own.size or size
                 red = own.red if own.red is not None else red
                 hidden = own.hidden if own.hidden is not None else hidden
@@ -335,8 +353,10 @@ class _Reader:
             self.deadline.check(f"paragraph {self.paragraphs}")
         ppr = p.find(W_PPR)
         style_id = None
+        ppr_first: dict[Any, etree._Element] = {}
         if ppr is not None:
-            pstyle = ppr.find(W_PSTYLE)
+            ppr_first = _first_children(ppr)
+            pstyle = ppr_first.get(W_PSTYLE)
             if pstyle is not None:
                 style_id = pstyle.get(W_VAL)
         style = self.styles.get(style_id)
@@ -352,7 +372,7 @@ class _Reader:
                 self.blank_pending = True
             return
         props = _Props(style.align, dict(style.ind))
-        _ppr_into(ppr, props)
+        _ppr_from(ppr_first, props)
         size = para.size or style.size
         align: Align = props.align or "left"
         indent = _indent_chars(props.ind, size)
@@ -458,9 +478,14 @@ def _indent_chars(ind: dict[str, str], size: float | None) -> float | None:
 # the package
 # ---------------------------------------------------------------------------------------------
 
-# python-docx's section accessors for the header/footer kinds, in the order they are read.
-_HEADER_KINDS = ("first_page_header", "header", "even_page_header")
-_FOOTER_KINDS = ("first_page_footer", "footer", "even_page_footer")
+# The header/footer references of each section, in the order python-docx's accessors read
+# them: first_page_header, header, even_page_header (and the footers alike).
+W_HEADER_REFERENCE, W_FOOTER_REFERENCE = qn("w:headerReference"), qn("w:footerReference")
+_HEADER_FOOTER_TYPES = ("first", "default", "even")
+# python-docx's CT_Document.sectPr_lst, compiled once (it compiles the XPath on every call).
+_SECTION_PROPERTIES = etree.XPath(
+    "./w:body/w:p/w:pPr/w:sectPr | ./w:body/w:sectPr", namespaces={"w": _W}
+)
 _PARSED_BY_PYTHON_DOCX = (".xml", ".rels")
 
 
@@ -501,35 +526,59 @@ def _checked_package(data: bytes, limits: Limits) -> None:
     (entry count, names, declared sizes and ratios; python-docx's zipfile then stops every
     entry at its checked declared size), and every part python-docx parses as XML is refused
     if it declares a DOCTYPE. A DOCTYPE can only precede the root element, so only the prolog
-    is inflated (the whole part if it is UTF-16: `safety.check_xml`)."""
+    is inflated (the whole part if it is UTF-16: `safety.check_xml`), from the local entry
+    (`SafeZip.head`) where it is a plain one; the directory is read once, by SafeZip."""
     package = SafeZip(data, limits)
-    archive = zipfile.ZipFile(io.BytesIO(data))
     xml_parts = _xml_parts(package)
     for name in package.names():
         if name not in xml_parts:
             continue
-        if archive.getinfo(name).flag_bits & 0x1:
+        if package.info(name).flag_bits & 0x1:
             package.read(name)  # raises the one "encrypted" error, with what to do
-        try:
-            with archive.open(name) as stream:
-                head = b""
-                size = 4096
-                while True:
-                    chunk = stream.read(size)
-                    head += chunk
-                    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]:
-                        check_xml(head + stream.read(), name)
-                        break
-                    verdict = prolog_declares_dtd(head, complete=False)
-                    if verdict:
-                        check_xml(head, name)  # raises the one unsafe_xml error
-                    if verdict is False or not chunk:
-                        break
-                    size *= 2  # a long prolog is read in growing chunks: linear, not quadratic
-        except ExtractionError:
-            raise
-        except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError …
-            raise _damaged(f"{name}: {type(exc).__name__}: {exc}") from None
+        head = package.head(name, _PROLOG_HEAD)
+        if head is not None and not _utf16(head):
+            verdict = prolog_declares_dtd(head, complete=False)
+            if verdict:
+                check_xml(head, name)  # raises the one unsafe_xml error
+            if verdict is False:
+                continue
+        _check_prolog_stream(package, name)
+
+
+_PROLOG_CHUNK = 4096
+# An Office part's prolog (an XML declaration) is under 100 bytes: a verdict on the first 512
+# is the verdict on the whole part; a longer prolog is read on through zipfile.
+_PROLOG_HEAD = 512
+
+
+def _utf16(head: bytes) -> bool:
+    return head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]
+
+
+def _check_prolog_stream(package: SafeZip, name: str) -> None:
+    """The prolog check through zipfile's stream, in growing chunks (linear, not quadratic):
+    for the parts `SafeZip.head` does not read, a prolog longer than its first chunk, and
+    UTF-16 parts (searched whole)."""
+    try:
+        with package.open(name) as stream:
+            head = b""
+            size = _PROLOG_CHUNK
+            while True:
+                chunk = stream.read(size)
+                head += chunk
+                if _utf16(head):
+                    check_xml(head + stream.read(), name)
+                    break
+                verdict = prolog_declares_dtd(head, complete=False)
+                if verdict:
+                    check_xml(head, name)  # raises the one unsafe_xml error
+                if verdict is False or not chunk:
+                    break
+                size *= 2
+    except ExtractionError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError …
+        raise _damaged(f"{name}: {type(exc).__name__}: {exc}") from None
 
 
 def _open_document(data: bytes) -> Any:
@@ -568,28 +617,65 @@ def _styles_element(document: Any) -> etree._Element | None:
         return None
 
 
-def _header_footer_parts(document: Any, kinds: tuple[str, ...]) -> list[etree._Element]:
-    """Each header (or footer) part once, in the order the sections refer to them. A kind a
-    section does not define itself (`is_linked_to_previous`) is skipped: asking python-docx
-    for its part would add one."""
+def _header_footer_parts(document: Any, reference: str) -> list[etree._Element]:
+    """Each header (or footer) part once, in the order the sections refer to them. What
+    python-docx's `section.header` & co. do, without their per-call XPath: the sections'
+    w:sectPr as `Document.sections` finds them, each kind's first reference (a kind a section
+    does not define itself is linked to the previous one: skipped), its part by the
+    reference's r:id through the document part's public `header_part` / `footer_part`."""
+    part_by_id = (
+        document.part.header_part if reference == W_HEADER_REFERENCE
+        else document.part.footer_part
+    )  # fmt: skip
     roots: list[etree._Element] = []
     seen: set[int] = set()
-    for section in document.sections:
-        for kind in kinds:
-            header_footer = getattr(section, kind)
-            if header_footer.is_linked_to_previous:
+    for sect_pr in _SECTION_PROPERTIES(document.element):
+        refs: dict[str | None, Any] = {}
+        for ref in sect_pr.iterchildren(reference):
+            refs.setdefault(ref.get(W_TYPE), ref)
+        for kind in _HEADER_FOOTER_TYPES:
+            ref = refs.get(kind)
+            if ref is None:
                 continue
-            root = header_footer.part.element
+            root = part_by_id(ref.rId).element
             if id(root) not in seen:
                 seen.add(id(root))
                 roots.append(root)
     return roots
 
 
+def _release(document: Any) -> None:
+    """Empty the relationship maps of python-docx's package once it has been read. Its parts
+    and relationships point at each other, a reference cycle that only the cyclic collector
+    frees, and the `gongkai` command runs that collector rarely (flows/collector.py): every
+    document read kept its parsed XML trees and part blobs (MBs for Word's styles parts) until
+    then, 1.7 GB after 500 .docx. Without the relationships nothing points back, and the
+    package is freed as soon as the reader drops it. Public API only: `rels` is a dict,
+    `related_parts` its target map."""
+    pending = [document.part.package.rels]
+    seen: set[int] = set()
+    while pending:
+        rels = pending.pop()
+        targets = list(rels.related_parts.values())
+        rels.related_parts.clear()
+        rels.clear()
+        for part in targets:
+            if id(part) not in seen:
+                seen.add(id(part))
+                pending.append(part.rels)
+
+
 def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     deadline = Deadline(limits.max_seconds)
     _checked_package(data, limits)
     document = _open_document(data)
+    try:
+        return _read_document(document, deadline)
+    finally:
+        _release(document)
+
+
+def _read_document(document: Any, deadline: Deadline) -> ParsedDocument:
     deadline.check("opening the document")
     body = document.element.body
     if body is None:
@@ -599,8 +685,8 @@ def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     reader = _Reader(styles, deadline)
     warnings: list[str] = []
     try:
-        headers = _header_footer_parts(document, _HEADER_KINDS)
-        footers = _header_footer_parts(document, _FOOTER_KINDS)
+        headers = _header_footer_parts(document, W_HEADER_REFERENCE)
+        footers = _header_footer_parts(document, W_FOOTER_REFERENCE)
     except KeyError as exc:  # a headerReference to a relationship the package lacks
         headers, footers = [], []
         warnings.append(f"a header or footer is missing from the file ({exc}); not read")

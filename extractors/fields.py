@@ -162,11 +162,23 @@ _SIGNER = re.compile(r"签[ \t]*发[ \t]*人[ \t]*[:]?[ \t]*(?P<name>.*)$")
 _CC = re.compile(r"^抄[ \t]*送(?:机关)?[ \t]*[:][ \t]*(?P<value>.*)$")
 _ATTACH = re.compile(r"^附[ \t]*件[ \t]*[:][ \t]*(?P<value>.*)$")
 _ITEM_NO = re.compile(r"^(?:[0-9]{1,2}[ \t]*[.、][ \t]*|\([0-9]{1,2}\)[ \t]*)")
+# `公开方式：主动公开`, `公开属性：…`, and as provinces also print it `信息公开选项：不予公开`,
+# `政府信息公开属性：…`, `公开类型：…`.
 _BANJI_ATTR = re.compile(
-    r"^(?:公[ \t]*开[ \t]*(?:方[ \t]*式|属[ \t]*性))[ \t]*[:][ \t]*(?P<value>.+)$"
+    r"^(?:(?:政[ \t]*府[ \t]*)?信[ \t]*息[ \t]*)?公[ \t]*开[ \t]*"
+    r"(?:方[ \t]*式|属[ \t]*性|选[ \t]*项|类[ \t]*型|形[ \t]*式)[ \t]*[:][ \t]*(?P<value>.+)$"
 )
 _INDEX = re.compile(r"(?:^|(?<=\s))索[ \t]*引[ \t]*号[ \t]*[:]?[ \t]*(?P<value>[^\s]+)")
 _PAREN_LINE = re.compile(r"^\(.*\)$")
+# A 附注 in round brackets, or in the lenticular or square ones some offices type:
+# `（此件主动公开）`, `【此件依申请公开】`, `[此件不予公开]`.
+_NOTE_LINE = re.compile(r"^(?:\(.*\)|【.*】|\[.*\])$")
+# The 期数 of a 纪要 or 简报 and the 令号 of a 命令(令), alone on a 版头 line under the 标志
+# (GB/T 9704 10.2, 10.3): `第12期`, `2020年第3期`, `〔2020〕第3期`, `第8号`, `（总第125期）`.
+_ISSUE_NO = re.compile(
+    r"^(?:[〔(\[【]?[0-9]{4}[〕)\]】]?年?)?总?第[0-9〇零一二三四五六七八九十百]{1,6}[期号]"
+    r"(?:\(总第[0-9]{1,6}期\))?$|^\(总第[0-9]{1,6}期\)$"
+)
 _CJK_PUNCT = "\u3400-\u9fff《》〔〕（）、，：；。"
 _CJK_SPACE = re.compile(f"(?<=[{_CJK_PUNCT}])\\s+|\\s+(?=[{_CJK_PUNCT}])")
 
@@ -299,7 +311,7 @@ def _title_like(seg: _Seg) -> bool:
 _LABELS: dict[str, tuple[str, ...]] = {
     "文号": ("备注/文号", "发文字号", "发文编号", "文号", "字号"),
     "标题": ("文件标题", "公文标题", "标题", "题目", "名称"),
-    "公开属性": ("信息公开属性", "公开属性", "公开方式", "公开类型"),
+    "公开属性": ("信息公开属性", "信息公开选项", "公开属性", "公开方式", "公开类型", "公开选项"),
     "不公开理由": ("不予公开理由", "免予公开理由", "不公开理由", "不公开原因"),
     "签发人": ("签发人", "签发"),
     "密级": ("密级和保密期限", "密级"),
@@ -473,6 +485,13 @@ _WEB_CHROME = re.compile(
     r"^(?:首页|当前位置|您的位置|您现在的位置)|^.{0,30}[>＞»›].{0,30}[>＞»›]|^字号[:]?[大中小]"
     r"|打印本页|关闭窗口|【打印】|【关闭】|浏览次数|^分享到|^扫一扫"
 )
+# What a browser prints on every page of a saved web page: the date and time it printed at the
+# top (`2020/9/16 上午10:05  石狮市人民政府…`), the page's address at the foot
+# (`http://www.shishi.gov.cn/….htm  1/2`). Neither is the document's.
+_BROWSER_MARGIN = re.compile(
+    r"^(?:(?:19|20)[0-9]{2}[/.-][0-9]{1,2}[/.-][0-9]{1,2}\s*(?:上午|下午|AM|PM|am|pm)?\s*"
+    r"[0-9]{1,2}:[0-9]{2}|(?:https?://|www\.)[\x21-\x7e]+(?:\s+[0-9]{1,3}/[0-9]{1,3})?\s*$)"
+)
 _RECORD_LABELS = frozenset({"标题", "文号", "发文机关", "成文日期", "发布日期", "索引号",
                             "发布机构", "主题分类", "公开属性"})
 
@@ -584,6 +603,8 @@ class _Body:
     cited: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)  # `field: as written`
+    # A 纪要 or 简报 版头 line of who issues it and when: `石狮市人民政府办公室  2020年9月10日`
+    head_issue: tuple[list[str], str | None, _Seg] | None = None
     attachment_only: bool = False  # begins with `附件2`: an attachment without its cover
 
     @property
@@ -591,9 +612,27 @@ class _Body:
         return self.flags[0] if self.flags else None
 
 
-def _standalone_number(seg: _Seg) -> tuple[str, str | None] | None:
+# Names of people alone (the 签发人 of a 上行文 carried onto the 发文字号 line): `黄志强`, `王　明`.
+_PERSON_NAMES = re.compile(r"[\u4e00-\u9fff·]{1,4}(?:[ \t]+[\u4e00-\u9fff·]{1,4})*")
+
+
+def _only_names(text: str) -> bool:
+    t = text.strip()
+    return bool(_PERSON_NAMES.fullmatch(t)) and not organs_in_line(t) and len(_tight(t)) >= 2
+
+
+def _same_row(a: _Seg, b: _Seg) -> bool:
+    """Two PDF lines side by side on one printed line."""
+    x, y = a.line, b.line
+    return (x.page is not None and x.page == y.page and x.top is not None and y.top is not None
+            and abs(x.top - y.top) <= 2.0)
+
+
+def _standalone_number(seg: _Seg, *, names_ok: bool = False) -> tuple[str, str | None] | None:
     """(number, signer) if the line holds nothing but one file number, a 文号 label and perhaps
-    签发人 — the shape of the 版头's 发文字号 line. A number in parentheses is a citation."""
+    签发人 — the shape of the 版头's 发文字号 line. A number in parentheses is a citation.
+    `names_ok`: a 签发人 line is above, so names after the number are its last 签发人 (with
+    several, the number shares the line of the last name: GB/T 9704-2012 7.2.5)."""
     found = iter_file_numbers(seg.key)
     if len(found) != 1:
         return None
@@ -606,8 +645,27 @@ def _standalone_number(seg: _Seg) -> tuple[str, str | None] | None:
         rest = rest[: m.start()]
     rest = re.sub(r"^\s*(?:发文字号|文号)\s*:?", "", rest)
     if _tight(rest).strip("|"):
+        if names_ok and signer is None and end < len(seg.key) and seg.key[end].isspace() \
+                and not _tight(seg.key[:start]) and _only_names(seg.key[end:]):
+            return number, _names(seg.key[end:])
         return None
     return number, signer
+
+
+def _head_issue(segs: list[_Seg], i: int) -> tuple[list[str], str | None, int] | None:
+    """A 版头 line of organs and a date (`石狮市人民政府办公室    2020年9月10日`, in one line, two
+    cells of a row or, in a PDF, two pieces of one printed line): who issues a 纪要 or 简报 and
+    when. Returns the organs, the ISO date and how many lines it takes."""
+    seg = segs[i]
+    spans = find_dates(seg.key)
+    if len(spans) == 1 and spans[0][2] == len(seg.key) and spans[0][1] > 0:
+        organs = organs_in_line(_clean(seg.raw[: spans[0][1]]))
+        return (organs, spans[0][0], 1) if organs else None
+    nxt = segs[i + 1] if i + 1 < len(segs) else None
+    if nxt is not None and _same_row(seg, nxt) and is_date_shaped(nxt.raw):
+        organs = organs_in_line(seg.raw)
+        return (organs, date_only(nxt.raw), 2) if organs else None
+    return None
 
 
 def _marks(seg: _Seg) -> re.Match[str] | None:
@@ -646,6 +704,21 @@ def _pdf_wraps(prev: _Seg, nxt: _Seg, right_edge: dict[int, float]) -> bool:
         return False
     numbers = iter_file_numbers(nxt.key)
     return not (numbers and numbers[0][1] == 0)
+
+
+def _paragraph_start(segs: list[_Seg], j: int, right_edge: dict[int, float]) -> bool:
+    """True if PDF line j begins a paragraph of the 正文, not a title: it runs to the right
+    margin and on into the next line, which starts a first-line indent (two characters)
+    further left (a 令 has no title: `《…办法》已经…市人民政` / `府第72次常务会议通过，…`).
+    A title's lines are centred: the next one never starts that much further left."""
+    seg = segs[j]
+    if seg.line.page is None or j + 1 >= len(segs):
+        return False
+    nxt = segs[j + 1]
+    size = seg.line.font_size or 12.0
+    return (seg.line.x0 is not None and nxt.line.x0 is not None and seg.x1 is not None
+            and seg.x1 >= right_edge.get(seg.line.page, 0.0) - 1.5 * size
+            and nxt.line.x0 <= seg.line.x0 - 1.5 * size and _pdf_wraps(seg, nxt, right_edge))
 
 
 def _right_edges(segs: list[_Seg]) -> dict[int, float]:
@@ -719,8 +792,16 @@ def _read_head(body: _Body, segs: list[_Seg], head_limit: int) -> int:
         if _head_placeholder(body, seg):
             i += 1
             continue
+        if body.flags and _ISSUE_NO.match(seg.tight):
+            i += 1  # the 期数 of a 纪要, the 令号 of a 令: the 版头's, not the title
+            continue
+        issued = _head_issue(segs, i) if body.flags and body.head_issue is None else None
+        if issued is not None:
+            body.head_issue = (issued[0], issued[1], seg)
+            i += issued[2]
+            continue
         if not _PAREN_LINE.match(seg.tight):
-            standalone = _standalone_number(seg)
+            standalone = _standalone_number(seg, names_ok=body.signer is not None)
             if standalone is not None and body.attachment_only:
                 i += 1  # the number of the document it is attached to: not its own
                 continue
@@ -731,8 +812,16 @@ def _read_head(body: _Body, segs: list[_Seg], head_limit: int) -> int:
                 standalone = None
             if standalone is not None:
                 body.own_number, body.own_seg = standalone[0], seg
-                if standalone[1]:
+                if standalone[1] and body.signer is not None:  # the last of several 签发人
+                    body.signer = (f"{body.signer[0]} {standalone[1]}", body.signer[1])
+                elif standalone[1]:
                     body.signer = (standalone[1], seg)
+                nxt = segs[i + 1] if i + 1 < len(segs) else None
+                if body.signer is not None and nxt is not None and _same_row(seg, nxt) \
+                        and _only_names(nxt.raw):
+                    # In a PDF the last 签发人 is a piece of its own beside the number.
+                    body.signer = (f"{body.signer[0]} {_names(nxt.raw)}", body.signer[1])
+                    i += 1
                 i += 1
                 continue
         m = _SIGNER.match(seg.tight)
@@ -802,7 +891,7 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
     # --- 标题 ---
     j = title_start
     if j < n and not _is_recipients_like(segs[j]) and not _is_body_like(segs[j]) \
-            and not is_date_shaped(segs[j].raw):
+            and not is_date_shaped(segs[j].raw) and not _paragraph_start(segs, j, right_edge):
         parts = [segs[j]]
         while len(parts) < _MAX_TITLE_LINES and j + 1 < n \
                 and _title_continues(parts, segs[j + 1]):
@@ -913,7 +1002,7 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
     if date_idx is not None:
         for k in range(date_idx + 1, min(n, date_idx + 4)):
             seg = segs[k]
-            if _PAREN_LINE.match(seg.tight) or seg.tight.startswith("此件"):
+            if _NOTE_LINE.match(seg.tight) or seg.tight.startswith("此件"):
                 for value in disclosure_values(seg.key):
                     body.notes.append((value, seg))
                 continue
@@ -923,7 +1012,7 @@ def _read_body(segs: list[_Seg], fmt: str) -> _Body:
         # 附注, but say so. (With a 成文日期, only what is right under it counts: a forwarded
         # document further down carries its own 附注.)
         for seg in segs[after_head:]:
-            if _PAREN_LINE.match(seg.tight) and "此件" in seg.tight:
+            if _NOTE_LINE.match(seg.tight) and "此件" in seg.tight:
                 values = disclosure_values(seg.key)
                 if values:
                     body.notes.extend((v, seg) for v in values)
@@ -1057,12 +1146,15 @@ def _joins_flags(flags: list[_Seg], segs: list[_Seg], i: int) -> bool:
 def _looks_like_flag(segs: list[_Seg], i: int, head_limit: int) -> bool:
     """The 发文机关标志: red, or `…文件` after organs, or a short non-title line over the
     发文字号, or printed much larger than the title under it, or the first organ of a joint
-    标志 whose last line says 文件."""
+    标志 whose last line says 文件, or organs and their 纪要 / 令 / 公告 over a `第12期`."""
     seg = segs[i]
     if len(seg.tight) > 40:
         return False
     if _strong_flag(segs, i) and (seg.line.is_red or not _title_like(seg)):
         return True
+    if i + 1 < len(segs) and _ISSUE_NO.match(segs[i + 1].tight) and "关于" not in seg.tight \
+            and flag_organs(seg.raw):
+        return True  # the 标志 of a 纪要, 令 or 公告 stands over its 期数 or 令号
     if _title_like(seg) or "关于" in seg.tight:
         return False
     if _flag_member(seg):
@@ -1117,6 +1209,10 @@ def _title_continues(parts: list[_Seg], nxt: _Seg) -> bool:
     sizes = (cur.line.font_size, nxt.line.font_size)
     if sizes[0] and sizes[1] and abs(sizes[0] - sizes[1]) > 1:
         return False
+    if sizes[0] and sizes[1] and nxt.line.page == cur.line.page and not is_complete(joined):
+        # An unfinished title goes on in a line of its own size even when that line is off
+        # centre (a drafter centred it with typed spaces: `　　学期开学工作的通知`).
+        return True
     return centred != (True, False)
 
 
@@ -1150,7 +1246,17 @@ def _read_signature(body: _Body, segs: list[_Seg], date_idx: int, after_head: in
         if not names or _is_recipients_like(seg) or not _is_signature(seg):
             break
         above = segs[k - 1] if k - 1 >= after_head else None
+        pieces = above.raw.split() if above is not None else []
         if len(names) == 1 and above is not None and not seg.line.blank_before \
+                and len(pieces) > 1 and all(is_organ(p) for p in pieces[:-1]) \
+                and _wraps_into_organ(_seg(pieces[-1], above.line, above.first, above.last),
+                                      names[0]):
+            # Organs side by side whose last name wrapped in its cell: `石狮市财政局  石狮市
+            # 教育局  石狮市人力资源和` / `社会保障局`.
+            names = [*pieces[:-1], pieces[-1] + names[0]]
+            k -= 1
+            seg = above
+        elif len(names) == 1 and above is not None and not seg.line.blank_before \
                 and _wraps_into_organ(above, names[0]):
             # A long name right-aligned over two lines: `国务院应对新型冠状病毒感染疫情` /
             # `联防联控机制综合组`.
@@ -1188,7 +1294,7 @@ def _find_date_line(segs: list[_Seg], start: int) -> int | None:
         nxt = segs[k + 1] if k + 1 < len(segs) else None
         closes = (
             nxt is None
-            or _PAREN_LINE.match(nxt.tight)
+            or _NOTE_LINE.match(nxt.tight)
             or nxt.tight.startswith(("此件", "抄送"))
             or _issue_line(nxt) is not None
             or _BANJI_ATTR.match(nxt.key.strip())
@@ -1293,6 +1399,8 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
         meta.warnings.append("no text layer (scanned image?): nothing can be read without OCR")
         return meta
     lines = without_markup([ln for ln in all_lines if ln.region != "footer"])
+    if doc.format == "pdf":
+        lines = [ln for ln in lines if not _BROWSER_MARGIN.match(fold(ln.text).strip())]
     if not any(ln.text.strip() for ln in lines):
         meta.warnings.append("the document has no text")
         return meta
@@ -1406,6 +1514,8 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     candidates: list[tuple[list[str], str]] = []
     if body.signature:
         candidates.append((body.signature[0], _where("署名", body.signature[1])))
+    if body.head_issue:
+        candidates.append((body.head_issue[0], _where("版头", body.head_issue[2])))
     if body.flags:
         organs = [o for f in body.flags for o in flag_organs(f.raw)]
         if not organs:
@@ -1434,6 +1544,8 @@ def read_fields(doc: ParsedDocument) -> DocumentMetadata:
     written = []
     if body.date and body.date[0]:
         written.append((body.date[0], _where("成文日期", body.date[1])))
+    elif body.head_issue and body.head_issue[1]:
+        written.append((body.head_issue[1], _where("版头", body.head_issue[2])))
     reconcile("date", written, "成文日期", parse_date, "date")
 
     # 密级, 紧急程度, 份号, 签发人 -------------------------------------------------------

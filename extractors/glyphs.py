@@ -9,6 +9,7 @@ NFKC form). Pure.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import replace
 
@@ -23,6 +24,12 @@ LOOK_ALIKES: dict[int, str] = {
 }
 
 
+# Most lines hold none of them: one search in C tells, before a lookup per character.
+_ANY_LOOK_ALIKE = re.compile(
+    "[" + "".join(f"{chr(r.start)}-{chr(r.stop - 1)}" for r in _RANGES) + "]"
+)
+
+
 def printed(text: str) -> str:
     """`text` with every look-alike read as the ideograph it stands for."""
     return text.translate(LOOK_ALIKES)
@@ -31,6 +38,9 @@ def printed(text: str) -> str:
 def printed_lines(lines: list[Line]) -> list[Line]:
     out: list[Line] = []
     for line in lines:
+        if _ANY_LOOK_ALIKE.search(line.text) is None:
+            out.append(line)
+            continue
         text = line.text.translate(LOOK_ALIKES)
         out.append(line if text == line.text else replace(line, text=text))
     return out

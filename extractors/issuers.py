@@ -55,9 +55,18 @@ def organs_in_line(text: str) -> list[str]:
     return [whole] if is_organ(whole) else []
 
 
+# What a 标志 adds to the organs' names: 文件; 命令 or 令 (GB/T 9704 10.2); 公告, 通告
+# (`国家税务总局公告`); a meeting's 纪要 (10.3: `石狮市人民政府常务会议纪要`).
+_FLAG_KIND = re.compile(
+    r"\s*(?:文\s*件|命\s*令|令|公\s*告|通\s*告|(?:常\s*务|全\s*体|专\s*题|办\s*公|工\s*作|联\s*席)?\s*"
+    r"会\s*议\s*纪\s*要|纪\s*要)\s*$"
+)
+
+
 def flag_organs(text: str) -> list[str]:
-    """The organs of a 发文机关标志 line: `石狮市财政局 石狮市教育局文件` -> both."""
-    cleaned = re.sub(r"\s*文\s*件\s*$", "", text.strip())
+    """The organs of a 发文机关标志 line: `石狮市财政局 石狮市教育局文件` -> both;
+    `泉州市人民政府令`, `石狮市人民政府常务会议纪要` -> 泉州市人民政府, 石狮市人民政府."""
+    cleaned = _FLAG_KIND.sub("", text.strip())
     return organs_in_line(cleaned) if cleaned else []
 
 

@@ -6,6 +6,7 @@ spaces (`鸿政〔2020〕53号`). Pure functions, regexes compiled once.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Full-width ASCII (！..～) -> ASCII, and the ideographic / no-break spaces -> space. One character
@@ -14,9 +15,21 @@ FOLD_TABLE: dict[int, int] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 FOLD_TABLE.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20})
 
 
-def fold(text: str) -> str:
-    """Full-width digits, letters and punctuation to ASCII; odd spaces to a plain space."""
+_FOLD_CACHED_CHARS = 256  # longer texts (a body paragraph) are folded afresh, not kept
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_short(text: str) -> str:
     return text.translate(FOLD_TABLE)
+
+
+def fold(text: str) -> str:
+    """Full-width digits, letters and punctuation to ASCII; odd spaces to a plain space.
+    The field rules fold the same short line several times (dates, numbers, labels): short
+    texts are folded once and kept (str.translate with a table is a lookup per character)."""
+    if len(text) > _FOLD_CACHED_CHARS:
+        return text.translate(FOLD_TABLE)
+    return _fold_short(text)
 
 
 CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

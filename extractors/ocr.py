@@ -27,14 +27,23 @@ from dataclasses import dataclass
 
 from gongkai.config import ExternalTools
 from gongkai.extractors.external import ProgramMissing, TimedOut, run_bounded
+from gongkai.extractors.issuers import flag_organs
 from gongkai.extractors.model import ExtractionError, Format, Line, ParsedDocument
 from gongkai.extractors.safety import Limits
 
 __all__ = [
-    "DPI", "INSTALL_HINT", "ocr_images", "ocr_pdf", "scanner_stamp_only", "tesseract_version",
+    "DPI", "HEADER_DPI", "INSTALL_HINT", "ocr_images", "ocr_pdf", "scanner_stamp_only",
+    "tesseract_version",
 ]
 
-DPI = 200  # a 三号 (16 pt) character is ~44 pixels high: Tesseract's chi_sim reads it well
+DPI = 200  # a 三号 (16 pt) character is ~44 pixels high: chi_sim reads body text (dates) well
+# The 版头 and title (the top of page 1) are read a second time at HEADER_DPI, where their
+# large characters are ~22-40 pixels high: at 200 dpi chi_sim misreads them far more often
+# (`闽财〔2017〕95号` as 赣财…, 福建省 as 往建省), at 100 dpi small digits (`9月15日` as 9月45日).
+# benchmarks/RESULTS.md, "OCR of the 版头 at 100 dpi", has the measurement.
+HEADER_DPI = 100
+HEADER_BAND = 0.45  # of page 1's height: 版头 and title (GB/T 9704: the 版头 is its top third)
+_BAND_MARGIN_PT = 32.0  # a line this close to the band's edge may be cut: read it at DPI
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 _A4_WIDTH_INCHES = 210 / 25.4
 # The print sizes of GB/T 9704 and Word (字号), in points. OCR's line heights jitter by a point
@@ -54,6 +63,12 @@ _STAMP_PAGE_CHARS = 40
 # Tesseract reads the hexagonal brackets of a 文号's year (〔2020〕) as [, 【, （ or a run of
 # them ("鸿政【〔【2020]53号"); a year in any such brackets is put back in 〔〕.
 _YEAR_BRACKETS = re.compile(r"[\[【〔（(［{]{1,3}\s*((?:19|20)\d{2})\s*[\]】〕）)］}]{1,3}")
+
+# chi_sim reads the 件 of a large 发文机关标志 (`石狮市人民政府文件`) as 人, 作, 伯, 从, 全 …;
+# a line near the top of the first page that is organs, then 文 and one other character, is
+# read as the 标志 it is (issuers.flag_organs decides what an organ is).
+_FLAG_MISREAD = re.compile(r"^(?P<organs>\S.*?)\s*文\s*(?!件)[^\s\d]$")
+_FLAG_LINES = 6  # the 版头 is among the first lines of page 1 (份号, 密级, 紧急程度 above it)
 
 _versions: dict[tuple[str, str], str] = {}
 
@@ -114,6 +129,12 @@ def scanner_stamp_only(parsed: ParsedDocument) -> bool:
 class _Page:
     image: object  # PIL.Image.Image, RGB or L
     width_pt: float  # the page's width in points (A4 where an image does not say)
+
+    @property
+    def height_ratio(self) -> float:
+        """Height over width of the image (a band's height in points is width_pt times it)."""
+        width = getattr(self.image, "width", 0)
+        return getattr(self.image, "height", 0) / width if width else 0.0
 
 
 def _pdf_pages(data: bytes, limits: Limits, warnings: list[str]) -> Iterator[_Page]:
@@ -201,6 +222,34 @@ def _image_pages(data: bytes, kind: Format, limits: Limits, warnings: list[str])
 # recognition
 
 
+def _dpi(page: _Page) -> float:
+    width = getattr(page.image, "width", 0)
+    return width / (page.width_pt / 72) if width and page.width_pt > 0 else float(DPI)
+
+
+def _header_band(page: _Page) -> _Page | None:
+    """The top HEADER_BAND of the page at HEADER_DPI (None for a page as coarse already)."""
+    from PIL import Image
+
+    image: Image.Image = page.image  # type: ignore[assignment]
+    factor = HEADER_DPI / _dpi(page)
+    if factor > 0.9:
+        return None
+    band = image.crop((0, 0, image.width, round(image.height * HEADER_BAND)))
+    size = (max(1, round(band.width * factor)), max(1, round(band.height * factor)))
+    return _Page(band.resize(size, Image.Resampling.BICUBIC), page.width_pt)
+
+
+def _with_header(header: list[Line], body: list[Line], band_pt: float) -> list[Line]:
+    """The band's lines down to the last one clear of its edge, then the page's lines below."""
+    kept = [line for line in header
+            if line.top + (line.font_size or 0) <= band_pt - _BAND_MARGIN_PT]  # fmt: skip
+    if not kept:
+        return body
+    cut = max(line.top + (line.font_size or 0) for line in kept)
+    return kept + [line for line in body if line.top >= cut - 0.4 * (line.font_size or 0)]
+
+
 def _pnm(image: object) -> bytes:
     buffer = io.BytesIO()
     image.convert("L").save(buffer, format="PPM")  # type: ignore[attr-defined]
@@ -270,6 +319,14 @@ def _is_red(image: object, box: tuple[int, int, int, int]) -> bool | None:
     return red.histogram()[255] * 2 >= ink
 
 
+def _flag_text(text: str) -> str:
+    """`石狮市人民政府文人` -> `石狮市人民政府文件` (see _FLAG_MISREAD); anything else as it is."""
+    found = _FLAG_MISREAD.match(text.strip())
+    if found and flag_organs(found["organs"] + "文件"):
+        return found["organs"] + "文件"
+    return text
+
+
 def _snap(size: float) -> float:
     return min(_PRINT_SIZES, key=lambda s: abs(s - size))
 
@@ -297,6 +354,8 @@ def _page_lines(page: _Page, found: list[_Found], page_no: int) -> list[Line]:
             gap = after[0] - before[2]
             text += (" " if gap > before[3] - before[1] else "") + after[4]
         text = _YEAR_BRACKETS.sub(r"〔\1〕", text)
+        if page_no == 1 and len(lines) < _FLAG_LINES:
+            text = _flag_text(text)
         left, top = group[0][0], min(f[1] for f in group)
         right, bottom = max(f[2] for f in group), max(f[3] for f in group)
         size = _snap(max(f[3] - f[1] for f in group) * scale)
@@ -317,26 +376,37 @@ def _recognise(pages: Iterator[_Page], tools: ExternalTools, limits: Limits,
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one core per page: workers run in parallel
     lines: list[Line] = []
     count = 0
-    started = time.monotonic()
-    for count, page in enumerate(pages, start=1):
-        left = limits.max_ocr_seconds - (time.monotonic() - started)
+    deadline = time.monotonic() + limits.max_ocr_seconds
+
+    def tesseract(page: _Page, page_no: int) -> list[Line] | None:
         command = [tools.tesseract, "stdin", "stdout", "-l", tools.ocr_languages,
-                   "--dpi", str(DPI), "tsv"]  # fmt: skip
+                   "--dpi", str(round(_dpi(page))), "tsv"]  # fmt: skip
         try:
-            if left <= 0:
+            if time.monotonic() >= deadline:
                 raise TimedOut("no time left")
-            finished = run_bounded(command, seconds=left, stdin=_pnm(page.image), env=env)
+            finished = run_bounded(command, seconds=deadline - time.monotonic(),
+                                   stdin=_pnm(page.image), env=env)  # fmt: skip
         except TimedOut:
             raise ExtractionError(
                 "timeout",
                 f"文字识别超时 (OCR ran longer than {limits.max_ocr_seconds:g} s, stopped at page "
-                f"{count}): the scan is unusually long; split it and resubmit",
+                f"{page_no}): the scan is unusually long; split it and resubmit",
             ) from None
         if finished.returncode != 0:
             detail = finished.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-            warnings.append(f"OCR could not read page {count} ({detail[0][:120]})")
+            warnings.append(f"OCR could not read page {page_no} ({detail[0][:120]})")
+            return None
+        return _page_lines(page, _tsv_lines(finished.stdout.decode(errors="replace")), page_no)
+
+    for count, page in enumerate(pages, start=1):
+        found = tesseract(page, count)
+        if found is None:
             continue
-        lines += _page_lines(page, _tsv_lines(finished.stdout.decode(errors="replace")), count)
+        band = _header_band(page) if count == 1 else None
+        header = tesseract(band, count) if band is not None else None
+        if header is not None:
+            found = _with_header(header, found, page.width_pt * band.height_ratio)
+        lines += found
     return lines, count
 
 

@@ -8,7 +8,10 @@ the right-aligned 成文日期 are told by x0/x1/page_width, is_red and font_siz
 every page is read with PDFium. A drafting cover sheet (发文稿纸) is a ruled form whose cells
 wrap ("□不予公" / "开" would be two lines): its page, told from PDFium's text by its row labels,
 is read again with pdfplumber's table finder (imported then, on first need), and its cells
-become lines with `table=(t, row, col)`, as the docx reader gives them.
+become lines with `table=(t, row, col)`, as the docx reader gives them. The finder is handed
+the page's ruling lines and characters as PDFium reads them (`_ruling`), where PDFium's
+reading is what pdfminer's would be (straight ruled lines, upright text, nothing nested); on
+any other page pdfplumber lays the page out itself, as before.
 
 Bounded: encrypted files, truncated files, absurd page counts, huge pages and slow pages end in
 an `ExtractionError` or a warning, never a hang. Nothing is written: both read from memory.
@@ -173,9 +176,26 @@ def _page_lines(
         grouped.append((group, item[1], item))
     grouped.sort(key=lambda g: (g[0], g[1]))
 
+    # PDFium breaks a printed line where the font changes baseline (LibreOffice's fallback font
+    # for the digits of `2020年8月3日` at the top of a page gave `2020` / `年` / `8` …): pieces
+    # of one visual line that nearly touch (a gap under 0.6 of a character) are one line.
+    merged: list[tuple[int, float, tuple]] = []
+    for piece in grouped:
+        if merged and merged[-1][0] == piece[0]:
+            top, left, right, bottom, size, red, stripped = merged[-1][2]
+            p_top, p_left, p_right, p_bottom, p_size, _, p_text = piece[2]
+            em = max(size or 0.0, p_size or 0.0) or 10.0
+            gap = p_left - right
+            if -0.1 * em <= gap < 0.6 * em:
+                text = stripped + (" " if gap > 0.25 * em else "") + p_text
+                merged[-1] = (piece[0], left, (min(top, p_top), left, p_right,
+                                               max(bottom, p_bottom), size or p_size, red, text))
+                continue
+        merged.append(piece)
+
     lines: list[Line] = []
     previous_top: float | None = None
-    for _, _, (top, left, right, _bottom, size, red, stripped) in grouped:
+    for _, _, (top, left, right, _bottom, size, red, stripped) in merged:
         gap = top - previous_top if previous_top is not None else 0.0
         blank = previous_top is not None and size is not None and gap > _BLANK_GAP * size
         lines.append(Line(
@@ -216,11 +236,10 @@ def _join_wrapped(text: str) -> str:
     return out
 
 
-def _form_lines(plumber_page: Any, page_lines: list[Line], first_table: int) -> list[Line]:
-    """The page's lines with every ruled table replaced by its cells, one Line per cell with
-    `table=(t, row, col)` and region "table" (as the docx reader gives table cells). Lines
-    outside the tables are PDFium's, as read."""
-    tables = plumber_page.find_tables()
+def _form_lines(tables: list[Any], page_lines: list[Line], first_table: int) -> list[Line]:
+    """The page's lines with every ruled table (pdfplumber's `Table`) replaced by its cells,
+    one Line per cell with `table=(t, row, col)` and region "table" (as the docx reader gives
+    table cells). Lines outside the tables are PDFium's, as read."""
     if not tables:
         return page_lines
     replaced: list[Line] = []
@@ -259,22 +278,168 @@ def _form_lines(plumber_page: Any, page_lines: list[Line], first_table: int) -> 
     return sorted(kept + replaced, key=lambda line: line.top or 0.0)
 
 
-def _read_forms(
-    data: bytes, pages: dict[int, list[Line]], deadline: Deadline, warnings: list[str]
-) -> dict[int, list[Line]]:
-    """pdfplumber on the form pages only (it lays out every character in Python: ~30 ms a
-    page, where PDFium reads a whole document in a few). Imported here, on first need."""
+class _Ruling:
+    """A form page as pdfplumber's table finder reads it (its `TableFinder` takes the page for
+    `.chars` and `.bbox` only, with explicit lines), read from PDFium: the straight segments
+    of every painted path as pdfplumber's edges, every character as pdfplumber's char (x0 at
+    the origin, the box one font size tall from the font's descent, as pdfminer draws it).
+    PDFium's coordinates are single precision: boxes agree with pdfminer's to ~1e-4 pt."""
+
+    __slots__ = ("bbox", "chars", "edges")
+
+    def __init__(self, edges: list[dict], chars: list[dict], bbox: tuple) -> None:
+        self.edges, self.chars, self.bbox = edges, chars, bbox
+
+    def tables(self) -> list[Any]:
+        """pdfplumber's tables of the page, with its "lines" strategy's edges and defaults."""
+        from pdfplumber.table import TableFinder, TableSettings
+        from pdfplumber.utils import filter_edges
+
+        shortest = TableSettings().edge_min_length_prefilter  # what "lines" filters first
+        vertical = filter_edges(self.edges, "v", min_length=shortest)
+        horizontal = filter_edges(self.edges, "h", min_length=shortest)
+        if len(vertical) < 2 or len(horizontal) < 2:
+            return []  # no cell without two lines each way
+        return TableFinder(self, {
+            "vertical_strategy": "explicit", "explicit_vertical_lines": vertical,
+            "horizontal_strategy": "explicit", "explicit_horizontal_lines": horizontal,
+        }).tables
+
+
+def _ruling(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> _Ruling | None:
+    """The page's ruling lines and characters from PDFium, or None where PDFium's reading of
+    them could differ from pdfminer's: a rotated or cropped page, a nested form, a curve or
+    slanted line, a character that is not upright or has no Unicode."""
+    left, bottom, right, top = page.get_mediabox()
+    if page.get_rotation() or (left, bottom) != (0, 0) or page.get_cropbox() != (
+        left, bottom, right, top
+    ):
+        return None
+    edges = _path_edges(page.raw, top)
+    chars = _plumber_chars(textpage, top) if edges is not None else None
+    if edges is None or chars is None:
+        return None
+    return _Ruling(edges, chars, (0.0, 0.0, right, top))
+
+
+def _path_edges(raw_page: Any, height: float) -> list[dict] | None:
+    edges: list[dict] = []
+    for index in range(pdfium_c.FPDFPage_CountObjects(raw_page)):
+        obj = pdfium_c.FPDFPage_GetObject(raw_page, index)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            return None
+        if kind != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
+        fill, stroke = ctypes.c_int(), ctypes.c_int()
+        matrix = pdfium_c.FS_MATRIX()
+        if not (pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke)
+                and pdfium_c.FPDFPageObj_GetMatrix(obj, matrix)):  # fmt: skip
+            return None
+        if not fill.value and not stroke.value:
+            continue  # not painted: pdfminer draws nothing either
+        subpaths = _subpaths(obj, matrix)
+        if subpaths is None:
+            return None
+        for points in subpaths:
+            for (x0, y0), (x1, y1) in itertools.pairwise(points):
+                if x0 != x1 and y0 != y1:
+                    return None  # slanted: pdfplumber's edge for it depends on its shape
+                top, bottom = height - max(y0, y1), height - min(y0, y1)
+                edges.append({
+                    "object_type": "curve_edge", "orientation": "v" if x0 == x1 else "h",
+                    "x0": min(x0, x1), "x1": max(x0, x1), "top": top, "bottom": bottom,
+                    "doctop": top, "width": abs(x1 - x0), "height": bottom - top,
+                })
+    return edges
+
+
+def _subpaths(obj: Any, m: Any) -> list[list[tuple[float, float]]] | None:
+    """A path's points in page space, one list per subpath, a closed one back at its start;
+    None for a curve or a path that does not start with a move."""
+    subpaths: list[list[tuple[float, float]]] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for index in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj, index)
+        kind = pdfium_c.FPDFPathSegment_GetType(segment)
+        if not pdfium_c.FPDFPathSegment_GetPoint(segment, x, y):
+            return None
+        point = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+        if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+            subpaths.append([point])
+        elif kind == pdfium_c.FPDF_SEGMENT_LINETO and subpaths:
+            subpaths[-1].append(point)
+        else:
+            return None
+        if pdfium_c.FPDFPathSegment_GetClose(segment) and subpaths[-1][-1] != subpaths[-1][0]:
+            subpaths[-1].append(subpaths[-1][0])
+    return subpaths
+
+
+def _plumber_chars(textpage: pdfium.PdfTextPage, height: float) -> list[dict] | None:
+    raw = textpage.raw
+    chars: list[dict] = []
+    box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
+    x, y = ctypes.c_double(), ctypes.c_double()
+    for index in range(textpage.count_chars()):
+        if pdfium_c.FPDFText_IsGenerated(raw, index):
+            continue  # PDFium's own spaces and line breaks: not in the content stream
+        code = pdfium_c.FPDFText_GetUnicode(raw, index)
+        if (pdfium_c.FPDFText_HasUnicodeMapError(raw, index) or 0xD800 <= code <= 0xDFFF
+                or not pdfium_c.FPDFText_GetMatrix(raw, index, matrix)
+                or matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0
+                or not pdfium_c.FPDFText_GetLooseCharBox(raw, index, box)
+                or not pdfium_c.FPDFText_GetCharOrigin(raw, index, x, y)):  # fmt: skip
+            return None
+        size = pdfium_c.FPDFText_GetFontSize(raw, index)
+        bottom = height - box.bottom
+        chars.append({
+            "text": chr(code), "upright": True, "x0": x.value,
+            "x1": x.value + box.right - box.left, "top": bottom - size, "bottom": bottom,
+            "doctop": bottom - size, "width": box.right - box.left, "height": size,
+            "size": size,
+        })
+    return chars
+
+
+def _plumber_tables(data: bytes, numbers: list[int]) -> dict[int, list[Any]]:
+    """pdfplumber's tables of these pages, the pages laid out by pdfminer (every character
+    in Python: ~15 ms a page, where PDFium reads a whole document in a few)."""
     import pdfplumber
 
+    if not numbers:
+        return {}
+    with pdfplumber.open(io.BytesIO(data), pages=numbers) as pdf:
+        return {page.page_number: page.find_tables() for page in pdf.pages}
+
+
+def _ruled_tables(ruling: _Ruling | None) -> list[Any] | None:
+    """The tables on PDFium's rulings, or None to have pdfminer lay the page out instead
+    (also if pdfplumber's finder ever wants more of the page than `_Ruling` gives)."""
+    if ruling is None:
+        return None
+    try:
+        return ruling.tables()
+    except Exception:  # AttributeError, KeyError … from a pdfplumber that reads more
+        return None
+
+
+def _read_forms(
+    data: bytes, pages: dict[int, list[Line]], rulings: dict[int, _Ruling | None],
+    deadline: Deadline, warnings: list[str],
+) -> dict[int, list[Line]]:
+    """The form pages' tables: from PDFium's ruling lines where `_ruling` read them, else
+    from pdfplumber's own layout of the page. Imported here, on first need."""
     out: dict[int, list[Line]] = {}
     tables = 0
     try:
-        with pdfplumber.open(io.BytesIO(data), pages=sorted(pages)) as pdf:
-            for plumber_page in pdf.pages:
-                deadline.check(f"the form on page {plumber_page.page_number}")
-                lines = _form_lines(plumber_page, pages[plumber_page.page_number], tables)
-                tables += len({line.table[0] for line in lines if line.table is not None})
-                out[plumber_page.page_number] = lines
+        found = {number: _ruled_tables(rulings.get(number)) for number in sorted(pages)}
+        found.update(_plumber_tables(data, [n for n, got in found.items() if got is None]))
+        for number in sorted(pages):
+            deadline.check(f"the form on page {number}")
+            lines = _form_lines(found[number] or [], pages[number], tables)
+            tables += len({line.table[0] for line in lines if line.table is not None})
+            out[number] = lines
     except ExtractionError:
         raise
     except Exception as exc:  # pdfminer's own errors on a file PDFium could read
@@ -289,15 +454,15 @@ def _read_forms(
 def read_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     check_pdf_streams(data, limits)
     deadline = Deadline(limits.max_seconds)
+    rulings: dict[int, _Ruling | None] = {}
     with PDFIUM_LOCK:
-        parsed = _read_locked(data, limits, deadline)
+        parsed = _read_locked(data, limits, deadline, rulings)
     forms: dict[int, list[Line]] = {}
     for line in parsed.lines:
-        if line.page is not None:
+        if line.page in rulings:
             forms.setdefault(line.page, []).append(line)
-    forms = {page: lines for page, lines in forms.items() if _is_form_page(lines)}
     if forms:
-        read = _read_forms(data, forms, deadline, parsed.warnings)
+        read = _read_forms(data, forms, rulings, deadline, parsed.warnings)
         if read:
             parsed.lines = [
                 line
@@ -307,7 +472,11 @@ def read_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
     return parsed
 
 
-def _read_locked(data: bytes, limits: Limits, deadline: Deadline) -> ParsedDocument:
+def _read_locked(
+    data: bytes, limits: Limits, deadline: Deadline, rulings: dict[int, _Ruling | None]
+) -> ParsedDocument:
+    """Every page's lines; a form page's ruling lines and characters into `rulings` (None
+    where PDFium's reading of them would not be pdfminer's), read while the page is open."""
     document = _open(data)
     warnings: list[str] = []
     lines: list[Line] = []
@@ -336,6 +505,8 @@ def _read_locked(data: bytes, limits: Limits, deadline: Deadline) -> ParsedDocum
                     page_lines, used = _page_lines(
                         textpage, index + 1, width, height, chars_left
                     )
+                    if page_lines and _is_form_page(page_lines):
+                        rulings[index + 1] = _ruling(page, textpage)
                 finally:
                     textpage.close()
             finally:

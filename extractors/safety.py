@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from lxml import etree
 
@@ -200,6 +200,10 @@ def check_zip_entry_count(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         raise _bomb(f"{count} entries, the limit is {limits.max_zip_entries}")
 
 
+# Encrypted, compressed-patched, strongly encrypted: zipfile refuses or needs a password.
+_NOT_PLAIN = 0x1 | 0x20 | 0x40
+
+
 class SafeZip:
     """A zip archive read from memory whose central directory was checked before anything is
     inflated: entry count, declared total size, per-entry ratio, entry names. Parts are
@@ -208,6 +212,7 @@ class SafeZip:
     def __init__(self, data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         self._limits = limits
         self._inflated = 0
+        self._data = data
         check_zip_entry_count(data, limits)
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
@@ -252,6 +257,58 @@ class SafeZip:
 
     def has(self, name: str) -> bool:
         return name in self._infos
+
+    def info(self, name: str) -> zipfile.ZipInfo:
+        return self._infos[name]
+
+    def open(self, name: str) -> IO[bytes]:
+        """A stream of one entry, through zipfile (which names any damage it meets)."""
+        return self._zip.open(self._infos[name])
+
+    def head(self, name: str, size: int) -> bytes | None:
+        """The first `size` inflated bytes of an entry (all of it if shorter: then its CRC is
+        checked), the bytes `open(name).read(size)` gives, read straight from the local header
+        without zipfile's stream machinery: the guards look at the prolog of every XML part,
+        and opening a zipfile stream costs more than inflating a few hundred bytes. None when
+        the entry is anything but a plain stored or deflated one whose local header agrees
+        with the directory, or when a bounded slice of its data does not give those bytes (a
+        short or damaged stream, empty deflate blocks): the caller then reads it through
+        `open`, which names the damage as zipfile does."""
+        info = self._infos.get(name)
+        if info is None or info.flag_bits & _NOT_PLAIN or info.compress_type not in (0, 8):
+            return None
+        offset = info.header_offset
+        header = self._data[offset:offset + 30]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            return None
+        name_length = int.from_bytes(header[26:28], "little")
+        extra_length = int.from_bytes(header[28:30], "little")
+        encoding = "utf-8" if int.from_bytes(header[6:8], "little") & 0x800 else "cp437"
+        try:
+            stored_name = self._data[offset + 30:offset + 30 + name_length].decode(encoding)
+        except UnicodeDecodeError:
+            return None
+        if stored_name != info.orig_filename:
+            return None
+        start = offset + 30 + name_length + extra_length
+        wanted = min(size, info.file_size)
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != info.file_size:
+                return None
+            out = self._data[start:start + wanted]
+        else:
+            window = min(info.compress_size, 8 * size + 1024)
+            try:
+                out = zlib.decompressobj(-15).decompress(
+                    memoryview(self._data)[start:start + window], wanted
+                )
+            except zlib.error:
+                return None
+        if len(out) < wanted:
+            return None
+        if wanted == info.file_size and zlib.crc32(out) != info.CRC:
+            return None
+        return out
 
     def read(self, name: str) -> bytes:
         """One entry's bytes, inflated under the per-part and per-file caps."""
@@ -381,7 +438,9 @@ def parse_xml(data: bytes, part: str) -> etree._Element:
 # PDF streams
 # ---------------------------------------------------------------------------------------------
 
-_STREAM_KEYWORD = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+# The `stream` keyword and its end of line; an `endstream` is skipped by looking back at the
+# match (a look-behind in the pattern would cost the regex a test at every byte of the file).
+_STREAM_KEYWORD = re.compile(rb"stream(?:\r\n|\n|\r)")
 _IMAGE_DICT = re.compile(rb"/Subtype\s*/Image")
 _CHUNK = 256 * 1024
 
@@ -403,7 +462,12 @@ def check_pdf_streams(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
     total = 0
     position = 0
     deadline = Deadline(limits.max_seconds)
-    for count, match in enumerate(_STREAM_KEYWORD.finditer(data)):
+    view = memoryview(data)  # chunks are inflated from the file's bytes, not copies of them
+    keywords = (
+        m for m in _STREAM_KEYWORD.finditer(data)
+        if data[max(0, m.start() - 3):m.start()] != b"end"
+    )
+    for count, match in enumerate(keywords):
         start = match.end()
         if start < position:
             continue  # inside a stream already inflated
@@ -422,7 +486,7 @@ def check_pdf_streams(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         cap = limits.max_pdf_stream_bytes
         try:
             while not inflater.eof and offset < len(data):
-                chunk = data[offset:offset + _CHUNK]
+                chunk = view[offset:offset + _CHUNK]
                 offset += len(chunk)
                 piece = inflater.decompress(chunk, _CHUNK * 4)
                 produced += len(piece)

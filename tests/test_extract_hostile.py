@@ -313,6 +313,44 @@ def test_malformed_xml_part(sealed: Callable[..., object]) -> None:
     assert "XML" in refused(sealed, docx_with({"word/document.xml": b"<w:document"}), "corrupt")
 
 
+def _with_wrong_crc(data: bytes, name: str) -> bytes:
+    """`data` with the directory's CRC-32 of entry `name` off by one (the bytes stay intact)."""
+    record = data.find(b"PK\x01\x02")  # the directory's records: signature, ..., name at 46
+    while data[record + 46:record + 46 + int.from_bytes(data[record + 28:record + 30],
+                                                          "little")] != name.encode():
+        record = data.index(b"PK\x01\x02", record + 4)
+    crc = int.from_bytes(data[record + 16:record + 20], "little") ^ 1
+    return data[:record + 16] + crc.to_bytes(4, "little") + data[record + 20:]
+
+
+def test_a_part_with_a_wrong_checksum_is_damaged(sealed: Callable[..., object]) -> None:
+    # A short XML part nothing refers to: only the prolog guard reads it, whole, and its
+    # checksum is what zipfile checks at the end of an entry.
+    data = _with_wrong_crc(docx_with({"word/extra.xml": b'<?xml version="1.0"?><x/>'}),
+                           "word/extra.xml")
+    assert "word/extra.xml" in refused(sealed, data, "corrupt")
+
+
+def test_the_guards_read_an_entry_as_zipfile_does() -> None:
+    from gongkai.extractors.safety import SafeZip
+
+    buf = io.BytesIO()
+    text = ('<?xml version="1.0"?>\n<w:document>' + "正文" * 3000 + "</w:document>").encode()
+    with zipfile.ZipFile(buf, "w") as out:
+        out.writestr("stored.xml", text, zipfile.ZIP_STORED)
+        out.writestr("deflated.xml", text, zipfile.ZIP_DEFLATED)
+        out.writestr("short.xml", b"<x/>", zipfile.ZIP_DEFLATED)
+        out.writestr("bzip2.xml", text, zipfile.ZIP_BZIP2)
+    package = SafeZip(buf.getvalue())
+    for name in ("stored.xml", "deflated.xml", "short.xml"):
+        for size in (1, 512, 4096, len(text) + 1):
+            with package.open(name) as stream:
+                assert package.head(name, size) == stream.read(size), (name, size)
+    assert package.head("bzip2.xml", 512) is None  # not deflate: read through zipfile
+    damaged = SafeZip(_with_wrong_crc(buf.getvalue(), "short.xml"))
+    assert damaged.head("short.xml", 512) is None  # whole, and its checksum is wrong
+
+
 # --- PDF: absurd page counts, huge streams, time ------------------------------------------------
 
 

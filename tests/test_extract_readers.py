@@ -528,6 +528,41 @@ def test_docx_without_a_styles_part_uses_word_defaults_not_a_template() -> None:
     assert line.text == "正文第一段。" and line.font_size == 10.5
 
 
+def test_docx_package_is_freed_when_read_without_the_cyclic_collector() -> None:
+    """python-docx's parts and relationships point at each other; the reader empties the
+    relationships when it is done, so reference counting frees the package (its parsed trees,
+    its part blobs) at once, not whenever the cyclic collector next runs (rarely, in the
+    `gongkai` command: flows/collector.py)."""
+    import gc
+    import weakref
+
+    from docx.opc.package import OpcPackage
+
+    doc = Document()
+    doc.sections[0].header.paragraphs[0].text = "机密★5年"
+    doc.add_paragraph("正文第一段。")
+    data = docx_bytes(doc)
+    opened: list[weakref.ref] = []
+    real_open = OpcPackage.open.__func__
+
+    def watched_open(cls: type, pkg_file: object) -> OpcPackage:
+        package = real_open(cls, pkg_file)
+        opened.append(weakref.ref(package.main_document_part.element))
+        return package
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(OpcPackage, "open", classmethod(watched_open))
+            parsed = read_docx(data)
+        assert [ln.text for ln in parsed.lines] == ["机密★5年", "正文第一段。"]
+        assert len(opened) == 1 and opened[0]() is None  # the document tree is gone already
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # --- a drafting cover sheet (发文稿纸) as a ruled PDF form ---------------------------------------
 
 
