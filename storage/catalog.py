@@ -18,6 +18,7 @@ update) writes.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,8 +40,8 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    table,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -58,6 +59,7 @@ from gongkai.storage.models import (
     Event,
     FixityRun,
     IndexSerial,
+    RelayCursor,
     ReviewDecision,
 )
 from gongkai.storage.outages import catalog_retry_worthy, retry_public_methods
@@ -67,6 +69,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 FIXITY_LEASE = timedelta(minutes=30)  # a fixity batch's claim; a killed worker's expires
 PENDING_LEASE = timedelta(minutes=5)  # a sweep batch's claim (GONGKAI_CLAIM_LEASE_S)
+# The key of the PostgreSQL advisory lock the public index is written under ("gongkai"):
+# advisory locks are per database, so catalogs in other databases never share it.
+PUBLIC_INDEX_LOCK_KEY = 0x676F6E676B6169
 # The lifecycle's own list (flows/lifecycle.py is pure data: no Prefect, no database).
 STATES: tuple[str, ...] = lifecycle.STATES
 
@@ -152,6 +157,51 @@ class EventRecord:
         }
 
 
+@dataclass(frozen=True, order=True)
+class RelayPosition:
+    """Where a relay stands in the audit trail: the (xid, id) of the last row it delivered
+    (rows go in that order; see migration 0014)."""
+
+    xid: int
+    event_id: int
+
+
+@dataclass(frozen=True)
+class AuditBatch:
+    """Audit rows after a position, in order, and the position after the last of them."""
+
+    rows: list[EventRecord]
+    end: RelayPosition
+
+
+# See Catalog._settled_bound.
+_PG_SETTLED_BOUND = """
+WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax,
+                     pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)
+SELECT CASE
+  WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+               AND query = '<insufficient privilege>') THEN snap.xmin
+  ELSE COALESCE((SELECT min(snap.xmax - (((snap.xmax % 4294967296)
+                                         - a.backend_xid::text::bigint + 4294967296)
+                                        % 4294967296))
+                 FROM pg_stat_activity a
+                 WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL),
+                snap.xmax)
+END FROM snap
+"""
+
+
+# The facts of a document an audit row notes as they were when it was written (the event
+# made of the row says them: flows/service/outbox.py).
+EVENT_FACTS: tuple[str, ...] = ("state", "disclosure", "file_number", "issuer", "title")
+
+
+def _facts(values: Any) -> dict[str, Any]:
+    """EVENT_FACTS of a Document (or a mapping of its columns), for an audit row's detail."""
+    get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k)
+    return {key: get(key) for key in EVENT_FACTS}
+
+
 @dataclass
 class FindQuery:
     file_number: str | None = None
@@ -194,7 +244,9 @@ class DocumentSummary:
         return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
-_SUMMARY_COLUMNS = tuple(getattr(Document, f.name) for f in dataclasses.fields(DocumentSummary))
+# The table's own columns, not the ORM's attributes: a cached statement's result columns are
+# then the very objects of the new statement (no per-execution matching of annotated copies).
+_SUMMARY_COLUMNS = tuple(Document.__table__.c[f.name] for f in dataclasses.fields(DocumentSummary))
 
 
 @dataclass(frozen=True)
@@ -376,7 +428,7 @@ CATALOG_RETRY_BASE_S = 0.25
 
 @retry_public_methods(
     transient=catalog_retry_worthy, attempts=CATALOG_RETRIES, base=CATALOG_RETRY_BASE_S,
-    what="目录数据库连接失败", skip=frozenset({"close", "begin_write"}),
+    what="目录数据库连接失败", skip=frozenset({"close", "begin_write", "public_index_lock"}),
 )
 class Catalog:
     def __init__(self, database_url: str) -> None:
@@ -394,16 +446,24 @@ class Catalog:
             # custom plan for every execution: psycopg prepares a statement run five times, and
             # PostgreSQL's generic plan for it cannot see the search term, so a long-running
             # API would fall back to scanning every text.
-            self.engine = create_engine(
-                self.database_url, pool_pre_ping=True,
-                connect_args={"connect_timeout": 5,
-                              "options": "-c plan_cache_mode=force_custom_plan"},
+            connect_args = {"connect_timeout": 5,
+                            "options": "-c plan_cache_mode=force_custom_plan"}  # fmt: skip
+            self.engine = create_engine(self.database_url, pool_pre_ping=True,
+                                        connect_args=connect_args)  # fmt: skip
+            # Searches: one statement is one round trip. No BEGIN/COMMIT around it (each
+            # statement of READ COMMITTED has its own snapshot anyway) and no ping before it
+            # (a read that finds its connection gone is retried on a new one, as every call).
+            self._lookups = create_engine(
+                self.database_url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                connect_args=connect_args,
             )  # fmt: skip
         else:
             raise ValueError(
                 f"unsupported catalog database {self.dialect!r}: "
                 "use sqlite:/// or postgresql+psycopg://"
             )
+        if self.dialect == "sqlite":
+            self._lookups = self.engine  # one snapshot for the page and its count
         # Writers take the SQLite write lock up front (BEGIN IMMEDIATE): a deferred transaction
         # that later needs to write can fail with "database is locked" without waiting.
         self._write_engine = self.engine.execution_options(gongkai_write=True)
@@ -476,6 +536,7 @@ class Catalog:
             return MigrationContext.configure(connection).get_current_revision()
 
     def close(self) -> None:
+        self._lookups.dispose()
         self.engine.dispose()
 
     def __enter__(self) -> Catalog:
@@ -557,7 +618,8 @@ class Catalog:
                     at=at,
                     kind="duplicate_submission",
                     actor=actor,
-                    detail={"filename": filename, "source": source},
+                    detail={"filename": filename, "source": source,
+                            "document": _facts(document)},
                 )
             )
             return self._record(session, document), False
@@ -610,7 +672,8 @@ class Catalog:
                         detail = {"filename": r.filename, "source": r.source, "size": r.size,
                                   "sha256": document.sha256}  # fmt: skip
                     else:
-                        detail = {"filename": r.filename, "source": r.source}
+                        detail = {"filename": r.filename, "source": r.source,
+                                  "document": _facts(document)}
                     session.add(Event(document_id=document.id, at=at, actor=r.actor,
                                       kind="received" if new else "duplicate_submission",
                                       detail=detail))  # fmt: skip
@@ -667,11 +730,13 @@ class Catalog:
             records = {r.id: r for r in self._records(session, rows)}
             return [records[i] for i in ids]
 
-    def states_of(self, ids: Sequence[int]) -> dict[int, str]:
+    def states_of(self, ids: Sequence[int], *, missing_ok: bool = False) -> dict[int, str]:
         """id -> state of each listed document, without reading the rest of its row (a record
-        carries the full text); DocumentNotFound names the ones that do not exist."""
+        carries the full text); DocumentNotFound names the ones that do not exist, or with
+        `missing_ok` they are left out."""
         with self._reading() as session:
-            found = _document_columns(session, list(dict.fromkeys(ids)), Document.state)
+            found = _document_columns(session, list(dict.fromkeys(ids)), Document.state,
+                                      missing_ok=missing_ok)  # fmt: skip
         return {doc_id: state for doc_id, (state,) in found.items()}
 
     def save_extraction(
@@ -746,8 +811,11 @@ class Catalog:
         at = _now()
         with self._writing() as session:
             locked = _document_columns(session, ids, Document.state, Document.routed_at,
-                                       lock=True)
-            states: dict[int, str] = {doc_id: state for doc_id, (state, _) in locked.items()}
+                                       *(getattr(Document, k) for k in EVENT_FACTS[1:]),
+                                       lock=True)  # fmt: skip
+            states: dict[int, str] = {doc_id: values[0] for doc_id, values in locked.items()}
+            facts = {doc_id: dict(zip(EVENT_FACTS, (values[0], *values[2:]), strict=True))
+                     for doc_id, values in locked.items()}  # fmt: skip
             # Bulk statements (executemany) instead of one ORM flush per document: the same
             # rows and audit events as save_extraction + transition/update would write.
             updates: list[dict[str, Any]] = []
@@ -756,6 +824,11 @@ class Catalog:
             rereading: list[int] = []
             results: list[int | StaleState] = []
             claimed: dict[str, int] = {}  # 索引号 stored by this batch -> document
+            held = _index_number_holders(session, [
+                outcome.changes.get("index_number", extraction[0]["index_number"]
+                                    if extraction is not None else None)
+                for outcome, extraction in prepared
+            ])  # fmt: skip
             for outcome, extraction in prepared:
                 doc_id = outcome.doc_id
                 from_state = states[doc_id]
@@ -767,7 +840,7 @@ class Catalog:
                 if unrouted and locked[doc_id][1] is not None:
                     results.append(StaleState(f"document {doc_id} is routed already"))
                     continue
-                held_by = self._index_number_clash(session, outcome, extraction, claimed)
+                held_by = self._index_number_clash(held, outcome, extraction, claimed)
                 if held_by is not None:
                     results.append(StaleState(
                         f"document {doc_id}: its 索引号 is held by document {held_by} (taken "
@@ -795,13 +868,15 @@ class Catalog:
                     })  # fmt: skip
                 row.update(outcome.changes)
                 changes = {k: _jsonable(v) for k, v in outcome.changes.items()}
+                noted = facts[doc_id]
+                noted.update((k, row[k]) for k in EVENT_FACTS if k in row)
                 if outcome.to_state is not None:
-                    row["state"] = outcome.to_state
+                    row["state"] = noted["state"] = outcome.to_state
                     states[doc_id] = outcome.to_state
                     detail: dict[str, Any] = {
                         "from": from_state, "to": outcome.to_state,
                         **({"changes": changes} if changes else {}),
-                        **_json_detail(outcome.detail),
+                        **_json_detail(outcome.detail), "document": _jsonable(dict(noted)),
                     }  # fmt: skip
                     kind = "state"
                 else:
@@ -835,24 +910,20 @@ class Catalog:
 
     @staticmethod
     def _index_number_clash(
-        session: Session,
+        held: Mapping[str, int],
         outcome: Outcome,
         extraction: tuple[dict[str, Any], list[str]] | None,
         claimed: dict[str, int],
     ) -> int | None:
         """The document already holding the 索引号 this outcome would store (read from the
-        file), or None; a free one is noted in `claimed`. The service routes a document whose
-        number is taken to `exception` and stores none; this catches one taken meanwhile."""
+        file), or None; a free one is noted in `claimed`. `held`: the holders in the catalog
+        of the batch's numbers. The service routes a document whose number is taken to
+        `exception` and stores none; this catches one taken meanwhile."""
         value = extraction[0]["index_number"] if extraction is not None else None
         value = outcome.changes.get("index_number", value)
         if not value:
             return None
-        holder = claimed.get(value)
-        if holder is None:
-            row = session.execute(
-                select(Document.id).where(Document.index_number == value).limit(1)
-            ).first()
-            holder = row[0] if row is not None else None
+        holder = claimed.get(value, held.get(value))
         if holder is not None and holder != outcome.doc_id:
             return int(holder)
         claimed[value] = outcome.doc_id
@@ -893,6 +964,7 @@ class Catalog:
                 "to": to_state,
                 **({"changes": {k: _jsonable(v) for k, v in changes.items()}} if changes else {}),
                 **_json_detail(detail),
+                "document": _jsonable(_facts(document)),
             }
             session.add(
                 Event(document_id=doc_id, at=_now(), kind="state", actor=actor,
@@ -930,10 +1002,11 @@ class Catalog:
         self, doc_id: int, kind: str, *, actor: str, detail: dict[str, Any] | None = None
     ) -> EventRecord:
         with self._writing() as session:
-            if session.get(Document, doc_id) is None:
+            document = session.get(Document, doc_id)
+            if document is None:
                 raise DocumentNotFound(f"no document {doc_id}")
             row = Event(document_id=doc_id, at=_now(), kind=kind, actor=actor,
-                        detail=_json_detail(detail))  # fmt: skip
+                        detail={**_json_detail(detail), "document": _facts(document)})  # fmt: skip
             session.add(row)
             session.flush()
             return _event_record(row)
@@ -964,16 +1037,19 @@ class Catalog:
 
     # -- search -----------------------------------------------------------------------------
 
-    def find(self, query: FindQuery) -> list[DocumentRecord]:
-        """Documents matching every given filter, in id order. No filter: every document."""
+    def find(self, query: FindQuery, *, with_text: bool = True) -> list[DocumentRecord]:
+        """Documents matching every given filter, in id order. No filter: every document.
+        Without `with_text`, their `metadata` has no "text" (a list does not show it)."""
         statement = select(Document).where(*self._find_conditions(query))
+        if not with_text:
+            statement = statement.options(defer(Document.text))
         with self._reading() as session:
             rows = session.scalars(self._paged(statement, query)).all()
-            return self._records(session, rows)
+            return self._records(session, rows, with_text=with_text)
 
     def count(self, query: FindQuery) -> int:
         """How many documents match the filters of `query` (its limit and offset ignored)."""
-        with self.engine.begin() as connection:
+        with self._lookups.begin() as connection:
             return self._count(connection, self._find_conditions(query))
 
     @staticmethod
@@ -1000,15 +1076,18 @@ class Catalog:
 
     def find_page(self, query: FindQuery) -> FindPage:
         """One page of what `find` finds, with the number of all matches; only the columns
-        of a list are read (DocumentSummary)."""
+        of a list are read (DocumentSummary). The page is read first: a page that is not
+        full tells the total, and only a full one costs a count of every match."""
         conditions = self._find_conditions(query)
         # Core, not the ORM: nothing here is an object, and a session costs as much as the
-        # two queries of a rare term.
-        with self.engine.begin() as connection:
-            total = self._count(connection, conditions)
+        # query of a rare term.
+        with self._lookups.begin() as connection:
             rows = connection.execute(
                 self._paged(select(*_SUMMARY_COLUMNS).where(*conditions), query)
             ).all()
+            total = _total_of_page(query, len(rows))
+            if total is None:
+                total = self._count(connection, conditions)
         return FindPage(total, [DocumentSummary(*row) for row in rows],
                         query.limit, query.offset)  # fmt: skip
 
@@ -1058,38 +1137,60 @@ class Catalog:
 
     def _full_text(self, needle: str) -> Any:
         """Substring match on title or text (ILIKE on PostgreSQL, LIKE on SQLite: the plain
-        scan's answers exactly); no word segmentation (Chinese needs none). An index narrows
-        the scan first: the grams of migration 0004 for terms of 1-2 characters, the trigram
-        indexes of 0001 for longer ones."""
+        scan's answers exactly); no word segmentation (Chinese needs none). A term of 1-2
+        characters is answered by the grams of migration 0004 alone: a document holds the
+        term's one gram exactly when its case-folded title or text holds the case-folded term,
+        which is what LIKE/ILIKE ask (PostgreSQL's ILIKE compares lower() of both, SQLite's
+        LIKE folds ASCII letters, as the grams are folded). Longer terms: the trigram indexes
+        of 0001 narrow the scan, and the scan decides (trigrams fold case more widely)."""
         pattern = f"%{_like_escape(needle)}%"
         if self.dialect == "postgresql":
-            scan = or_(
-                Document.title.ilike(pattern, escape="\\"),
-                Document.text.ilike(pattern, escape="\\"),
+            if len(needle) > SHORT_TERM:  # served by the pg_trgm GIN indexes
+                return or_(
+                    Document.title.ilike(pattern, escape="\\"),
+                    Document.text.ilike(pattern, escape="\\"),
+                )
+            # The matches as one array from the gram index (migration 0015), not IN (...): a
+            # page of a common term was planned as a walk over documents_grams in id order,
+            # unpacking every row's grams until 50 matched (0.3 s at 10k documents).
+            return text("documents.id = ANY(gongkai_gram_matches(:term))").bindparams(
+                term=needle
             )
-            if len(needle) > SHORT_TERM:
-                return scan  # served by the pg_trgm GIN indexes
-            grams = table("documents_grams", column("document_id", Integer), column("grams"))
-            having = select(grams.c.document_id).where(
-                grams.c.grams.op("@>")(func.gongkai_needle_grams(needle))
-            )
-            return and_(Document.id.in_(having.scalar_subquery()), scan)
+        if len(needle) <= SHORT_TERM:
+            return Document.id.in_(_fts_match("documents_grams", term_gram(needle)))
         scan = or_(
             Document.title.like(pattern, escape="\\"),
             Document.text.like(pattern, escape="\\"),
         )
-        if len(needle) > SHORT_TERM:
-            index, phrase = "documents_fts", '"' + needle.replace('"', '""') + '"'
-        else:
-            index, phrase = "documents_grams", term_gram(needle)
-        matches = (
-            text(f"SELECT rowid FROM {index} WHERE {index} MATCH :phrase")
-            .bindparams(phrase=phrase)
-            .columns(column("rowid", Integer))
-        )
-        return and_(Document.id.in_(matches.scalar_subquery()), scan)
+        phrase = '"' + needle.replace('"', '""') + '"'
+        return and_(Document.id.in_(_fts_match("documents_fts", phrase)), scan)
 
     # -- the public index -------------------------------------------------------------------
+
+    @contextmanager
+    def public_index_lock(self) -> Iterator[None]:
+        """Held while the public store is brought in line with the catalog (the public index
+        is read from the catalog and written): one holder at a time on this catalog, in
+        every process and on every host that shares it, waiting for the holder before.
+        Released when the block ends or its process dies. Nothing else waits for it.
+
+        PostgreSQL: a transaction-level advisory lock (pg_advisory_xact_lock) in a
+        transaction of its own that writes nothing. SQLite (one host): an exclusive flock on
+        a file beside the database, so that the catalog's own writers are not held up (the
+        SQLite write lock would stop every one of them for the whole write)."""
+        if self.dialect == "postgresql":
+            with self.engine.begin() as connection:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": PUBLIC_INDEX_LOCK_KEY})  # fmt: skip
+                yield
+            return
+        database = make_url(self.database_url).database
+        if not database or database == ":memory:":
+            yield  # a database of this connection alone: no one else writes its index
+            return
+        with open(f"{database}-public-index.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+            yield
 
     def published_between(
         self, start: datetime | None = None, end: datetime | None = None, *,
@@ -1110,9 +1211,17 @@ class Catalog:
 
     def published_ids(self) -> list[int]:
         """The ids of every published document, in id order (one column, no record)."""
+        return self.ids_in_state("published")
+
+    def ids_in_state(self, state: str, *, without_index_number: bool = False) -> list[int]:
+        """The ids of the documents in `state` (only those without a 索引号, if asked), in id
+        order: one column, no record (a record carries the full text)."""
+        statement = select(Document.id).where(Document.state == state)
+        if without_index_number:
+            statement = statement.where(
+                or_(Document.index_number.is_(None), Document.index_number == ""))
         with self._reading() as session:
-            return list(session.scalars(select(Document.id).where(Document.state == "published")
-                                        .order_by(Document.id)))  # fmt: skip
+            return list(session.scalars(statement.order_by(Document.id)))
 
     def count_published(self, start: datetime | None = None, end: datetime | None = None) -> int:
         """How many documents are published with start <= published_at < end."""
@@ -1158,8 +1267,14 @@ class Catalog:
             conditions.append(Document.published_at < end)
         return conditions
 
-    def by_state(self, state: str) -> list[DocumentRecord]:
-        return self.find(FindQuery(state=state))
+    def by_state(self, state: str, *, limit: int | None = None, offset: int = 0,
+                 with_text: bool = True) -> list[DocumentRecord]:  # fmt: skip
+        """The documents in `state`, in id order (a page of them with `limit`, `offset`;
+        without their full text unless `with_text`)."""
+        return self.find(FindQuery(state=state, limit=limit, offset=offset), with_text=with_text)
+
+    def count_in_state(self, state: str) -> int:
+        return self.count(FindQuery(state=state))
 
     def counts_by_state(self) -> dict[str, int]:
         with self._reading() as session:
@@ -1168,15 +1283,21 @@ class Catalog:
             ).all()
             return {state: count for state, count in rows}
 
-    def due_for_review(self, on: date) -> list[DocumentRecord]:
-        """Withheld documents whose next review date is `on` or earlier, most overdue first."""
+    def due_for_review(self, on: date, *, limit: int | None = None,
+                       offset: int = 0) -> list[DocumentRecord]:  # fmt: skip
+        """Withheld documents whose next review date is `on` or earlier, most overdue first (a
+        page of them with `limit`, `offset`), without their full text."""
+        statement = (select(Document).options(defer(Document.text)).where(*_due_for_review(on))
+                     .order_by(Document.next_review_at, Document.id).offset(offset))  # fmt: skip
+        if limit is not None:
+            statement = statement.limit(limit)
         with self._reading() as session:
-            rows = session.scalars(
-                select(Document)
-                .where(Document.state == "withheld", Document.next_review_at <= on)
-                .order_by(Document.next_review_at, Document.id)
-            ).all()
-            return self._records(session, rows)
+            return self._records(session, session.scalars(statement).all(), with_text=False)
+
+    def count_due_for_review(self, on: date) -> int:
+        with self._reading() as session:
+            return int(session.scalar(select(func.count()).select_from(Document)
+                                      .where(*_due_for_review(on))) or 0)  # fmt: skip
 
     # -- review decisions, index serials ----------------------------------------------------
 
@@ -1323,15 +1444,8 @@ class Catalog:
 
     def index_number_holders(self, numbers: Collection[str]) -> dict[str, int]:
         """索引号 -> the id of the document that holds it, for those of `numbers` in use."""
-        wanted = sorted({n for n in numbers if n})
-        found: dict[str, int] = {}
         with self._reading() as session:
-            for start in range(0, len(wanted), 10_000):
-                found.update(session.execute(
-                    select(Document.index_number, Document.id)
-                    .where(Document.index_number.in_(wanted[start : start + 10_000]))
-                ).all())  # fmt: skip
-        return found
+            return _index_number_holders(session, numbers)
 
     # -- versions ---------------------------------------------------------------------------
 
@@ -1365,22 +1479,29 @@ class Catalog:
         with self._reading() as session:
             return self._records(session, session.scalars(statement).all(), with_text=False)
 
-    def supersede(self, old_id: int, new_id: int, *, actor: str) -> DocumentRecord:
-        """A newer version takes a published document's place, in one transaction: the old one
-        goes `published` -> `superseded` (off the public site from now, `withdrawn_at`) and
-        gives its 索引号 to the new one (which keeps its own if it has one). StaleState if the
-        old one is no longer published. Returns the new one's record."""
+    def supersede(self, old_id: int, new_id: int, *, actor: str,
+                  expected_from: str = "published") -> DocumentRecord:  # fmt: skip
+        """A newer version takes a document's place, in one transaction: the old one goes
+        `expected_from` -> `superseded` (a published one is off the public site from now,
+        `withdrawn_at`; a withheld one leaves the review queue, one on request the register)
+        and gives its 索引号 to the new one (which keeps its own if it has one). StaleState if
+        the old one is no longer in `expected_from`. Returns the new one's record."""
         at = _now()
         with self._writing() as session:
             old = self._locked(session, old_id)
             new = self._locked(session, new_id)
-            if old.state != "published":
-                raise StaleState(f"document {old_id} is {old.state!r}, expected ['published']")
+            if old.state != expected_from:
+                raise StaleState(
+                    f"document {old_id} is {old.state!r}, expected [{expected_from!r}]")
             number = old.index_number
-            old.state, old.withdrawn_at = "superseded", at
+            old.state = "superseded"
+            changes: dict[str, Any] = {}
+            if expected_from == "published":
+                old.withdrawn_at = at
+                changes["withdrawn_at"] = at.isoformat()
             session.add(Event(document_id=old_id, at=at, kind="state", actor=actor, detail={
-                "from": "published", "to": "superseded", "by": new_id,
-                "changes": {"withdrawn_at": at.isoformat()}}))  # fmt: skip
+                "from": expected_from, "to": "superseded", "by": new_id, "changes": changes,
+                "document": _facts(old)}))  # fmt: skip
             if number and not new.index_number:
                 old.index_number = None
                 session.flush()  # one holder per 索引号: the old one lets go first
@@ -1446,6 +1567,19 @@ class Catalog:
                 .where(Document.claimed_by.is_not(None), Document.claimed_until >= _now())
             ).all())  # fmt: skip
 
+    def claim_counts(self, worker: str, states: Sequence[str] = ("received",)) -> tuple[int, int]:
+        """Of the documents waiting in `states`: how many are free to claim (no live claim),
+        and how many a live claim of another sweep than `worker` holds."""
+        now = _now()
+        until = Document.claimed_until
+        waiting = Document.state.in_(list(states))
+        with self._reading() as session:
+            free = session.scalar(select(func.count()).where(
+                waiting, or_(until.is_(None), until < now)))  # fmt: skip
+            held = session.scalar(select(func.count()).where(
+                waiting, until >= now, Document.claimed_by != worker))  # fmt: skip
+        return int(free or 0), int(held or 0)
+
     def release_claims(self, worker: str) -> int:
         """Release every claim `worker` still holds (a sweep's end: the documents it could not
         finish are free for the next sweep at once); how many."""
@@ -1498,9 +1632,14 @@ class Catalog:
             return
         at = _now()
         with self._writing() as session:
+            failed = [doc_id for doc_id, problems in results if problems]
+            noted = {doc_id: dict(zip(EVENT_FACTS, values, strict=True)) for doc_id, values in
+                     _document_columns(session, failed, *(getattr(Document, k)
+                                                          for k in EVENT_FACTS)).items()}
             session.execute(insert(Event), [
                 {"document_id": doc_id, "at": at, "kind": "fixity", "actor": actor,
-                 "detail": {"ok": not problems, "problems": list(problems)}}
+                 "detail": {"ok": not problems, "problems": list(problems),
+                            **({"document": noted[doc_id]} if problems else {})}}
                 for doc_id, problems in results
             ])  # fmt: skip
             session.execute(update(Document), [
@@ -1532,6 +1671,112 @@ class Catalog:
                 return None
             return {"started_at": run.started_at, "finished_at": run.finished_at,
                     "checked": run.checked, "failed": run.failed}  # fmt: skip
+
+    # -- outbox: the audit rows a relay sends as events ---------------------------------------
+
+    def _settled_bound(self, session: Session) -> int:
+        """Rows below this xid belong to transactions that have ended: no row will ever be
+        committed below it. Read by a statement of its own, before the rows are (each
+        statement sees what was committed before it began).
+
+        PostgreSQL: the oldest transaction of this database still running (pg_stat_activity;
+        its 32-bit xid widened against the snapshot's xmax), else the snapshot's xmax: a
+        long transaction of another database on the server does not hold the relay back.
+        Where some sessions of this database are hidden from this role (another role without
+        pg_read_all_stats), the snapshot's xmin, the whole server's oldest. SQLite: its one
+        writer commits rows in id order; every xid is 0."""
+        if self.dialect != "postgresql":
+            return 1
+        return int(session.execute(text(_PG_SETTLED_BOUND)).scalar_one())
+
+    def audit_after(self, position: RelayPosition, limit: int) -> AuditBatch:
+        """Up to `limit` audit rows after `position` in (xid, id) order, of ended transactions
+        only, and the position after the last; one query on ix_events_xid_id."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(Event)
+                .where(tuple_(Event.xid, Event.id) > tuple_(position.xid, position.event_id),
+                       Event.xid < self._settled_bound(session))
+                .order_by(Event.xid, Event.id).limit(limit)
+            ).all()  # fmt: skip
+            end = RelayPosition(rows[-1].xid, rows[-1].id) if rows else position
+            return AuditBatch([_event_record(r) for r in rows], end)
+
+    def audit_end(self) -> RelayPosition:
+        """The position of the newest settled audit row ((0, 0) for an empty trail)."""
+        with self._reading() as session:
+            row = session.execute(
+                select(Event.xid, Event.id).where(Event.xid < self._settled_bound(session))
+                .order_by(Event.xid.desc(), Event.id.desc()).limit(1)
+            ).first()  # fmt: skip
+            return RelayPosition(int(row[0]), int(row[1])) if row else RelayPosition(0, 0)
+
+    def oldest_waiting_position(self) -> RelayPosition | None:
+        """The position just before the `received` audit row of the oldest document still
+        waiting in `received` (None if none waits): a relay started there sends the events of
+        every waiting document. One query on ix_documents_state and ix_events_document_id,
+        bounded by the documents waiting."""
+        with self._reading() as session:
+            row = session.execute(
+                select(Event.xid, Event.id).join(Document, Document.id == Event.document_id)
+                .where(Document.state == "received", Event.kind == "received")
+                .order_by(Event.xid, Event.id).limit(1)
+            ).first()  # fmt: skip
+            return RelayPosition(int(row[0]), int(row[1]) - 1) if row else None
+
+    def audit_position(self, event_id: int) -> RelayPosition:
+        """The position of audit row `event_id` (a relay started after it)."""
+        with self._reading() as session:
+            xid = session.scalar(select(Event.xid).where(Event.id == event_id))
+            if xid is None:
+                raise LookupError(f"no audit row {event_id}")
+            return RelayPosition(int(xid), event_id)
+
+    def take_relay(
+        self, name: str, holder: str, *, lease: timedelta, start: RelayPosition
+    ) -> RelayPosition | None:
+        """The cursor of relay `name` for `holder`, leased until now + lease; None while
+        another holder's lease runs. A relay without a cursor starts at `start`."""
+        now = _now()
+        with self._writing() as session:
+            cursor = session.get(RelayCursor, name, with_for_update=True)
+            if cursor is None:
+                cursor = RelayCursor(name=name, xid=start.xid, event_id=start.event_id,
+                                     updated_at=now)  # fmt: skip
+                session.add(cursor)
+            elif cursor.holder not in (None, holder) and cursor.held_until is not None \
+                    and cursor.held_until > now:
+                return None
+            cursor.holder, cursor.held_until = holder, now + lease
+            session.flush()
+            return RelayPosition(cursor.xid, cursor.event_id)
+
+    def advance_relay(
+        self, name: str, holder: str, position: RelayPosition, *, lease: timedelta
+    ) -> bool:
+        """Move relay `name`'s cursor forward to `position` (never back) and renew the lease,
+        if `holder` still holds it; False if another took it over."""
+        now = _now()
+        with self._writing() as session:
+            cursor = session.get(RelayCursor, name, with_for_update=True)
+            if cursor is None or cursor.holder != holder:
+                return False
+            if position > RelayPosition(cursor.xid, cursor.event_id):
+                cursor.xid, cursor.event_id = position.xid, position.event_id
+            cursor.held_until, cursor.updated_at = now + lease, now
+            return True
+
+    def release_relay(self, name: str, holder: str) -> None:
+        """Give up `holder`'s lease on relay `name` (another relay may take over at once)."""
+        with self._writing() as session:
+            session.execute(update(RelayCursor).where(
+                RelayCursor.name == name, RelayCursor.holder == holder
+            ).values(holder=None, held_until=None))  # fmt: skip
+
+    def relay_cursor(self, name: str) -> RelayPosition | None:
+        with self._reading() as session:
+            cursor = session.get(RelayCursor, name)
+            return RelayPosition(cursor.xid, cursor.event_id) if cursor else None
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -1587,22 +1832,57 @@ class Catalog:
         return [_document_record(d, tuple(cited[d.id]), with_text=with_text) for d in documents]
 
 
+def _index_number_holders(session: Session, numbers: Collection[str | None]) -> dict[str, int]:
+    wanted = sorted({n for n in numbers if n})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 10_000):
+        rows = session.execute(
+            select(Document.index_number, Document.id)
+            .where(Document.index_number.in_(wanted[start : start + 10_000]))
+        ).all()  # fmt: skip
+        found.update((number, doc_id) for number, doc_id in rows)
+    return found
+
+
+def _fts_match(index: str, phrase: str) -> Any:
+    """The rowids an SQLite FTS5 table `index` finds for `phrase`, as a subquery."""
+    return (
+        text(f"SELECT rowid FROM {index} WHERE {index} MATCH :phrase")
+        .bindparams(phrase=phrase)
+        .columns(column("rowid", Integer))
+        .scalar_subquery()
+    )
+
+
+def _total_of_page(query: FindQuery, found: int) -> int | None:
+    """The number of all matches, where the page of `found` rows tells it: a page short of
+    its limit is the last one (unless it is empty past the first: then the offset ran over)."""
+    last = query.limit is None or found < query.limit
+    return query.offset + found if last and (found or not query.offset) else None
+
+
+def _due_for_review(on: date) -> tuple[Any, ...]:
+    return (Document.state == "withheld", Document.next_review_at <= on)
+
+
 def _document_columns(
-    session: Session, ids: Sequence[int], *columns: Any, lock: bool = False
+    session: Session, ids: Sequence[int], *columns: Any, lock: bool = False,
+    missing_ok: bool = False,
 ) -> dict[int, tuple[Any, ...]]:
     """id -> the values of `columns` of each listed document, in the order of `ids`, without
     reading the rest of its row. With `lock`, the rows are locked for this transaction (FOR
     UPDATE; SQLite's write transaction already excludes other writers). DocumentNotFound names
-    any id that does not exist. Chunked: an IN list has a parameter limit."""
+    any id that does not exist, unless `missing_ok` leaves them out. Chunked: an IN list has a
+    parameter limit."""
     found: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(ids), 10_000):
         query = select(Document.id, *columns).where(Document.id.in_(ids[start : start + 10_000]))
         rows = session.execute(query.with_for_update() if lock else query).all()
         found.update((row[0], tuple(row[1:])) for row in rows)
     missing = [i for i in ids if i not in found]
-    if missing:
+    if missing and not missing_ok:
         raise DocumentNotFound(f"no documents {missing}")
-    return {i: found[i] for i in ids}
+    return {i: found[i] for i in ids if i in found}
 
 
 def _document_record(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -147,6 +148,25 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(64), index=True)
     actor: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The writing transaction (PostgreSQL: pg_current_xact_id(); SQLite: 0), set by the
+    # database: the outbox relay's order is (xid, id) (migration 0014).
+    xid: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+    __table_args__ = (Index("ix_events_xid_id", "xid", "id"),)
+
+
+class RelayCursor(Base):
+    """Where a relay of audit rows to events stands: the last (xid, id) it delivered, and who
+    holds it (a lease: one relay sends at a time, another takes over once it expires)."""
+
+    __tablename__ = "relay_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    xid: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[int] = mapped_column(Integer)
+    holder: Mapped[str | None] = mapped_column(String(128))
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReviewDecision(Base):

@@ -143,7 +143,12 @@ def test_register_new_document_and_duplicate_submission(catalog: Catalog):
     assert again.filename == "one.docx"  # the first submission's name stays
     kinds = [(e.kind, e.actor) for e in catalog.history(record.id)]
     assert kinds == [("received", "tester"), ("duplicate_submission", "portal")]
-    assert catalog.history(record.id)[1].detail == {"filename": "renamed.docx", "source": "http"}
+    # The row notes the document's facts as they were: the event made of it says them.
+    assert catalog.history(record.id)[1].detail == {
+        "filename": "renamed.docx", "source": "http",
+        "document": {"state": "received", "disclosure": None, "file_number": None,
+                     "issuer": None, "title": None},
+    }  # fmt: skip
     assert catalog.get_by_sha256(sha_of("one")) == catalog.get(record.id)
     assert catalog.get_by_sha256(sha_of("other")) is None
 
@@ -233,6 +238,30 @@ def test_transition_changes_state_and_columns_with_one_audit_row(catalog: Catalo
     assert last.detail["from"] == "received" and last.detail["to"] == "withheld"
     assert last.detail["rule"] == "disclosure=withheld"
     assert last.detail["changes"]["next_review_at"] == "2026-04-05"
+
+
+def test_lists_by_state_are_read_a_page_or_an_id_at_a_time(catalog: Catalog):
+    ids = [register(catalog, f"listed-{n}")[0].id for n in range(5)]
+    for n, doc_id in enumerate(ids[:4]):
+        catalog.transition(doc_id, "withheld", actor="t", expected_from="received",
+                           next_review_at=date(2026, 1, 10 - n))  # fmt: skip
+    catalog.transition(ids[4], "to_publish", actor="t", expected_from="received")
+    assert catalog.ids_in_state("withheld") == ids[:4]
+    assert [r.id for r in catalog.by_state("withheld", limit=2, offset=1)] == ids[1:3]
+    assert catalog.count_in_state("withheld") == 4 and catalog.count_in_state("received") == 0
+    catalog.save_extraction(ids[0], metadata(text="全文内容"), actor="t")
+    assert catalog.by_state("withheld")[0].metadata["text"] == "全文内容"
+    assert "text" not in catalog.by_state("withheld", with_text=False)[0].metadata
+    due = catalog.due_for_review(date(2026, 1, 9), limit=2)  # most overdue first
+    assert [r.id for r in due] == [ids[3], ids[2]]
+    assert [r.id for r in catalog.due_for_review(date(2026, 1, 9), offset=2)] == [ids[1]]
+    assert catalog.count_due_for_review(date(2026, 1, 9)) == 3
+    catalog.transition(ids[4], "published", actor="t", expected_from="to_publish")
+    assert catalog.ids_in_state("published", without_index_number=True) == [ids[4]]
+    catalog.update(ids[4], actor="t", kind="index_number_assigned",
+                   index_number="QZ05908-3000-2026-00001")  # fmt: skip
+    assert catalog.ids_in_state("published", without_index_number=True) == []
+    assert catalog.published_ids() == [ids[4]]
 
 
 def test_transition_from_an_unexpected_state_writes_nothing(catalog: Catalog):

@@ -103,3 +103,19 @@ def test_a_rerun_releases_the_claims_of_sweeps_killed_on_this_host(database_url:
         assert release_claims_of_dead_sweeps(catalog) == 2
         assert catalog.claimants() == sorted([live, elsewhere])
         assert ids(catalog.claim_pending("rerun", 6, timedelta(minutes=5))) == taken[dead]
+
+
+def test_claim_counts_tell_free_documents_from_those_another_sweep_holds(
+    database_url: str,
+) -> None:
+    with Catalog.open(database_url) as catalog:
+        register(catalog, 6, "pending")
+        assert catalog.claim_counts("a") == (6, 0)
+        catalog.claim_pending("a", 2)
+        catalog.claim_pending("b", 1)
+        # a's own claims are neither free nor another's; an expired claim is free again.
+        assert catalog.claim_counts("a") == (3, 1)
+        assert catalog.claim_counts("c") == (3, 3)
+        catalog.claim_pending("killed", 3, timedelta(0))
+        time.sleep(0.01)
+        assert catalog.claim_counts("a") == (3, 1)

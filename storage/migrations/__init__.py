@@ -4,4 +4,4 @@
 # one plain query, so a process opening an up-to-date catalog (every worker process, every CLI
 # command) does not import Alembic and read the scripts. tests/test_storage_catalog.py keeps it
 # equal to Alembic's own head.
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0015"
