@@ -14,6 +14,13 @@ and reading every paragraph and table cell (docx <= 1.5 x), pdfplumber `extract_
 page (pdf <= 0.5 x), best round of each.
 
     .venv/bin/python benchmarks/extract.py [--dir FOLDER] [-n 200] [--libreoffice] [--rounds 5]
+        [--components]
+
+--components adds what the fixed stack costs by itself against the same floor, paired the same
+way: bare python-docx `Document()` on the .docx, pdfplumber's table finder on the cover-sheet
+pages of the PDFs that have one (pdfminer's layout of the page: what extractors/pdf.py did
+until it read the rulings from PDFium), the table finder on PDFium's rulings of those pages
+(what it does now), and extract on the PDFs with and without a cover sheet apart.
 
 Without --dir the documents come from tests/generator.py (helper B's realistic 公文 with red
 headers, text boxes, tables, cover sheets, portal exports, image-only scans), written to a
@@ -136,18 +143,83 @@ def _pass(fn: Callable[[bytes], int], files: list[bytes]) -> tuple[float, float]
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def docx_open(data: bytes) -> int:
+    """python-docx opening the package, nothing read from it: what `Document()` costs, the
+    package freed at once as extractors/docx.py frees it (`_release`; left to the cyclic
+    collector, its trees are freed later and colder, which costs more)."""
+    import docx
+
+    from gongkai.extractors.docx import _release
+
+    document = docx.Document(io.BytesIO(data))
+    try:
+        return len(document.element.body)
+    finally:
+        _release(document)
+
+
+_FORM_PAGES: dict[int, list[int]] = {}  # id(file bytes) -> its cover-sheet pages
+
+
+def form_tables(data: bytes) -> int:
+    """pdfplumber's table finder on a PDF's drafting cover sheet pages (the pages
+    extractors/pdf.py reads again with it, found beforehand), cells extracted: its share of
+    such a PDF."""
+    import pdfplumber
+
+    cells = 0
+    with pdfplumber.open(io.BytesIO(data), pages=_FORM_PAGES[id(data)]) as pdf:
+        for page in pdf.pages:
+            cells += sum(len(row) for table in page.find_tables() for row in table.extract())
+    return cells
+
+
+def form_rulings(data: bytes) -> int:
+    """What extractors/pdf.py now does instead on the same pages: PDFium's ruling lines and
+    characters (`_ruling`, the page loaded again here) handed to pdfplumber's table finder,
+    cells extracted."""
+    import pypdfium2 as pdfium
+
+    from gongkai.extractors.pdf import _ruling
+
+    cells = 0
+    document = pdfium.PdfDocument(data)
+    try:
+        for number in _FORM_PAGES[id(data)]:
+            page = document[number - 1]
+            ruling = _ruling(page, page.get_textpage())
+            tables = ruling.tables() if ruling is not None else []
+            cells += sum(len(row) for table in tables for row in table.extract())
+    finally:
+        document.close()
+    return cells
+
+
+def form_tables_present(data: bytes) -> bool:
+    """True if the PDF has a cover-sheet page (noting which, for `form_tables`)."""
+    from gongkai.extractors import parse
+    from gongkai.extractors.pdf import _is_form_page
+
+    pages: dict[int, list] = {}
+    for line in parse(data).lines:
+        pages.setdefault(line.page or 0, []).append(line)
+    _FORM_PAGES[id(data)] = sorted(n for n, lines in pages.items() if _is_form_page(lines))
+    return bool(_FORM_PAGES[id(data)])
+
+
 def paired_rounds(
-    floor: Callable[[bytes], int], files: list[bytes], rounds: int
+    floor: Callable[[bytes], int], files: list[bytes], rounds: int,
+    subject: Callable[[bytes], int] = ours,
 ) -> list[dict[str, float]]:
-    """Each round: the floor and extract over the same files, back to back, the order
-    alternating, so a round's ratio compares two passes made under the same load."""
+    """Each round: the floor and extract (or `subject`) over the same files, back to back,
+    the order alternating, so a round's ratio compares two passes made under the same load."""
     out = []
     for number in range(rounds):
         if number % 2 == 0:
             floor_s, floor_cpu = _pass(floor, files)
-            ours_s, ours_cpu = _pass(ours, files)
+            ours_s, ours_cpu = _pass(subject, files)
         else:
-            ours_s, ours_cpu = _pass(ours, files)
+            ours_s, ours_cpu = _pass(subject, files)
             floor_s, floor_cpu = _pass(floor, files)
         out.append({"floor_s": floor_s, "floor_cpu": floor_cpu, "ours_s": ours_s,
                     "ours_cpu": ours_cpu, "wall": ours_s / floor_s, "cpu": ours_cpu / floor_cpu})
@@ -188,6 +260,27 @@ def floor_table(groups: dict[str, list[bytes]], rounds: int) -> bool:
     return failed
 
 
+def component_table(groups: dict[str, list[bytes]], form_pdfs: list[bytes], rounds: int) -> None:
+    """What the fixed stack costs by itself against the same floor, paired as above: bare
+    python-docx `Document()` (.docx), and pdfplumber's table finder on the cover-sheet pages
+    of the PDFs that have one (timed against PDFium's text of those whole PDFs); extract on
+    the PDFs with and without a cover sheet apart."""
+    print(f"\nthe readers' own floors, {rounds} paired rounds; CPU ratio to the bare parse")
+    plain_pdfs = [d for d in groups["pdf"] if all(d is not f for f in form_pdfs)]
+    rows = [("docx: python-docx Document()", floor_docx, docx_open, groups["docx"]),
+            ("pdf without a cover sheet: extract", floor_pdf, ours, plain_pdfs),
+            ("pdf with a cover sheet: extract", floor_pdf, ours, form_pdfs),
+            ("  pdfplumber find_tables on it", floor_pdf, form_tables, form_pdfs),
+            ("  PDFium rulings + table finder", floor_pdf, form_rulings, form_pdfs)]
+    for name, floor, subject, files in rows:
+        if not files:
+            continue
+        result = paired_rounds(floor, files, rounds, subject)
+        ms = statistics.median(r["ours_cpu"] for r in result) / len(files) * 1000
+        print(f"{name:<36}{len(files):>5} docs {ms:>8.2f} ms/doc"
+              f"{_spread([r['cpu'] for r in result]):>20}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, help="benchmark the .docx/.pdf files in FOLDER")
@@ -199,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="judge the python-docx / pdfplumber rows against issue 2's targets")
     parser.add_argument("--no-legacy-rows", action="store_true",
                         help="leave out the python-docx / pdfplumber rows")
+    parser.add_argument("--components", action="store_true",
+                        help="also time the readers' own floors: python-docx Document(), "
+                             "pdfplumber's table finder on cover sheets")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="gongkai-bench-extract-") as scratch:
@@ -234,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
             ours(data)
 
         failed = floor_table(groups, args.rounds)
+        if args.components:
+            form_pdfs = [d for d in groups["pdf"] if form_tables_present(d)]
+            component_table(groups, form_pdfs, args.rounds)
         if args.no_legacy_rows:
             return 1 if failed else 0
         print("\nextra rows: against the libraries' own reading (best round of each)")

@@ -96,7 +96,9 @@ def ocr_speed(pages: int) -> None:
         titles = sum(m.title == t["title"] for m, (_, _, t) in zip(results, docs, strict=True))
         numbers = sum(m.file_number == t["file_number"]
                       for m, (_, _, t) in zip(results, docs, strict=True))  # fmt: skip
-        print(f"{name}: title right {titles}/{pages}, 文号 right {numbers}/{pages}")
+        issuers = sum(m.issuer == t["issuer"] for m, (_, _, t) in zip(results, docs, strict=True))
+        print(f"{name}: title right {titles}/{pages}, 文号 right {numbers}/{pages}, "
+              f"issuer right {issuers}/{pages}")
 
 
 def ingest(folder: Path, home: Path) -> tuple[float, dict]:

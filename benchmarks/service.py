@@ -11,18 +11,23 @@ GONGKAI_PREFECT_PORT, and for its web app), with the bootstrap submitter token
 GONGKAI_INTAKE_TOKEN; `--via api` POSTs to a separate `gongkai api` instead of serve's own web
 app. After the four deployments are served and /health answers:
 
-(a) `--singles` documents one at a time, each when no ingest run is running or waiting (the
-    previous sweep's settle window is over): each POSTed, then the catalog polled (every
-    0.1 s) until its state is no longer `received`: the submit -> routed latency;
+(a) `--singles` documents one at a time, each when no sweep is running or waiting (no flow
+    run of `ingest-received`, serve's sweeper's or a deployment's): each POSTed, then the
+    catalog polled (every 0.1 s) until its state is no longer `received`: the submit ->
+    routed latency;
 (b) a burst of N generated documents (tests/generator.py, as benchmarks/ingest.py builds its
     corpus) POSTed at `--rate` documents/s from `--threads` threads; each submit time and the
     time its state left `received` (polled every 0.25 s) are recorded: achieved submit rate,
     p50/p95/max latency and the time until all are routed.
 
 Baselines in the same run: the bare HTTP round trip of the POST itself (its p50), and
-`gongkai extract` of the same N files (the reading floor, measured before the service starts).
+`gongkai extract` of the same N files (the reading floor, measured before the service starts),
+its wall time and its CPU time. The burst's CPU time is read from /proc for every process of
+the service (serve, api, the Prefect server, the reader workers; a program they waited for,
+Tesseract or LibreOffice, counts in its parent) and for this script, and set against the
+extract's CPU.
 Where the time goes is read afterwards from the catalog's audit rows (received -> extracted ->
-routed) and from the Prefect server's flow runs of the ingest deployment (created -> started).
+routed) and from the Prefect server's flow runs of the sweeps (created -> started).
 
 Every process started is stopped (also on Ctrl-C and on errors); every wait is bounded.
 """
@@ -33,6 +38,7 @@ import argparse
 import json
 import os
 import queue
+import resource
 import shutil
 import signal
 import socket
@@ -58,6 +64,7 @@ TOKEN = "benchmark-intake-token"
 START_S = 240.0  # serve's start (Prefect server, deployments, web app)
 SINGLE_S = 120.0  # one document routed
 BURST_S = 600.0  # the whole burst routed
+SWEEP_FLOW = "ingest-received"  # the flow of every sweep (flows/ingest.py)
 PG_ADMIN_URL = os.environ.get("GONGKAI_TEST_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")  # fmt: skip
 
@@ -213,12 +220,12 @@ class Poller:
 
 
 def idle(service: Service) -> None:
-    """Until no ingest run is running or waiting: each single document then arrives at an
-    idle service (else the previous sweep, still settling, would take it without a trigger)."""
+    """Until no sweep is running or waiting: each single document then arrives at an idle
+    service (else the previous sweep, still going, would take it without a new one)."""
     deadline = time.monotonic() + SINGLE_S
     while any(r["state"] in ("RUNNING", "PENDING", "SCHEDULED") for r in flow_runs(service)):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"an ingest run still runs after {SINGLE_S:.0f} s")
+            raise RuntimeError(f"a sweep still runs after {SINGLE_S:.0f} s")
         time.sleep(0.5)
 
 
@@ -314,9 +321,9 @@ def audit_split(database_url: str, ids: list[int]) -> dict[str, float]:
 
 def single_split(database_url: str, one: list[dict[str, float]],
                  runs: list[dict[str, Any]]) -> dict[str, float]:  # fmt: skip
-    """Medians over the single documents: POST -> the ingest run created (the trigger),
-    created -> started (the runner's poll and the flow run's process), started -> the audit's
-    "extracted" (claim and reading)."""
+    """Medians over the single documents: POST -> the sweep's run created (the event's way to
+    the sweeper, or a trigger), created -> started (a runner's poll and flow-run process, if a
+    deployment run), started -> the audit's "extracted" (claim and reading)."""
     from gongkai.storage.catalog import Catalog
 
     parts: dict[str, list[float]] = {"trigger_s": [], "run_start_s": [], "reading_s": []}
@@ -335,9 +342,10 @@ def single_split(database_url: str, one: list[dict[str, float]],
 
 
 def flow_runs(service: Service) -> list[dict[str, Any]]:
-    """The ingest deployment's flow runs: created, expected start, start and end (epoch s)."""
+    """The sweeps' flow runs (serve's sweeper's and the ingest deployment's): created, start
+    and end (epoch s)."""
     found = service.prefect("/flow_runs/filter", {
-        "deployments": {"name": {"any_": ["gongkai-ingest"]}}, "sort": "START_TIME_ASC",
+        "flows": {"name": {"any_": [SWEEP_FLOW]}}, "sort": "START_TIME_ASC",
     })  # fmt: skip
 
     def epoch(value: str | None) -> float | None:
@@ -348,14 +356,76 @@ def flow_runs(service: Service) -> list[dict[str, Any]]:
             for r in found]  # fmt: skip
 
 
-def timed_extract(docs: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
+def timed_extract(docs: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, its OCR and LibreOffice children included)."""
+    started, cpu = time.perf_counter(), _children_cpu()
     result = subprocess.run([sys.executable, "-m", "gongkai.entrypoints.cli", "extract",
                              str(docs), "--json"], env=env, capture_output=True, text=True,
                             timeout=600)  # fmt: skip
     if result.returncode not in (0, 1):
         raise RuntimeError(f"extract failed ({result.returncode}): {result.stderr[-2000:]}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _label(pid: int, comm: str) -> str:
+    """Which part of the service a process is, from its command line."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return comm
+    line = " ".join(a.decode(errors="replace") for a in args)
+    if "prefect" in line and "server" in line:
+        return "Prefect server"
+    if "gongkai.entrypoints.cli serve" in line:
+        return "serve (sweeper, relay)"
+    if "gongkai.entrypoints.cli api" in line:
+        return "api (intake)"
+    if "forkserver" in line or "multiprocessing" in line:
+        return "reader workers"
+    return comm
+
+
+def process_cpu(roots: list[int]) -> dict[int, tuple[str, float]]:
+    """pid -> (label, CPU seconds, the children it waited for included) of `roots` and all
+    their descendants now (from /proc)."""
+    stats: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        ticks = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        stats[int(entry.name)] = (int(fields[1]), comm, ticks / TICKS)
+    wanted = set(roots)
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _, _) in stats.items() if ppid in wanted} - wanted
+        wanted |= more
+        grew = bool(more)
+    return {pid: (_label(pid, stats[pid][1]), stats[pid][2]) for pid in wanted if pid in stats}
+
+
+def cpu_by_part(before: dict[int, tuple[str, float]],
+                after: dict[int, tuple[str, float]]) -> dict[str, float]:  # fmt: skip
+    """CPU seconds spent between two process_cpu() readings, by part (a process that ended in
+    between is counted in its parent, which waited for it)."""
+    parts: dict[str, float] = {}
+    for pid, (label, seconds) in after.items():
+        spent = seconds - before.get(pid, (label, 0.0))[1]
+        parts[label] = parts.get(label, 0.0) + spent
+    return dict(sorted(parts.items(), key=lambda item: -item[1]))
 
 
 class PostgresDatabase:
@@ -401,11 +471,17 @@ def report(result: dict[str, Any]) -> None:
     print(f"baseline: gongkai extract of the same {many['count']} files "
           f"{result['extract_s']:.1f} s = {many['count'] / result['extract_s']:.1f} documents/s;"
           f" all routed / extract = {result['all_routed_s'] / result['extract_s']:.2f} x")
+    total = sum(result["burst_cpu_s"].values())
+    print(f"CPU of the burst (from the first POST until the sweeps were idle), by part, against "
+          f"the CPU of `gongkai extract` of the same files ({result['extract_cpu_s']:.1f} s): "
+          f"total {total:.1f} s = {total / result['extract_cpu_s']:.2f} x")
+    for part, seconds in result["burst_cpu_s"].items():
+        print(f"  {part:34}{seconds:8.1f} s  {seconds / result['extract_cpu_s']:6.2f} x")
     print(f"audit (burst): {result['audit_burst']}")
     print(f"audit (singles): {result['audit_singles']}")
     print(f"singles, medians (trigger: POST -> run created; run_start: created -> started; "
           f"reading: started -> extracted): {result['single_split']}")
-    print("ingest flow runs (s after the burst's first POST: created, started, ended):")
+    print("sweeps, flow runs (s after the burst's first POST: created, started, ended):")
     origin = result["burst_start"]
     for run in result["flow_runs"]:
         times = [f"{t - origin:7.1f}" if t else "      -" for t in
@@ -446,8 +522,10 @@ def main() -> None:
     single_files = sorted(extra.iterdir())
     print(f"bytecode: {compile_bytecode()}")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GONGKAI_"))}
-    extract_s = timed_extract(docs, {**env, "GONGKAI_HOME": str(work / "extract-home")})
-    print(f"gongkai extract of {len(burst_files)} files: {extract_s:.1f} s")
+    extract_s, extract_cpu_s = timed_extract(docs, {**env,
+                                                    "GONGKAI_HOME": str(work / "extract-home")})
+    print(f"gongkai extract of {len(burst_files)} files: {extract_s:.1f} s "
+          f"(CPU {extract_cpu_s:.1f} s)")
 
     database = PostgresDatabase() if options.postgres else None
     service = Service(work, database.url if database else None, options.via)
@@ -463,6 +541,8 @@ def main() -> None:
         poller.every = 0.25
         idle(service)  # the burst's first document starts a sweep, as the singles did
         load_before = os.getloadavg()
+        roots = [process.pid for process in service.processes]
+        cpu_before, own_before = process_cpu(roots), resource.getrusage(resource.RUSAGE_SELF)
         many, submitted_s, all_routed_s = burst(service, burst_files, poller, options.rate,
                                                 options.threads)  # fmt: skip
         burst_start = min(s["sent"] for s in many)
@@ -470,6 +550,10 @@ def main() -> None:
             idle(service)
         except RuntimeError as exc:
             print(f"WARNING: {exc}")
+        cpu = cpu_by_part(cpu_before, process_cpu(roots))
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        cpu["this benchmark (POSTs, polling)"] = (own.ru_utime + own.ru_stime
+                                                  - own_before.ru_utime - own_before.ru_stime)
         result = {
             "conditions": {
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -478,7 +562,8 @@ def main() -> None:
                 "cores": os.cpu_count(), "load_before_burst": [round(x, 2) for x in load_before],
                 "load_after_burst": [round(x, 2) for x in os.getloadavg()],
             },
-            "extract_s": extract_s, "singles": summary(one), "burst": summary(many),
+            "extract_s": extract_s, "extract_cpu_s": extract_cpu_s, "burst_cpu_s": cpu,
+            "singles": summary(one), "burst": summary(many),
             "achieved_rate": len(many) / submitted_s, "all_routed_s": all_routed_s,
             "burst_rate": len(many) / all_routed_s, "burst_start": burst_start,
             "audit_singles": audit_split(service.database_url, [s["id"] for s in one]),
