@@ -93,6 +93,8 @@ _RUNTIME_NUMBERS: dict[str, tuple[Callable[[str], float], float, float]] = {
     "GONGKAI_WORKERS": (int, 0, 1024),
     "GONGKAI_PREFECT_PORT": (int, 1, 65535),
     "GONGKAI_PREFECT_STARTUP_TIMEOUT": (float, 1, 86400),
+    "GONGKAI_RELAY_LEASE_S": (float, 1, 86400),
+    "GONGKAI_RELAY_POLL_S": (float, 0.01, 3600),
 }
 
 
@@ -168,6 +170,9 @@ class Settings:
     # (Catalog.claim_pending): sweeps at once share a burst; a killed sweep's claim expires.
     sweep_batch: int = 2000
     claim_lease_s: float = 300.0
+    # A sweep run as a deployment that finds more waiting than its batch asks for up to this
+    # many sibling runs of its deployment, so that workers on other machines share the burst.
+    sweep_siblings: int = 0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -226,4 +231,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         timezone=_timezone(env),
         sweep_batch=_number(env, "GONGKAI_SWEEP_BATCH", 2000, int, 1),
         claim_lease_s=_number(env, "GONGKAI_CLAIM_LEASE_S", 300.0, float, 1),
+        sweep_siblings=_number(env, "GONGKAI_SWEEP_SIBLINGS", 0, int, 0),
     )

@@ -1,6 +1,9 @@
-"""`gongkai serve`: one process that serves every gongkai deployment.
+"""`gongkai serve`: one process that serves every gongkai deployment, and sweeps.
 
-    ingest-received/gongkai-ingest  event: gongkai.document.received (one sweep per burst)
+    ingest-received/gongkai-ingest  no trigger in serve: its sweeper (flows/sweeper.py) runs
+                                    the same flow in this process when documents arrive; the
+                                    deployment stays for manual runs (and carries the trigger
+                                    for work-pool workers, deployments/prefect.yaml)
                                     -> ingest flow -> publish flow (subflow)
     publish/gongkai-publish         interval (default hourly): publishes whatever was routed to
                                     publication and is still waiting (a public store that was
@@ -8,7 +11,9 @@
     review/gongkai-review           cron, daily 06:00 Asia/Shanghai: due withheld documents
     fixity/gongkai-fixity           cron, weekly Sunday 03:00 Asia/Shanghai: archive checksums
 
-At start, serve asks for one sweep if documents wait (sweep_what_waits).
+The sweeper sweeps what waits when serve starts, on every `gongkai.document.received` event
+of this catalog (from `gongkai submit`, `gongkai api`, `gongkai watch`), at once on an intake
+through serve's own web app, and on a periodic check of the catalog.
 
 Reviewers' releases, redactions and resolved exceptions publish at once in the service layer
 (gongkai review decide / redact / resolve), so they need no trigger.
@@ -33,11 +38,14 @@ from gongkai.deployments.triggers import (
     DEFAULT_REVIEW_CRON,
     DEFAULT_TIMEZONE,
     cron_schedule,
-    received_trigger,
 )
+from gongkai.flows.sweeper import RECEIVED_EVENT, SweeperOptions
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
+
+    from gongkai.flows.service.outbox import OutboxEvent
+    from gongkai.flows.sweeper import Sweeper
 
 INGEST_DEPLOYMENT = "gongkai-ingest"
 PUBLISH_DEPLOYMENT = "gongkai-publish"
@@ -62,13 +70,11 @@ class ServeOptions:
     limit: int | None = 4  # flow runs at once in this process
     chunk_size: int = 100
     web: tuple[str, int] | None = None  # (host, port) of the web app served beside, or none
+    sweep_batch: int = SweeperOptions.batch  # documents per round of the sweeper's sweeps
 
 
-def build_deployments(
-    options: ServeOptions, catalog: str | None = None
-) -> list[RunnerDeployment]:
-    """The four deployments, ready for prefect.serve (imports Prefect and the flows).
-    `catalog` (events.catalog_id): the ingest trigger hears only that catalog's events."""
+def build_deployments(options: ServeOptions) -> list[RunnerDeployment]:
+    """The four deployments, ready for prefect.serve (imports Prefect and the flows)."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Interval
     from prefect.types.entrypoint import EntrypointType
@@ -84,9 +90,8 @@ def build_deployments(
     module = EntrypointType.MODULE_PATH
     ingest = ingest_received.to_deployment(
         name=INGEST_DEPLOYMENT,
-        description="Ingest and publish received documents, one sweep per burst of "
-                    "gongkai.document.received events.",
-        triggers=[received_trigger(options.batch_window, catalog)],
+        description="Ingest and publish received documents (gongkai serve's sweeper runs "
+                    "this flow itself; this deployment is for manual runs).",
         parameters={"chunk_size": options.chunk_size,
                     "settle_s": options.batch_window.total_seconds()},
         concurrency_limit=one_at_a_time,
@@ -144,38 +149,37 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
         from prefect import serve as prefect_serve
 
         check_options(options)
-        from gongkai.flows.events import catalog_id
+        from gongkai.flows.sweeper import Sweeper
 
-        deployments = build_deployments(options, catalog_id(settings.database_url))
-        sweep_what_waits(deployments[0], settings)
+        deployments = build_deployments(options)
+        sweeper = Sweeper(settings, SweeperOptions(batch=options.sweep_batch,
+                                                   chunk_size=options.chunk_size))  # fmt: skip
         with contextlib.ExitStack() as beside:
+            beside.enter_context(sweeper)
+            from gongkai.flows.relay import relay_in_background
+
+            # The catalog's audit rows go to this server as events; a relayed `received`
+            # wakes the sweeper at once, in this process (wake_on_received).
+            beside.enter_context(relay_in_background(
+                settings, on_relayed=lambda events: wake_on_received(sweeper, events)))
             if options.web is not None:
                 from gongkai.entrypoints.web import serving_in_thread
 
-                # Started inside the session: its events go to this service's Prefect API.
-                beside.enter_context(serving_in_thread(settings, *options.web))
+                # No relay of its own: the relay above sends its audit rows too (and its
+                # intake's `received` wakes the sweeper).
+                beside.enter_context(serving_in_thread(settings, *options.web, relay=False))
             # The runner asks for scheduled runs every second (Prefect: every 10 s), so that
-            # a triggered sweep starts about at once.
+            # a manual run starts about at once.
             prefect_serve(*deployments, limit=options.limit, print_starting_message=True,
                           query_seconds=RUNNER_POLL_S)
 
 
-def sweep_what_waits(ingest: RunnerDeployment, settings: Settings) -> None:
-    """Ask for one sweep now if documents wait (received, or routed to publication): those an
-    interrupted run left, or that arrived while no service listened. Registers the ingest
-    deployment first, so that the run is there for the runner once it starts serving."""
-    from prefect.deployments import run_deployment
-
-    from gongkai.flows.events import MemoryEventSink
-    from gongkai.flows.service import Context
-
-    with Context.open(settings, events=MemoryEventSink()) as ctx:
-        counts = ctx.catalog.counts_by_state()
-    waiting = counts.get("received", 0) + counts.get("to_publish", 0)
-    if not waiting:
-        return
-    deployment_id = ingest.apply()
-    run_deployment(deployment_id, timeout=0, parameters={"triggered_by": "gongkai serve"})
+def wake_on_received(sweeper: Sweeper, events: Sequence[OutboxEvent]) -> None:
+    """The relay's on_relayed hook: the sweeper woken by a relayed `received`."""
+    for event in events:
+        if event.event == RECEIVED_EVENT:
+            sweeper.wake(event.resource_id)
+            return
 
 
 def deployment_names(deployments: Sequence[RunnerDeployment]) -> list[str]:

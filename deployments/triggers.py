@@ -9,8 +9,10 @@ received documents until W after its start (`settle_s`), so the events the trigg
 covered by the run it started: their documents were in the catalog before their events, and so
 before the window ended. The next event after the window fires again. A burst therefore costs
 one run per window.
-The deployment's concurrency limit (1, ENQUEUE) keeps two sweeps from working on the same
-documents at once: a second run waits for the first and then finds only what is left.
+Sweeps claim their batches (Catalog.claim_pending), so two at once never work on the same
+documents. On a work pool (prefect.yaml) the ingest deployment has no concurrency limit:
+sweeps overlap, and a sweep that finds more waiting than its batch asks for sibling runs that
+other workers take. (`gongkai serve` sweeps in its own process: flows/sweeper.py.)
 
 Publication is chained from ingest (the ingest flow runs the publish flow as a subflow for the
 documents it routed there); a reviewer's release, a redaction and a resolved exception publish

@@ -16,6 +16,7 @@ Every error is JSON: {"error": "<what went wrong>", ...}.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -39,7 +40,6 @@ from gongkai.entrypoints.tables import printable
 from gongkai.entrypoints.upload import FORM_ALLOWANCE_BYTES, Upload, UploadError, read_upload
 from gongkai.flows import render
 from gongkai.flows.access import Action, NotAllowed, NotAuthenticated, Principal, may
-from gongkai.flows.events import EventSink
 from gongkai.flows.service import (
     Context,
     IntakeRejected,
@@ -204,26 +204,29 @@ def create_app(
     settings: Settings | None = None,
     *,
     tokens: Tokens | None = None,
-    events: Callable[[], EventSink] | None = None,
+    relay: bool = True,
 ) -> FastAPI:
-    """The ASGI app. `events` builds the event sink (default: gongkai.flows.runtime's choice
-    for this environment); the service context is opened at start-up and closed at shutdown."""
+    """The ASGI app; the service context is opened at start-up and closed at shutdown.
+    `relay`: the app runs the outbox relay while a Prefect API listens (its audit rows sent as
+    events); False where the process runs one of its own already (`gongkai serve`)."""
     settings = settings or load_settings()
     tokens = tokens or Tokens.from_env(os.environ)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sink = events() if events is not None else default_event_sink()
-        ctx = await run_in_threadpool(Context.open, settings, events=sink)
+        ctx = await run_in_threadpool(Context.open, settings)
         app.state.ctx = ctx
-        try:
-            yield
-        finally:
-            ctx.close()
-            flush = getattr(sink, "flush", None)
-            if callable(flush):
-                # Queued events go out before the process ends (a blocking call: off the loop).
-                await run_in_threadpool(flush)
+        with contextlib.ExitStack() as relaying_here:
+            if relay:  # the audit rows relayed to Prefect while it listens
+                from gongkai.entrypoints.service_support import relaying
+
+                await run_in_threadpool(relaying_here.enter_context, relaying(settings))
+            try:
+                yield
+            finally:
+                ctx.close()
+                # The relay's last pass sends what was written last (blocking: off the loop).
+                await run_in_threadpool(relaying_here.close)
 
     app = FastAPI(
         title="gongkai",
@@ -345,7 +348,7 @@ def create_app(
         try:
             if caller is Role.PUBLIC:  # the public view of a page of published documents
                 documents = [render.record_to_dict(public_view(ctx, r, with_text=False),
-                                                   with_text=False)
+                                                   with_text=False, zone=ctx.settings.zone)
                              for r in find_documents(ctx.catalog, query, caller)]  # fmt: skip
                 total = count_documents(ctx.catalog, query, caller)
             else:  # staff: the list columns only
@@ -375,7 +378,8 @@ def create_app(
             }
         if record.state not in PUBLIC_STATES:  # its submitter's read-back
             return {"document": _view(record, SUBMITTER_FIELDS)}
-        return {"document": render.record_to_dict(public_view(ctx, record))}
+        return {"document": render.record_to_dict(public_view(ctx, record),
+                                                  zone=ctx.settings.zone)}
 
     @app.get("/documents/{doc_id}/original", response_class=Response)
     def original(doc_id: DocId, request: Request, ctx: Ctx) -> Response:
@@ -467,11 +471,4 @@ def _b64(raw: bytes) -> str:
 
     return base64.b64encode(raw).decode("ascii")
 
-
-def default_event_sink() -> EventSink:
-    """Prefect's events when a Prefect API is configured (the service deployments listen);
-    without one, gongkai.flows.runtime decides (embedded mode)."""
-    from gongkai.entrypoints.service_support import event_sink
-
-    return event_sink()
 

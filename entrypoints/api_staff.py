@@ -81,12 +81,12 @@ class NewToken(BaseModel):
     role: Literal["submitter", "clerk", "reviewer", "archivist", "admin"] | None = None
 
 
-def _listed(records: list[DocumentRecord], request: Request, limit: int, offset: int,
-            **extra: Any) -> dict[str, Any]:  # fmt: skip
-    shown = records[offset:offset + limit]
+def _listed(shown: list[DocumentRecord], total: int, request: Request, limit: int,
+            offset: int, **extra: Any) -> dict[str, Any]:  # fmt: skip
+    """A page of documents read by the catalog (`shown`, of `total`)."""
     return {"documents": [{**_view(r, LIST_FIELDS), **{k: f(r) for k, f in extra.items()}}
                           for r in shown],
-            **page(request, len(records), limit, offset)}  # fmt: skip
+            **page(request, total, limit, offset)}  # fmt: skip
 
 
 def _full(record: DocumentRecord) -> dict[str, Any]:
@@ -102,7 +102,8 @@ def list_exceptions(
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:
     """Documents waiting for a person, with the reason (`exception_reason`)."""
-    return _listed(ctx.catalog.by_state("exception"), request, limit, offset,
+    return _listed(ctx.catalog.by_state("exception", limit=limit, offset=offset, with_text=False),
+                   ctx.catalog.count_in_state("exception"), request, limit, offset,
                    exception_reason=lambda r: r.exception_reason)  # fmt: skip
 
 
@@ -125,8 +126,13 @@ def list_reviews(
     due: bool = False, limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:
     """Withheld documents and their next review dates (`due=true`: those due today)."""
-    records = service.due_reviews(ctx) if due else ctx.catalog.by_state("withheld")
-    return _listed(records, request, limit, offset,
+    if due:
+        records = service.due_reviews(ctx, limit=limit, offset=offset)
+        total = service.count_due_reviews(ctx)
+    else:
+        records = ctx.catalog.by_state("withheld", limit=limit, offset=offset, with_text=False)
+        total = ctx.catalog.count_in_state("withheld")
+    return _listed(records, total, request, limit, offset,
                    next_review_at=lambda r: r.next_review_at.isoformat()
                    if r.next_review_at else None,
                    disclosure_reason=lambda r: r.disclosure_reason)  # fmt: skip

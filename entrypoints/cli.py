@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "api": "gongkai.entrypoints.cli_service:api",
     "web": "gongkai.entrypoints.cli_service:web",
     "watch": "gongkai.entrypoints.cli_service:watch",
+    "relay": "gongkai.entrypoints.cli_relay:relay",
     "user": "gongkai.entrypoints.cli_people:user",
     "token": "gongkai.entrypoints.cli_people:token",
 }

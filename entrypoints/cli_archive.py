@@ -67,7 +67,7 @@ def _iso(value: date | datetime | None) -> str | None:
 
 @click.group()
 def db() -> None:
-    """The catalog database: schema migrations."""
+    """The catalog database: schema migrations, its id."""
 
 
 @db.command("upgrade")
@@ -100,6 +100,16 @@ def db_current() -> None:
         catalog.close()
     state = "up to date" if current == head else "needs `gongkai db upgrade`"
     click.echo(f"current: {current or 'empty'}  head: {head}  ({state})")
+
+
+@db.command("id")
+def db_id() -> None:
+    """Print the catalog's id (a digest of GONGKAI_DATABASE_URL without its password): the
+    `gongkai.catalog` label of its events, the work queue and deployment-name suffix of
+    deployments/prefect.yaml."""
+    from gongkai.flows.events import catalog_id
+
+    click.echo(catalog_id(_settings().database_url))
 
 
 # -- find -------------------------------------------------------------------------------------
@@ -375,18 +385,19 @@ def verify(doc_ids: tuple[int, ...]) -> None:
 def _verify_public() -> bool:
     """What the catalog says is published is on the public store (pages and index); print
     what is not. True if it all is."""
-    from gongkai.flows.events import MemoryEventSink
     from gongkai.flows.service import Context, public_gaps
 
-    with Context.open(_settings(), events=MemoryEventSink()) as ctx:
+    with Context.open(_settings()) as ctx:
         gaps = public_gaps(ctx)
     for doc_id in gaps.missing_pages:
         click.echo(f"{doc_id}：已发布，但公开页面缺失", err=True)
+    for doc_id in gaps.stale_pages:
+        click.echo(f"{doc_id}：未发布，但仍有公开页面", err=True)
     for problem in gaps.index_problems:
         click.echo(f"公开目录：{problem}", err=True)
     if gaps:
-        click.echo("公开站点落后于目录：gongkai public repair（或下次 gongkai ingest）会补写缺失"
-                   "部分", err=True)
+        click.echo("公开站点与目录不符：gongkai public repair（或下次 gongkai ingest）会补写缺失"
+                   "部分、撤下多余页面", err=True)
     return not gaps
 
 

@@ -2,8 +2,8 @@
 
 They only translate between the command line and gongkai.flows (service layer and flows).
 Prefect is configured (gongkai.flows.runtime) before it is first imported. Only the commands
-that run a flow (ingest, fixity) enter `runtime.prefect_session()`; the others send their
-events where a Prefect API listens (runtime.event_sink) and start no server.
+that run a flow (ingest, fixity) enter `runtime.prefect_session()`; the others write audit rows
+(their events, relayed where a Prefect API listens) and start no server.
 """
 
 from __future__ import annotations
@@ -42,20 +42,16 @@ def _fail(message: str) -> None:
 
 @contextmanager
 def _context(settings: Settings, *, with_prefect: bool) -> Iterator[Any]:
-    """A service Context. `with_prefect`: its events go to Prefect where a Prefect API listens
-    (`gongkai serve` on this home, or PREFECT_API_URL), delivered before the command returns;
-    elsewhere the catalog's audit rows are the record. Read-only commands emit nothing: a
-    memory sink makes that a checked fact."""
+    """A service Context. `with_prefect`: Prefect's environment configured for this home (a
+    command that writes; its audit rows are its events, relayed where a Prefect API listens);
+    read-only commands leave Prefect alone."""
     from gongkai.flows import runtime
-    from gongkai.flows.events import MemoryEventSink
     from gongkai.flows.service import Context
 
     if with_prefect:
         runtime.configure(settings)
-    sink = runtime.event_sink(settings) if with_prefect else MemoryEventSink()
-    with Context.open(settings, events=sink) as ctx:
+    with Context.open(settings) as ctx:
         yield ctx
-    runtime.deliver(sink)
 
 
 def _handed_over(paths: tuple[Path, ...], settings: Settings) -> FolderContents:
@@ -135,20 +131,20 @@ def ingest(
         IntakeItem,
         intake_files,
         remove_leftovers,
-        repair_public,
+        repair_public_changes,
     )
     from gongkai.flows.service.status import WAITING_FOR_PIPELINE
 
     taken: list[IntakeItem] = []  # as intake goes: what an outage leaves done is counted
     waiting: list[int] = []
     failed: dict[str, str] = {}
-    repaired: dict[str, Any] = {"missing_pages": [], "index_problems": []}
+    repaired: dict[str, Any] = {"missing_pages": [], "index_problems": [], "stale_pages": []}
     progress = Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=stderr, transient=False, disable=not files,
     )  # fmt: skip
     try:
-        with Context.open(settings, events=runtime.event_sink(settings)) as ctx, progress:
+        with Context.open(settings) as ctx, progress:
             remove_leftovers(ctx)  # what a run killed mid-write left behind
             for problem in ctx.calendar.problems:
                 stderr.print(f"[yellow]holiday file not used[/yellow]: {problem} (its year's "
@@ -167,10 +163,11 @@ def ingest(
             waiting = [i for i, state in ctx.catalog.states_of(_ids(taken)).items()
                        if state in WAITING_FOR_PIPELINE]  # fmt: skip
             if not waiting:  # no pipeline run to repair the public store: done here
-                repaired = repair_public(ctx).to_json()
+                repaired = repair_public_changes(ctx).to_json()
         if waiting:
             stderr.print(f"正在处理 {len(waiting)} 份文件…")
-            with runtime.prefect_session(settings) as mode, runtime.one_shot_runs(mode):
+            with runtime.prefect_session(settings, documents=len(waiting)) as mode, \
+                    runtime.one_shot_runs(mode):
                 from gongkai.flows.ingest import ingest_received
                 from gongkai.flows.log_filters import hide_outage_tracebacks
 
@@ -245,10 +242,17 @@ def ingest(
 
 def _report_repaired(repaired: dict[str, Any]) -> None:
     pages, problems = repaired["missing_pages"], repaired["index_problems"]
-    if pages or problems:
+    stale = repaired["stale_pages"]
+    if pages or problems or stale:
         stderr.print(f"公开站点已修复：补写 {len(pages)} 件已发布文件的页面"
+                     + (f"，撤下 {len(stale)} 件未发布文件的页面（{_id_list(stale)}）"
+                        if stale else "")
                      + ("，重建公开目录（" + "；".join(problems) + "）" if problems else "")
                      + "（此前的运行中断，未写完）", soft_wrap=True)
+
+
+def _id_list(ids: list[int]) -> str:
+    return "、".join(map(str, ids[:10])) + (f" 等 {len(ids)} 件" if len(ids) > 10 else "")
 
 
 def _ids(items: list[Any]) -> list[int]:
@@ -334,7 +338,8 @@ def review_list(due: bool, as_json: bool) -> None:
     from gongkai.flows import service
 
     with _context(load_settings(), with_prefect=False) as ctx:
-        records = service.due_reviews(ctx) if due else ctx.catalog.by_state("withheld")
+        records = (service.due_reviews(ctx) if due
+                   else ctx.catalog.by_state("withheld", with_text=False))
         rows = [{"id": r.id, "file_number": r.file_number, "title": r.title,
                  "reason": r.disclosure_reason,
                  "review_months": service.review_months_of(ctx, r),
@@ -425,7 +430,7 @@ def withdraw(doc_id: int, reason: str, actor: str | None) -> None:
 def exceptions(as_json: bool) -> None:
     """Documents that need a person's decision, with the reason."""
     with _context(load_settings(), with_prefect=False) as ctx:
-        records = ctx.catalog.by_state("exception")
+        records = ctx.catalog.by_state("exception", with_text=False)
     rows = [{"id": r.id, "filename": r.filename, "file_number": r.file_number,
              "reason": r.exception_reason, "disclosure_reason": r.disclosure_reason}
             for r in records]  # fmt: skip
@@ -524,9 +529,13 @@ def status(as_json: bool) -> None:
     else:
         console.print("固定性校验失败：无")
     if report.public:
-        console.print(f"[red]公开站点落后于目录[/red]：{len(report.public.missing_pages)} 件已发布"
-                      "文件缺页面" + "".join(f"；{p}" for p in report.public.index_problems)
-                      + "（gongkai public repair 或下次 gongkai ingest 会补写）")
+        stale = list(report.public.stale_pages)
+        console.print(f"[red]公开站点与目录不符[/red]：{len(report.public.missing_pages)} 件已发布"
+                      "文件缺页面"
+                      + (f"；{len(stale)} 件未发布文件仍有公开页面（{_id_list(stale)}）"
+                         if stale else "")
+                      + "".join(f"；{p}" for p in report.public.index_problems)
+                      + "（gongkai public repair 或下次 gongkai ingest 会修复）")
     else:
         console.print("公开站点：每件已发布文件都有页面和目录条目")
     known = "，".join(f"{years} 来自 {source}" for years, source in report.calendar.items())

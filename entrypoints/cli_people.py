@@ -48,10 +48,9 @@ def cli_principal(ctx: Any, actor: str | None, action: Action) -> Principal:
 @contextmanager
 def quiet_context() -> Iterator[Any]:
     """A service Context for commands that emit no events (no Prefect)."""
-    from gongkai.flows.events import MemoryEventSink
     from gongkai.flows.service import Context
 
-    with Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+    with Context.open(load_settings()) as ctx:
         yield ctx
 
 

@@ -14,6 +14,9 @@ from types import FrameType
 import click
 
 from gongkai.config import load_settings
+from gongkai.flows.sweeper import SweeperOptions
+
+SWEEP_BATCH = SweeperOptions.batch
 
 
 def _logging(verbose: bool) -> None:
@@ -27,7 +30,12 @@ def _logging(verbose: bool) -> None:
 @click.command()
 @click.option("--batch-window", type=click.FloatRange(min=0), default=10.0, show_default=True,
               envvar="GONGKAI_BATCH_WINDOW",
-              help="Seconds: one ingest sweep per burst of received events within this window.")
+              help="Seconds a run of the ingest deployment keeps looking for newly received "
+                   "documents (manual runs; serve's own sweeper needs no window).")
+@click.option("--sweep-batch", type=click.IntRange(min=1), default=SWEEP_BATCH,
+              show_default=True, envvar="GONGKAI_SERVE_SWEEP_BATCH",
+              help="Documents per round of serve's sweeps (smaller: earlier routing in a "
+                   "burst).")
 @click.option("--review-cron", default="0 6 * * *", show_default=True,
               envvar="GONGKAI_REVIEW_CRON", help="When the review flow runs (cron).")
 @click.option("--fixity-cron", default="0 3 * * 0", show_default=True,
@@ -43,10 +51,12 @@ def _logging(verbose: bool) -> None:
               help="Where the web app (portal, staff app, API) listens.")
 @click.option("--web-port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--no-web", is_flag=True, help="Serve the deployments only, no web app.")
-def serve(batch_window: float, review_cron: str, fixity_cron: str, publish_interval: float,
-          timezone: str, limit: int, web_host: str, web_port: int, no_web: bool) -> None:
-    """Serve the ingest (event-triggered), publish, review and fixity deployments, and the web
-    app (public portal at /, staff app at /staff/, the API) unless --no-web.
+def serve(batch_window: float, sweep_batch: int, review_cron: str, fixity_cron: str,
+          publish_interval: float, timezone: str, limit: int, web_host: str, web_port: int,
+          no_web: bool) -> None:  # fmt: skip
+    """Serve the ingest, publish, review and fixity deployments, sweep received documents as
+    they arrive, and serve the web app (public portal at /, staff app at /staff/, the API)
+    unless --no-web.
 
     Uses PREFECT_API_URL if set; otherwise a local Prefect server under GONGKAI_HOME."""
     # Nothing here may import Prefect: gongkai.flows.runtime configures it first. The cron
@@ -62,6 +72,7 @@ def serve(batch_window: float, review_cron: str, fixity_cron: str, publish_inter
         publish_interval=timedelta(seconds=publish_interval) if publish_interval else None,
         limit=limit,
         web=None if no_web else (web_host, web_port),
+        sweep_batch=sweep_batch,
     )
     # SIGTERM ends the process like Ctrl-C, so the local server is stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

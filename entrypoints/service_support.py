@@ -1,34 +1,41 @@
-"""What the long-running front doors (HTTP API, inbox watcher) share: the choice of event sink
-and the in-process lifecycle run for the embedded default.
+"""What the long-running front doors (HTTP API, inbox watcher) share: the outbox relay while a
+Prefect API listens, and the in-process lifecycle run for the embedded default.
 
 - With a Prefect API (PREFECT_API_URL, or a `gongkai serve` running on this GONGKAI_HOME, found
-  by gongkai.flows.runtime), events go to Prefect: the service's deployment triggers act on
-  `gongkai.document.received`.
-- Without one there is nobody to hear an event: they are logged (DEBUG) and the catalog's audit
-  rows remain the record; documents wait in `received` for `gongkai ingest`, `gongkai watch
-  --process` or a service started later (its ingest sweep takes every waiting document).
+  by gongkai.flows.runtime), the catalog's audit rows go to Prefect as events (a relay thread,
+  flows/relay.py): the service's deployment triggers act on `gongkai.document.received`.
+- Without one there is nobody to hear an event: the catalog's audit rows remain the record
+  (a relay started later sends them); documents wait in `received` for `gongkai ingest`,
+  `gongkai watch --process` or a service started later (it sweeps every waiting document).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from gongkai.config import Settings, load_settings
-from gongkai.flows.events import AuditOnlyEventSink, EventSink
 
 log = logging.getLogger("gongkai.service")
 
 
-def event_sink(settings: Settings | None = None) -> EventSink:
-    """Prefect's events if a Prefect API listens for this home, else audit-only."""
+@contextlib.contextmanager
+def relaying(settings: Settings | None = None) -> Iterator[None]:
+    """The outbox relay in a background thread for the block, if a Prefect API listens for
+    this home; at the end a last pass sends what was written just before."""
     from gongkai.flows import runtime
 
     settings = settings or load_settings()
     runtime.configure(settings)
-    sink = runtime.event_sink(settings)
-    if isinstance(sink, AuditOnlyEventSink):
+    if not runtime.prefect_listens():
         log.info("no Prefect API for %s: events are recorded in the catalog only", settings.home)
-    return sink
+        yield
+        return
+    from gongkai.flows.relay import relay_in_background
+
+    with relay_in_background(settings):
+        yield
 
 
 def run_lifecycle(settings: Settings | None = None) -> dict[str, int]:

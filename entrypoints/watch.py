@@ -320,7 +320,7 @@ def run_watch(
     in this process, in a Prefect session of its own (gongkai.flows.runtime); otherwise the
     events announce them and a `gongkai serve` acts.
     """
-    from gongkai.entrypoints.service_support import event_sink, run_lifecycle
+    from gongkai.entrypoints.service_support import relaying, run_lifecycle
     from gongkai.flows import runtime
     from gongkai.flows.service import Context, IntakeRejected, intake
 
@@ -351,11 +351,9 @@ def run_watch(
     with contextlib.ExitStack() as stack:
         if run_flows:
             mode = stack.enter_context(runtime.prefect_session(settings, purpose="batch"))
-        sink = event_sink(settings)
-        ctx = stack.enter_context(Context.open(settings, events=sink))
-        flush = getattr(sink, "flush", None)
-        if callable(flush):
-            stack.callback(flush)
+        # The audit rows relayed as events where a Prefect API listens (not a batch server).
+        stack.enter_context(relaying(settings))
+        ctx = stack.enter_context(Context.open(settings))
         inbox = Inbox(Path(folder), take, settle=settle, on_taken=on_taken)
         watch(inbox, stop=stop, after_batch=after_batch, once=once)
         # Files whose intake failed on our side wait in .processing/ for the next start.

@@ -1,19 +1,25 @@
-"""Where the lifecycle's events go: a small port, with a Prefect and an in-memory adapter.
+"""Events: the catalog label they carry, and a small port for events that are not a document's.
 
-The service layer (flows/service/) calls `EventSink.emit`; it never imports Prefect itself.
-- `PrefectEventSink` sends each event with `prefect.events.emit_event` (queued to Prefect's
-  background events worker, so an emit costs microseconds, not a round trip). Deployment
-  triggers (deployments/) match on these event names.
-- `MemoryEventSink` keeps them in a list, for unit tests of the service without Prefect.
+The lifecycle's events are the catalog's audit rows (an outbox): the service layer writes the
+rows and sends nothing; flows/service/outbox.py makes each row's event (one place for what an
+event says) and flows/relay.py sends them to Prefect, at least once, with deterministic ids.
+Deployment triggers (deployments/) match on these event names.
+
+The port (`EventSink.emit`) remains for what has no audit row (`gongkai.ingest.completed`):
+- `PrefectEventSink` sends with `prefect.events.emit_event` (queued to Prefect's events worker).
+- `MemoryEventSink` keeps them in a list (tests also fill one from the outbox mapping,
+  tests/service_run.py `outbox()`).
+- `AuditOnlyEventSink`: no Prefect API listens; logged only.
 
 Every event sent to Prefect names the catalog it comes from in its resource (`gongkai.catalog`,
 catalog_id()), and the deployments' triggers match only their own catalog's: two catalogs whose
 services share one Prefect server do not wake each other.
 
 Event names: `gongkai.document.<state>` for every state change (lifecycle.event_name),
-`gongkai.document.duplicate_submission`, `gongkai.document.fixity_failed`, `gongkai.review.due`.
-Resource id: `gongkai.document.<id>` (lifecycle.resource_id). `gongkai ingest` closes its
-run with `gongkai.ingest.completed` (resource `gongkai.ingest.<uuid>`).
+`gongkai.document.duplicate_submission`, `gongkai.document.fixity_failed`, `gongkai.review.due`,
+`gongkai.review.kept`. Resource id: `gongkai.document.<id>` (lifecycle.resource_id).
+`gongkai ingest` closes its run with `gongkai.ingest.completed` (resource
+`gongkai.ingest.<uuid>`), sent directly through the port where a Prefect API listens.
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ EVENT_LABELS: dict[str, str] = {
     "processing_failed": "处理失败",
     "original_restored": "补存原件",
     "index_number_assigned": "分配索引号",
+    "review_due": "到期待审核",
+    "review_kept": "审核后继续不予公开",
 }
 
 DECISION_LABELS: dict[str, str] = {"release": "公开", "keep": "继续不予公开",

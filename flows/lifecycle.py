@@ -21,7 +21,7 @@ class State(StrEnum):
     QUARANTINED = "quarantined"  # carries a security marking: never published (terminal)
     EXCEPTION = "exception"  # unreadable, no attribute or a conflict: a person decides
     WITHDRAWN = "withdrawn"  # 撤回: taken back from the portal, still archived
-    SUPERSEDED = "superseded"  # replaced on the portal by a newer version of its 文号 (final)
+    SUPERSEDED = "superseded"  # replaced by a newer version of its 文号 (final)
 
 
 STATES: tuple[str, ...] = tuple(s.value for s in State)
@@ -39,14 +39,17 @@ TRANSITIONS: Mapping[State, frozenset[State]] = {
     State.RECEIVED: ROUTED_STATES - {State.PUBLISHED},
     # publishing checks the 文号's standing decision again: a conflict goes to a person
     State.TO_PUBLISH: frozenset({State.PUBLISHED, State.EXCEPTION}),
-    # a reviewer releases it, keeps it (a new review date) or sends it to redaction
-    State.WITHHELD: frozenset({State.PUBLISHED, State.WITHHELD, State.NEEDS_REDACTION}),
+    # a reviewer releases it, keeps it (a new review date) or sends it to redaction; a newer
+    # version of its 文号, withheld too, takes its place in the review queue
+    State.WITHHELD: frozenset({State.PUBLISHED, State.WITHHELD, State.NEEDS_REDACTION,
+                               State.SUPERSEDED}),
     # only the redacted version is ever published
     State.NEEDS_REDACTION: frozenset({State.PUBLISHED}),
     # a person states the attribute; the document is routed again (never back to received)
     State.EXCEPTION: ROUTED_STATES,
-    # a later decision on a request: disclose it to everyone, or withhold it
-    State.ON_REQUEST: frozenset({State.PUBLISHED, State.WITHHELD}),
+    # a later decision on a request: disclose it to everyone, or withhold it; a newer version
+    # of its 文号, on request too, takes its place in the register
+    State.ON_REQUEST: frozenset({State.PUBLISHED, State.WITHHELD, State.SUPERSEDED}),
     # 撤回: taken back from the public (a reviewer, with a reason)
     # a newer version of the same 文号 replaces it on the portal (it stays archived)
     State.PUBLISHED: frozenset({State.WITHDRAWN, State.SUPERSEDED}),

@@ -1,9 +1,12 @@
 """The publish flow: render the public record of documents the policy allows, and the index.
 
     publish_documents(document_ids: list[int] | None = None, chunk_size: int = 100)
-        -> {"documents", "published", "refused": {id: why}, "index": n}
+        -> {"documents", "published", "refused": {id: why}, "index": n[, "repaired": gaps]}
 
-None publishes every document waiting in `received` whose routing sent it to publication.
+None publishes every document waiting in `received` whose routing sent it to publication, and
+then checks the whole public store against the catalog, mending what is missing or left over
+(service.repair_public: the scheduled run, `gongkai publish`; a pipeline run checks only what
+it changed).
 The policy is checked again for each document right before anything is written to the public
 store (service.publication_basis). One task run per chunk, then one update of the public index
 (the root files and the year lists of what was published).
@@ -64,4 +67,13 @@ def publish_documents(
     with runtime.flow_context() as ctx, runtime.flow_workers(len(document_ids or ())):
         ids = (list(dict.fromkeys(int(i) for i in document_ids)) if document_ids is not None
                else service.publishable_ids(ctx))  # fmt: skip
-        return publish_in_chunks(ids, chunk_size)
+        result = publish_in_chunks(ids, chunk_size)
+        if document_ids is None:
+            result["repaired"] = check_public_store()
+        return result
+
+
+@task(name="check the whole public store", cache_policy=NO_CACHE)
+def check_public_store() -> dict[str, Any]:
+    with runtime.flow_context() as ctx:
+        return service.repair_public(ctx).to_json()

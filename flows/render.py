@@ -8,7 +8,8 @@ carry a Content-Security-Policy that allows no script at all, as a second wall.
 Site layout the links assume, all at the root of the public site: `index.html` and `index.json`
 (the total, the years with their counts, the latest FEED_SIZE documents), `feed.atom` (the
 latest FEED_SIZE documents), one `index-<year>.html` and `index-<year>.json` per year of
-publication (every document published that year, China Standard Time), and each document at
+publication (every document published that year, in the office's time zone), and each
+document at
 `documents/<id>.html` and `documents/<id>.json`. A publication rewrites the root files and the
 pages of its own year only, so its cost does not grow with the archive.
 """
@@ -19,14 +20,18 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, tzinfo
 from html import escape as _html_escape
 from typing import Any
 from urllib.parse import quote, urljoin
 from xml.sax.saxutils import escape as xml_escape
+from zoneinfo import ZoneInfo
 
-# Government dates and times are China Standard Time (UTC+8, no daylight saving).
-CHINA = timezone(timedelta(hours=8), "CST")
+from gongkai.config import DEFAULT_TIMEZONE
+
+# Times are shown, and years of publication counted, in the office's time zone (`zone`, the
+# setting GONGKAI_TIMEZONE: Settings.zone); the renderers' default is the setting's default.
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721 deleted entries
 DEFAULT_FEED_ID = "urn:gongkai:public-index"
@@ -103,17 +108,17 @@ def format_index_number(org_code: str, info_class: str, year: int, serial: int) 
 # shared formatting
 
 
-def _local(moment: datetime) -> datetime:
-    """A moment in China Standard Time (a naive datetime is taken as already local)."""
-    return moment.astimezone(CHINA) if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    """A moment in the office's time zone (a naive datetime is taken as already local)."""
+    return moment.astimezone(zone) if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def _day(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def _published_day(record: PublicRecord) -> str:
-    return _local(record.published_at).date().isoformat()
+def _published_day(record: PublicRecord, zone: tzinfo) -> str:
+    return _local(record.published_at, zone).date().isoformat()
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -124,7 +129,7 @@ def _page_path(record: PublicRecord) -> str:
     return f"documents/{quote(str(record.id), safe='')}.html"
 
 
-def _metadata_rows(record: PublicRecord) -> list[tuple[str, str]]:
+def _metadata_rows(record: PublicRecord, zone: tzinfo) -> list[tuple[str, str]]:
     # The portal's order.
     return [
         ("索引号", record.index_number),
@@ -132,7 +137,7 @@ def _metadata_rows(record: PublicRecord) -> list[tuple[str, str]]:
         ("公文生成日期", _day(record.date)),
         ("标题", record.title),
         ("备注/文号", record.file_number or ""),
-        ("发布日期", _published_day(record)),
+        ("发布日期", _published_day(record, zone)),
     ]
 
 
@@ -151,14 +156,14 @@ def _page(title: str, body: str) -> str:
 # one document
 
 
-def render_record_html(record: PublicRecord) -> str:
+def render_record_html(record: PublicRecord, *, zone: tzinfo = DEFAULT_ZONE) -> str:
     """The public page of one document, like the portal's: metadata table, title, source line,
     text as paragraphs, attachments."""
     rows = "".join(
         f'<tr><th scope="row">{escape(label)}</th><td>{escape(value)}</td></tr>\n'
-        for label, value in _metadata_rows(record)
+        for label, value in _metadata_rows(record, zone)
     )
-    time = _local(record.published_at).strftime("%Y-%m-%d %H:%M")
+    time = _local(record.published_at, zone).strftime("%Y-%m-%d %H:%M")
     paragraphs = "".join(f"<p>{escape(p)}</p>\n" for p in _paragraphs(record.text))
     attachments = ""
     if record.attachments:
@@ -176,8 +181,11 @@ def render_record_html(record: PublicRecord) -> str:
     return _page(record.title, body)
 
 
-def record_to_dict(record: PublicRecord, *, with_text: bool = True) -> dict[str, Any]:
-    """The public record as plain JSON values (dates ISO, published_at with its +08:00): the
+def record_to_dict(
+    record: PublicRecord, *, with_text: bool = True, zone: tzinfo = DEFAULT_ZONE
+) -> dict[str, Any]:
+    """The public record as plain JSON values (dates ISO, published_at with the offset of
+    `zone`, e.g. +08:00 for Asia/Shanghai): the
     keys of PUBLIC_RECORD_FIELDS, in that order (PUBLIC_FIELDS without the text)."""
     data: dict[str, Any] = {
         "id": record.id,
@@ -187,8 +195,8 @@ def record_to_dict(record: PublicRecord, *, with_text: bool = True) -> dict[str,
         "date": _day(record.date) or None,
         "title": record.title,
         "file_number": record.file_number,
-        "published_at": _local(record.published_at).isoformat(timespec="seconds"),
-        "published": _published_day(record),
+        "published_at": _local(record.published_at, zone).isoformat(timespec="seconds"),
+        "published": _published_day(record, zone),
         "source": record.source_name or None,
         "attachments": list(record.attachments),
         "url": _page_path(record),
@@ -198,9 +206,9 @@ def record_to_dict(record: PublicRecord, *, with_text: bool = True) -> dict[str,
     return data
 
 
-def render_record_json(record: PublicRecord) -> str:
+def render_record_json(record: PublicRecord, *, zone: tzinfo = DEFAULT_ZONE) -> str:
     """`record_to_dict` as UTF-8-ready JSON text (Chinese kept readable)."""
-    return json.dumps(record_to_dict(record), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(record_to_dict(record, zone=zone), ensure_ascii=False, indent=2) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,38 +228,42 @@ def year_index_path(year: int, extension: str) -> str:
     return f"index-{year}.{extension}"
 
 
-def publication_year(moment: datetime) -> int:
-    """The year of publication of a document published at `moment` (China Standard Time)."""
-    return _local(moment).year
+def publication_year(moment: datetime, zone: tzinfo = DEFAULT_ZONE) -> int:
+    """The year of publication of a document published at `moment` (in `zone`)."""
+    return _local(moment, zone).year
 
 
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """The moments [start, end) of a year of publication, China Standard Time."""
-    return datetime(year, 1, 1, tzinfo=CHINA), datetime(year + 1, 1, 1, tzinfo=CHINA)
+def year_bounds(year: int, zone: tzinfo = DEFAULT_ZONE) -> tuple[datetime, datetime]:
+    """The moments [start, end) of a year of publication, in `zone`."""
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
 
 
-def _entries(records: Iterable[PublicRecord]) -> list[dict[str, Any]]:
-    return [record_to_dict(r, with_text=False) for r in records]
+def _entries(records: Iterable[PublicRecord], zone: tzinfo) -> list[dict[str, Any]]:
+    return [record_to_dict(r, with_text=False, zone=zone) for r in records]
 
 
-def render_index_json(recent: Sequence[PublicRecord], years: Sequence[IndexYear]) -> str:
+def render_index_json(
+    recent: Sequence[PublicRecord], years: Sequence[IndexYear], *, zone: tzinfo = DEFAULT_ZONE
+) -> str:
     """The root index: the total, each year with its count and lists, the latest documents."""
     data = {
         "count": sum(y.count for y in years),
         "years": [{"year": y.year, "count": y.count, "json": year_index_path(y.year, "json"),
                    "html": year_index_path(y.year, "html")} for y in years],
-        "latest": _entries(recent),
+        "latest": _entries(recent, zone),
     }  # fmt: skip
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def render_year_json(year: int, records: Sequence[PublicRecord]) -> str:
+def render_year_json(
+    year: int, records: Sequence[PublicRecord], *, zone: tzinfo = DEFAULT_ZONE
+) -> str:
     """Every document published in `year` (without its text), in the order given."""
-    data = {"year": year, "count": len(records), "documents": _entries(records)}
+    data = {"year": year, "count": len(records), "documents": _entries(records, zone)}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def _index_table(records: Sequence[PublicRecord]) -> str:
+def _index_table(records: Sequence[PublicRecord], zone: tzinfo) -> str:
     rows = "".join(
         "<tr>"
         f"<td>{escape(r.index_number)}</td>"
@@ -259,7 +271,7 @@ def _index_table(records: Sequence[PublicRecord]) -> str:
         f"<td>{escape(r.file_number or '')}</td>"
         f"<td>{escape(r.publisher or '')}</td>"
         f"<td>{escape(_day(r.date))}</td>"
-        f"<td>{escape(_published_day(r))}</td>"
+        f"<td>{escape(_published_day(r, zone))}</td>"
         "</tr>\n"
         for r in records
     )
@@ -272,7 +284,7 @@ def _index_table(records: Sequence[PublicRecord]) -> str:
 
 def render_index_html(
     recent: Sequence[PublicRecord], years: Sequence[IndexYear], *,
-    title: str = DEFAULT_FEED_TITLE,
+    title: str = DEFAULT_FEED_TITLE, zone: tzinfo = DEFAULT_ZONE,
 ) -> str:  # fmt: skip
     """The public list's front page: the total, one link per year, the latest documents
     (索引号, 标题 linked, 文号, 发布机构, 公文生成日期, 发布日期)."""
@@ -285,13 +297,14 @@ def render_index_html(
         f'<p>共 {sum(y.count for y in years)} 件 · <a href="feed.atom">Atom</a> · '
         '<a href="index.json">JSON</a></p>\n'
         f'<nav class="years">{links}</nav>\n'
-        f"<h2>最新发布</h2>\n{_index_table(recent)}"
+        f"<h2>最新发布</h2>\n{_index_table(recent, zone)}"
     )
     return _page(title, body)
 
 
 def render_year_html(
-    year: int, records: Sequence[PublicRecord], *, title: str = DEFAULT_FEED_TITLE
+    year: int, records: Sequence[PublicRecord], *, title: str = DEFAULT_FEED_TITLE,
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> str:
     """Every document published in `year`, as the front page lists the latest."""
     heading = f"{title} {year} 年"
@@ -299,7 +312,7 @@ def render_year_html(
         '<nav><a href="index.html">返回目录</a></nav>\n'
         f"<h1>{escape(heading)}</h1>\n"
         f'<p>共 {len(records)} 件 · <a href="{year_index_path(year, "json")}">JSON</a></p>\n'
-        f"{_index_table(records)}"
+        f"{_index_table(records, zone)}"
     )
     return _page(heading, body)
 
@@ -323,16 +336,18 @@ def render_index_atom(
     title: str = DEFAULT_FEED_TITLE,
     base_url: str = "",
     deleted: Sequence[tuple[int, datetime]] = (),
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> str:
     """An Atom 1.0 feed (RFC 4287) of the published documents. `feed_id` is the feed's
     permanent IRI; entry ids derive from it and the document id. Links are relative to the
     site root unless `base_url` is given. `deleted`: (document id, when) of withdrawn
-    documents, each an RFC 6721 `at:deleted-entry` whose `ref` is the entry's id."""
+    documents, each an RFC 6721 `at:deleted-entry` whose `ref` is the entry's id. Times in
+    `zone`, the office's."""
     if not feed_id or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", feed_id):
         raise ValueError(f"an Atom feed id must be an absolute IRI, not {feed_id!r}")
 
     def stamp(moment: datetime) -> str:
-        return _local(moment).isoformat(timespec="seconds")
+        return _local(moment, zone).isoformat(timespec="seconds")
 
     def href(path: str) -> str:
         return urljoin(base_url, path) if base_url else path

@@ -8,21 +8,29 @@ its settings from the environment when it is first imported).
   (GONGKAI_PREFECT_PORT, default 4210) and names it in $PREFECT_HOME/server.json, so that every
   command, and an API started before a restart of serve, reaches it at the same address.
 - Otherwise a batch server for the command: `prefect server start` as Prefect ships it, on a
-  free port, its database and log under $GONGKAI_HOME/prefect, with the background services a
-  one-shot run does not use switched off through Prefect's settings. It starts with the
-  command and stops with it (on Linux the kernel stops it too if the command is killed).
+  free port, its database and log under $GONGKAI_HOME/prefect (the database migrated once per
+  Prefect version, not at every start: flows/prefect_database.py), with the background
+  services a one-shot run does not use switched off through Prefect's settings. It starts with
+  the command and stops with it (on Linux the kernel stops it too if the command is killed).
+  While it starts, the command imports Prefect and starts its worker pool's fork server.
 
-Events go to Prefect only where something listens (a user's server or serve's): a batch
-server has no triggers, so its flows' `event_sink()` records the events in the catalog's audit
-rows only, and a batch of thousands of documents does not push thousands of events through a
-server that is about to stop.
+Events go to Prefect only where something listens (a user's server or serve's): the catalog's
+audit rows are the events, and the outbox relay (flows/relay.py) sends them where
+`prefect_listens()`: serve, the API and the watcher run it in a thread, and a session on such
+a server ends with one pass of it. A batch server has no triggers: nothing is sent to it, and
+a batch of thousands of documents does not push thousands of events through a server that is
+about to stop (the rows are sent later, by the relay of a service started on the catalog).
 
     configure(settings=None, *, console_level="WARNING") -> PrefectMode
     LocalPrefectServer(settings, purpose="batch"|"service").start() / wait_ready() / stop()
-    prefect_session(settings=None, *, purpose="batch") -> context manager yielding PrefectMode
+    prefect_session(settings=None, *, purpose="batch", documents=0)  # a context: PrefectMode
     one_shot_runs(mode)                  # no heartbeats against a batch server
-    event_sink()                         # where a flow run's events go
+    prefect_listens()                    # is a Prefect API there that outlives this command?
+    event_sink()                         # where a non-document event goes (ingest.completed)
     use_context(ctx) / flow_context() / flow_workers(n)   # used by the flows
+    use_workers(pool)                    # flow runs in this block share the caller's pool
+    read_ahead(settings, ids)            # that pool starts reading a claimed batch now
+    reads_ahead() -> bool                # whether it does (a parallel pool of use_workers)
 """
 
 from __future__ import annotations
@@ -44,9 +52,10 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from gongkai.config import Settings, load_settings
+from gongkai.flows import prefect_database
 from gongkai.flows.log_filters import hide_log_lines
 
 if TYPE_CHECKING:
@@ -54,6 +63,7 @@ if TYPE_CHECKING:
     from gongkai.flows.service import Context, WorkerPool
 
 Purpose = Literal["batch", "service"]
+T = TypeVar("T")
 STARTUP_TIMEOUT_S = float(os.environ.get("GONGKAI_PREFECT_STARTUP_TIMEOUT", "180"))
 DEFAULT_SERVICE_PORT = 4210  # not Prefect's 4200: a user's own server may be there
 
@@ -195,6 +205,7 @@ class LocalPrefectServer:
         self.state_path = self.home / "server.json"
         self.port: int | None = service_port() if purpose == "service" else None
         self.process: subprocess.Popen[bytes] | None = None
+        self.migrates = True  # Prefect migrates the database at this start
         self._starting = threading.Lock()
         self._start_lock: int | None = None
 
@@ -232,6 +243,8 @@ class LocalPrefectServer:
             env["PREFECT_API_BLOCKS_REGISTER_ON_START"] = "false"
         for name in _SERVICE_SERVICES_OFF if service else _BATCH_SERVICES_OFF:
             env[f"PREFECT_SERVER_SERVICES_{name}_ENABLED"] = "false"
+        if not self.migrates:  # at this Prefect version's head already (prefect_database)
+            env.setdefault("PREFECT_SERVER_DATABASE_MIGRATE_ON_START", "false")
         return env
 
     def start(self) -> None:
@@ -257,6 +270,8 @@ class LocalPrefectServer:
     def _start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         self.api_url  # settles the port  # noqa: B018
+        prefect_database.seed(self.home)  # a new home: the migrated template's copy
+        self.migrates = prefect_database.migrate_on_start(self.home)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "prefect", "server", "start",
@@ -272,6 +287,7 @@ class LocalPrefectServer:
         assert self.process is not None
         try:
             self._wait_healthy(timeout)
+            prefect_database.after_ready(self.home, migrated=self.migrates)
         finally:
             self._started_alone()
         if self.purpose == "service":
@@ -324,17 +340,21 @@ def prefect_session(
     *,
     purpose: Purpose = "batch",
     console_level: str = "WARNING",
+    documents: int = 0,
 ) -> Iterator[PrefectMode]:
     """Configure Prefect and, in local mode without a running service, run a local server for
-    the duration. Queued events and logs are delivered before it ends."""
+    the duration. Queued events and logs are delivered before it ends. `documents`: how many
+    the flows will process (a worker pool's fork server starts at once if they need one)."""
     settings = settings or load_settings()
     mode = configure(settings, console_level=console_level)
     if not mode.local or mode.api_url:
+        _relay_pass(settings)  # a first relay's cursor starts here, before this command's rows
         try:
             yield mode
         finally:
             # Delivered before the command returns (`gongkai serve`'s server, or the user's),
-            # rather than by Prefect's own drain at exit.
+            # rather than by Prefect's own drain at exit; the rows this command wrote too.
+            _relay_pass(settings)
             _drain_events()
         return
     if _prefect_imported():
@@ -348,6 +368,7 @@ def prefect_session(
     if purpose == "batch":
         _batch_servers.append(server)
     try:
+        _while_the_server_starts(readers=pool_workers(documents) > 1)
         server.wait_ready()
         yield PrefectMode(True, server.api_url, mode.prefect_home, server)
     finally:
@@ -356,6 +377,18 @@ def prefect_session(
         if server in _batch_servers:
             _batch_servers.remove(server)
         os.environ.pop("PREFECT_API_URL", None)
+
+
+def _while_the_server_starts(*, readers: bool) -> None:
+    """What the command needs next, done while its server imports and starts (seconds): the
+    worker pool's fork server, which imports the readers in its own process, and this
+    process's import of Prefect's flow and task engines (PREFECT_API_URL is set by now)."""
+    if readers:
+        from gongkai.flows import forkserver
+
+        forkserver.start()  # before Prefect is imported: it forks no thread of Prefect's
+    import prefect.flow_engine
+    import prefect.task_engine  # noqa: F401
 
 
 @contextlib.contextmanager
@@ -387,13 +420,38 @@ def _drain_events() -> None:
         APILogWorker.drain_all(timeout=30)
 
 
+def prefect_listens() -> bool:
+    """A Prefect API that outlives this process (a user's server, serve's, a work pool's):
+    the catalog's events are relayed to it. Not a command's own batch server."""
+    return not _batch_servers and bool(os.environ.get("PREFECT_API_URL"))
+
+
+def _relay_pass(settings: Settings) -> None:
+    """One pass of the outbox relay, where a Prefect API listens (a relay of a service on
+    this catalog that holds the cursor sends the rows instead)."""
+    if not prefect_listens():
+        return
+    from gongkai.flows.relay import Relay
+
+    try:
+        relay = Relay(settings)
+        try:
+            relay.run_once()
+        finally:
+            relay.close()
+    except Exception as exc:  # the rows stay in the catalog for the next relay
+        import logging
+
+        logging.getLogger("gongkai.relay").warning("events not relayed yet: %s", exc)
+
+
 def event_sink(settings: Settings | None = None) -> EventSink:
     """Prefect's events where a Prefect API outlives this process (a user's server, serve's,
     a work pool's), labelled with the catalog they come from; the audit rows alone under a
     command's own batch server or without any."""
     from gongkai.flows.events import AuditOnlyEventSink, PrefectEventSink, catalog_id
 
-    if _batch_servers or not os.environ.get("PREFECT_API_URL"):
+    if not prefect_listens():
         return AuditOnlyEventSink()
     return PrefectEventSink(catalog_id((settings or load_settings()).database_url))
 
@@ -414,13 +472,17 @@ _current_workers: ContextVar[WorkerPool | None] = ContextVar("gongkai_workers", 
 
 
 @contextlib.contextmanager
-def use_context(ctx: Context) -> Iterator[Context]:
-    """Run flows in this process against `ctx` (a test's clock, an in-process caller)."""
-    token = _current_context.set(ctx)
+def _bound(var: ContextVar[T | None], value: T) -> Iterator[T]:
+    token = var.set(value)
     try:
-        yield ctx
+        yield value
     finally:
-        _current_context.reset(token)
+        var.reset(token)
+
+
+def use_context(ctx: Context) -> contextlib.AbstractContextManager[Context]:
+    """Run flows in this process against `ctx` (a test's clock, an in-process caller)."""
+    return _bound(_current_context, ctx)
 
 
 @contextlib.contextmanager
@@ -433,9 +495,40 @@ def flow_context() -> Iterator[Context]:
     from gongkai.flows.service import Context as ServiceContext
 
     settings = load_settings()
-    with ServiceContext.open(settings, events=event_sink(settings)) as opened, \
+    with ServiceContext.open(settings) as opened, \
             use_context(opened):
         yield opened
+
+
+def pool_workers(documents: int) -> int:
+    """Worker processes for a run of `documents`: one per core (GONGKAI_WORKERS) from a few
+    dozen documents on, else none besides the flow's own process (1)."""
+    cores = int(os.environ.get("GONGKAI_WORKERS") or 0) or os.cpu_count() or 1
+    return cores if documents >= 40 else 1
+
+
+def use_workers(pool: WorkerPool) -> contextlib.AbstractContextManager[WorkerPool]:
+    """Run flows in this block on `pool` (a long-lived caller: serve's sweeper)."""
+    return _bound(_current_workers, pool)
+
+
+def reads_ahead() -> bool:
+    """Whether the caller's worker pool (use_workers) reads claimed documents ahead."""
+    pool = _current_workers.get()
+    return pool is not None and pool.parallel
+
+
+def still_reading(document_ids: list[int]) -> list[int]:
+    """Those of these documents the caller's worker pool (use_workers) is still reading."""
+    pool = _current_workers.get()
+    return [] if pool is None else pool.reading(document_ids)
+
+
+def read_ahead(settings: Settings, document_ids: list[int]) -> None:
+    """Have the caller's worker pool (use_workers) start reading these documents now."""
+    pool = _current_workers.get()
+    if pool is not None:
+        pool.read_ahead(settings, document_ids)
 
 
 @contextlib.contextmanager
@@ -449,9 +542,7 @@ def flow_workers(documents: int) -> Iterator[WorkerPool]:
         return
     from gongkai.flows.service import WorkerPool as ServiceWorkerPool
 
-    cores = int(os.environ.get("GONGKAI_WORKERS") or 0) or os.cpu_count() or 1
-    workers = cores if documents >= 40 else 1
-    with ServiceWorkerPool(workers) as pool:
+    with ServiceWorkerPool(pool_workers(documents)) as pool:
         token = _current_workers.set(pool)
         try:
             yield pool

@@ -61,6 +61,18 @@ def database_url(request) -> str:
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_catalogs_ctx(request, gongkai_env, monkeypatch):
+    """A service Context with a fixed clock (service_run.fixed_clock_context) on a SQLite and
+    on a PostgreSQL catalog, with the embedded local stores of `gongkai_env`."""
+    from service_run import fixed_clock_context
+
+    if request.param == "postgresql":
+        monkeypatch.setenv("GONGKAI_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    with fixed_clock_context() as context:
+        yield context
+
+
 @pytest.fixture
 def gongkai_env(tmp_path, monkeypatch) -> dict[str, str]:
     """An isolated embedded-default GONGKAI_HOME for one test."""

@@ -178,16 +178,24 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
 
 
 def filter_events(api_url: str, *, resource_id: str | None = None,
-                  prefix: str | None = None, since_s: float = 3600) -> list[dict]:
-    """Events stored in the server (POST /api/events/filter), every page, oldest first."""
+                  prefix: str | None = None, catalog: str | None = None,
+                  since_s: float = 3600) -> list[dict]:  # fmt: skip
+    """Events stored in the server (POST /api/events/filter), every page, oldest first;
+    `catalog` (events.catalog_id): only that catalog's, as the session's server holds other
+    tests' documents with the same ids."""
     now = time.time()
     window = {
         "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - since_s)),
         "until": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60)),
     }
     flt: dict[str, object] = {"occurred": window, "order": "ASC"}
+    resource: dict[str, object] = {}
     if resource_id is not None:
-        flt["resource"] = {"id": [resource_id]}
+        resource["id"] = [resource_id]
+    if catalog is not None:
+        resource["labels"] = {"gongkai.catalog": catalog}
+    if resource:
+        flt["resource"] = resource
     if prefix is not None:
         flt["event"] = {"prefix": [prefix]}
     page = api_json(api_url, "POST", "/events/filter", {"filter": flt, "limit": 50})

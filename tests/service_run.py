@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 from gongkai.config import load_settings
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
+from gongkai.flows.events import Emitted, MemoryEventSink, catalog_id
 from gongkai.flows.service import Context
+from gongkai.flows.service.outbox import BEGINNING, catalog_events
+from gongkai.storage.catalog import RelayPosition
 
 NOW = datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
 
@@ -28,9 +30,19 @@ class Clock:
 @contextmanager
 def fixed_clock_context() -> Iterator[Context]:
     """A context on the current settings, with events in memory and the clock stopped at NOW."""
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+    with Context.open(load_settings()) as context:
         context.clock = lambda: NOW
         yield context
+
+
+def outbox(ctx: Context, after: RelayPosition = BEGINNING) -> MemoryEventSink:
+    """The events the relay would send for the context's catalog (the outbox mapping of its
+    audit rows after `after`, e.g. a `ctx.catalog.audit_end()` taken earlier), in order, to
+    read with MemoryEventSink's helpers."""
+    return MemoryEventSink([
+        Emitted(e.event, e.resource_id, dict(e.payload), e.resource.get("prefect.resource.name"))
+        for e in catalog_events(ctx.catalog, catalog_id(ctx.settings.database_url), after)
+    ])  # fmt: skip
 
 
 def take_in(ctx: Context, data: bytes, name: str, **kwargs: object) -> int:

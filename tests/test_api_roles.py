@@ -14,7 +14,6 @@ from lifecycle_docs import make_docx
 from gongkai.config import load_settings
 from gongkai.entrypoints.api import Tokens, create_app
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import people
 
 ROLES = ("public", "submitter", "clerk", "reviewer", "archivist", "admin")
@@ -49,7 +48,7 @@ def _ingest(ctx: service.Context, data: bytes, name: str, actor: str) -> int:
 @pytest.fixture
 def office(gongkai_env) -> Iterator[Office]:
     app = create_app(load_settings(), tokens=Tokens(staff=None, intake=None),
-                     events=MemoryEventSink)  # fmt: skip
+                     relay=False)  # fmt: skip
     with TestClient(app) as client:
         ctx = client.app.state.ctx
         headers: dict[str, dict[str, str]] = {"public": {}}
@@ -109,6 +108,12 @@ def test_lists_have_a_total_and_a_next_link(office: Office) -> None:
     following = office.client.get(first["next"], headers=office.headers["clerk"]).json()
     assert following["offset"] == 1 and following["next"] is None
     assert following["documents"][0]["id"] != first["documents"][0]["id"]
+    reviews = office.call("reviewer", "GET", "/reviews?limit=1").json()
+    withheld = office.ctx.catalog.ids_in_state("withheld")
+    assert reviews["total"] == len(withheld) >= 2
+    assert [d["id"] for d in reviews["documents"]] == withheld[:1]
+    rest = office.client.get(reviews["next"], headers=office.headers["reviewer"]).json()
+    assert [d["id"] for d in rest["documents"]] == withheld[1:2]
     found = office.call("clerk", "GET", "/documents?limit=3").json()
     assert found["total"] == len(office.ids) and found["count"] == 3 and found["next"]
     public = office.call("public", "GET", "/documents").json()

@@ -105,7 +105,7 @@ def test_a_published_document_without_its_page_is_reported_and_repaired(tmp_path
     assert checked.returncode == 1
     assert f"{lost}：已发布，但公开页面缺失" in checked.stderr
     assert "index.json 缺失" in checked.stderr
-    assert "公开站点落后于目录" in run(env, "status").stdout
+    assert "公开站点与目录不符" in run(env, "status").stdout
     repaired = run(env, "public", "repair")
     assert repaired.returncode == 0, repaired.stderr
     assert "补写 1 件" in repaired.stderr

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from lifecycle_docs import make_docx
 from minio import Minio
+from service_run import outbox
 
 from gongkai.config import load_settings
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 from gongkai.storage.objects import ObjectStore
 
@@ -52,7 +52,7 @@ def office(request: pytest.FixtureRequest, gongkai_env: dict[str, str],
             path = Path(store.data_dir) / key  # type: ignore[attr-defined]
             path.write_bytes(flip_byte(path.read_bytes()))
 
-    with Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+    with Context.open(load_settings()) as ctx:
         ctx.clock = lambda: datetime(2021, 3, 20, 2, 0, tzinfo=UTC)
         yield ctx, flip
 
@@ -91,7 +91,7 @@ def test_a_flipped_byte_anywhere_get_or_the_site_hands_out_is_reported(
     assert any("present, but the document is withdrawn" in p for p in report.failed[withdrawn])
     status = service.status(ctx)
     assert set(status.fixity_failures) == {original, package, public, withdrawn}
-    failed_events = [e for e in ctx.events.events  # type: ignore[attr-defined]
+    failed_events = [e for e in outbox(ctx).events  # the relay's events of the audit rows
                      if e.event == "gongkai.document.fixity_failed"]  # fmt: skip
     assert {e.resource_id for e in failed_events} == {
         f"gongkai.document.{i}" for i in (original, package, public, withdrawn)}  # fmt: skip

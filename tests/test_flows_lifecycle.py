@@ -19,15 +19,16 @@ EXPECTED = {
     "received": ROUTED - {"published"},
     # publishing checks the 文号's standing decision again (issue 13): a conflict to a person
     "to_publish": {"published", "exception"},
-    "withheld": {"published", "withheld", "needs_redaction"},
+    # a newer version of its 文号 that agrees takes its place in the queue (issue 13)
+    "withheld": {"published", "withheld", "needs_redaction", "superseded"},
     "needs_redaction": {"published"},
     "exception": ROUTED,
-    "on_request": {"published", "withheld"},
+    "on_request": {"published", "withheld", "superseded"},
     "quarantined": set(),
     # 撤回 (issue 13): taken back, and released again only by a reviewer
     "published": {"withdrawn", "superseded"},
     "withdrawn": {"published"},
-    # a newer version of its 文号 took its place on the portal
+    # a newer version of its 文号 took its place on the portal, in the queue or the register
     "superseded": set(),
 }
 

@@ -297,3 +297,18 @@ def test_year_html() -> None:
     assert hrefs == ["index.html", "index-2020.json", "documents/10.html", "documents/11.html"]
     assert "共 2 件" in html
     assert "QZ05908-3000-2020-00011" in page.text_by_tag["td"]
+
+
+def test_times_are_shown_in_the_zone_given() -> None:
+    from zoneinfo import ZoneInfo
+
+    urumqi = ZoneInfo("Asia/Urumqi")  # UTC+6: 07:57 where China Standard Time says 09:57
+    data = render.record_to_dict(hongshan(), zone=urumqi)
+    assert data["published_at"] == "2020-09-15T07:57:00+06:00"
+    assert "时间：2020-09-15 07:57" in render.render_record_html(hongshan(), zone=urumqi)
+    feed = ET.fromstring(render.render_index_atom(
+        _records(), updated=datetime(2020, 10, 9, 3, 0, tzinfo=UTC), zone=urumqi))  # fmt: skip
+    assert feed.findtext(f"{ATOM}updated") == "2020-10-09T09:00:00+06:00"
+    assert render.publication_year(datetime(2020, 12, 31, 17, 0, tzinfo=UTC), urumqi) == 2020
+    assert render.year_bounds(2021, urumqi)[0].astimezone(UTC) == datetime(
+        2020, 12, 31, 18, 0, tzinfo=UTC)

@@ -21,7 +21,6 @@ from service_run import fixed_clock_context
 
 from gongkai.config import load_settings
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 from gongkai.storage.catalog import FindQuery
 
@@ -77,7 +76,7 @@ def test_without_tesseract_a_scan_is_taken_in_and_says_what_to_install(
     gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GONGKAI_TESSERACT", "/nonexistent/tesseract")
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+    with Context.open(load_settings()) as context:
         data = image_bytes(scanned_page(dpi=60), "PNG")
         doc_id = ingest(context, data, "扫描件.png")
         record = context.catalog.get(doc_id)
@@ -130,7 +129,7 @@ def test_http_intake_takes_an_ofd_and_serves_it_back_as_one(
 
     data = ofd_package()
     app = create_app(load_settings(), tokens=Tokens(staff="s", intake="i"),
-                     events=MemoryEventSink)  # fmt: skip
+                     relay=False)  # fmt: skip
     with TestClient(app) as client:
         response = client.post("/documents", files={"file": ("鸿政〔2020〕53号.ofd", data)},
                                headers={"Authorization": "Bearer i"})  # fmt: skip

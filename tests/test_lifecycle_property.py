@@ -14,7 +14,6 @@ from lifecycle_docs import SECRET_SENTENCE, make_docx
 
 from gongkai.config import load_settings
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 
 DISCLOSURES = st.sampled_from(["active", "on_request", "withheld", "partial", None])
@@ -30,7 +29,7 @@ def test_only_active_unmarked_or_released_documents_are_public(
 ) -> None:
     with tempfile.TemporaryDirectory() as home:
         env = {"GONGKAI_HOME": str(Path(home) / "home")}
-        with Context.open(load_settings(env), events=MemoryEventSink()) as ctx:
+        with Context.open(load_settings(env)) as ctx:
             now = datetime(2021, 3, 20, tzinfo=UTC)
             ctx.clock = lambda: now
             ids: dict[int, tuple[str | None, str | None, str | None, str | None]] = {}
@@ -103,7 +102,7 @@ def test_only_redacted_versions_and_the_public_view_are_ever_public(
 
     with tempfile.TemporaryDirectory() as home:
         env = {"GONGKAI_HOME": str(Path(home) / "home")}
-        with Context.open(load_settings(env), events=MemoryEventSink()) as ctx:
+        with Context.open(load_settings(env)) as ctx:
             ctx.clock = lambda: datetime(2021, 3, 20, tzinfo=UTC)
             serial_of: dict[int, int] = {}
             for serial, (disclosure, *_) in enumerate(plans, 1):

@@ -12,26 +12,27 @@ from pathlib import Path
 
 import pytest
 from lifecycle_docs import SECRET_SENTENCE, make_docx
-from service_run import Clock
+from service_run import Clock, outbox
 
 from gongkai.config import load_settings
 from gongkai.flows import deadlines, service
 from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.policy import PolicyRefusal, add_months
 from gongkai.flows.service import Context
+from gongkai.flows.service.outbox import BEGINNING
+from gongkai.storage.catalog import RelayPosition
 
 
 @pytest.fixture
 def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
-    sink = MemoryEventSink()
-    with Context.open(load_settings(), events=sink) as context:
+    with Context.open(load_settings()) as context:
         context.clock = Clock(datetime(2021, 3, 20, 2, 0, tzinfo=UTC))
         yield context
 
 
-def events(ctx: Context) -> MemoryEventSink:
-    assert isinstance(ctx.events, MemoryEventSink)
-    return ctx.events
+def events(ctx: Context, after: RelayPosition = BEGINNING) -> MemoryEventSink:
+    """What the relay sends for the catalog's audit rows (the service emits nothing)."""
+    return outbox(ctx, after)
 
 
 def take_in(ctx: Context, data: bytes, name: str, **kwargs: object) -> int:
@@ -61,7 +62,7 @@ def test_whole_lifecycle_on_postgresql(
     postgres_url: str, gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GONGKAI_DATABASE_URL", postgres_url)
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+    with Context.open(load_settings()) as context:
         context.clock = Clock(datetime(2021, 3, 20, 2, 0, tzinfo=UTC))
         whole_lifecycle(context)
 
@@ -134,7 +135,7 @@ def test_ingest_twice_changes_nothing_but_records_the_duplicates(ctx: Context) -
     ingest(ctx, ids)
     before = {i: (ctx.catalog.get(i), len(ctx.catalog.history(i))) for i in ids}
     public_before = {k: ctx.public.get_bytes(k) for k in public_keys(ctx)}
-    events(ctx).clear()
+    mark = ctx.catalog.audit_end()
 
     again = [service.intake(ctx, data, "again-" + truth.filename, source="test", actor="t")
              for data, truth in files]  # fmt: skip
@@ -142,7 +143,7 @@ def test_ingest_twice_changes_nothing_but_records_the_duplicates(ctx: Context) -
     assert [r.record.id for r in again] == ids
     ingest(ctx, ids)
 
-    assert events(ctx).names() == ["gongkai.document.duplicate_submission"] * 2
+    assert events(ctx, mark).names() == ["gongkai.document.duplicate_submission"] * 2
     for doc_id, (record, count) in before.items():
         assert ctx.catalog.get(doc_id) == record
         kinds = [e.kind for e in ctx.catalog.history(doc_id)[count:]]
@@ -296,7 +297,7 @@ def test_a_holiday_file_that_cannot_be_used_is_reported_and_stops_nothing(
     settings.holidays_dir.mkdir(parents=True)
     (settings.holidays_dir / "2027.json").write_text(
         '{"year": 2027, "holidays": ["2027-02-06", "2027-02-30"]}', encoding="utf-8")
-    with Context.open(settings, events=MemoryEventSink()) as ctx:
+    with Context.open(settings) as ctx:
         data, truth = make_docx(52, disclosure="active", day=date(2026, 12, 20))
         doc_id = take_in(ctx, data, truth.filename)
         (outcome,) = service.process(ctx, [doc_id])
@@ -412,6 +413,31 @@ def test_documents_prepared_by_the_worker_pool_are_recorded_once(ctx: Context) -
         assert ctx.archive.verify(record.archive_key).ok
 
 
+def test_documents_still_read_when_patience_ends_are_deferred_then_recorded_once(
+    ctx: Context,
+) -> None:
+    # A round of serve's sweeper with a backlog records what its workers read in time; the
+    # others come back deferred, still `received`, and a later call records them (once).
+    ids = [take_in(ctx, *reversed_args(make_docx(n, disclosure="withheld")))
+           for n in range(50, 62)]  # fmt: skip
+    with service.WorkerPool(2) as pool:
+        pool.warm()
+        first = service.process(ctx, ids, pool=pool, patience_s=0.0)
+        deferred = [o.document_id for o in first if o.deferred]
+        assert deferred  # nothing is read in no time
+        assert all(ctx.catalog.get(i).state == "received" for i in deferred)
+        assert not any(o.deferred and (o.failed or o.skipped) for o in first)
+        assert set(pool.reading(deferred)) <= set(deferred)
+        second = service.process(ctx, deferred, pool=pool)
+    assert [o.document_id for o in second] == deferred
+    assert not any(o.deferred or o.failed or o.skipped for o in second)
+    for doc_id in ids:
+        assert ctx.catalog.get(doc_id).state == "withheld"
+        kinds = [e.kind for e in ctx.catalog.history(doc_id)]
+        assert kinds.count("extracted") == 1, (doc_id, kinds)
+        assert kinds.index("received") < kinds.index("extracted") < kinds.index("state")
+
+
 def test_a_document_routed_to_publication_is_not_read_again(ctx: Context) -> None:
     # A run that routed a document to publication and stopped before publishing it: a later
     # run publishes it without reading, routing or archiving it again.
@@ -437,14 +463,14 @@ def test_two_runs_that_read_the_same_documents_record_them_once(ctx: Context) ->
     second_run = service.prepare(ctx, ctx.catalog.get_many(ids))
     recorded = service.record_prepared(ctx, first_run, actor="ingest")
     histories = {i: ctx.catalog.history(i) for i in ids}
-    events(ctx).clear()
+    mark = ctx.catalog.audit_end()
     late = service.record_prepared(ctx, second_run, actor="ingest")
     assert [o.skipped for o in late] == [True, True, True]
     assert [o.state for o in late] == [o.state for o in recorded] == [
         "to_publish", "withheld", "exception"]  # fmt: skip
     assert [o.to_publish for o in late] == [True, False, False]
     assert {i: ctx.catalog.history(i) for i in ids} == histories
-    assert events(ctx).names() == []
+    assert events(ctx, mark).names() == []
 
 
 def test_a_document_moved_before_a_worker_reads_it_is_left_alone(ctx: Context) -> None:

@@ -15,7 +15,6 @@ from sqlalchemy import text
 
 from gongkai.config import load_settings
 from gongkai.flows.access import Action, NotAllowed, NotAuthenticated, Principal, Role, require
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context, people
 from gongkai.flows.service.people import BootstrapTokens, LoginRefused
 
@@ -31,7 +30,7 @@ class Clock:
 @pytest.fixture
 def ctx(gongkai_env: dict[str, str], database_url: str, monkeypatch) -> Iterator[Context]:
     monkeypatch.setenv("GONGKAI_DATABASE_URL", database_url)
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+    with Context.open(load_settings()) as context:
         context.clock = Clock()
         yield context
 

@@ -15,7 +15,6 @@ from official_docs import official
 from gongkai.config import load_settings
 from gongkai.entrypoints.api import Tokens, create_app
 from gongkai.flows import render, service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 
 STAFF_H = {"Authorization": "Bearer staff"}
@@ -26,7 +25,7 @@ PRIVATE_SENTENCE = "联系人李四身份证号350581199001011234"
 @pytest.fixture
 def client(gongkai_env: dict[str, str]) -> Iterator[TestClient]:
     app = create_app(load_settings(), tokens=Tokens(staff="staff", intake=None),
-                     events=MemoryEventSink)  # fmt: skip
+                     relay=False)  # fmt: skip
     with TestClient(app) as test_client:
         yield test_client
 
@@ -115,7 +114,7 @@ def test_a_redacted_publication_on_postgresql(
 ) -> None:
     monkeypatch.setenv("GONGKAI_DATABASE_URL", postgres_url)
     app = create_app(load_settings(), tokens=Tokens(staff="staff", intake=None),
-                     events=MemoryEventSink)  # fmt: skip
+                     relay=False)  # fmt: skip
     with TestClient(app) as test_client:
         redacted_only(test_client)
 

@@ -148,3 +148,92 @@ def test_serve_sweeps_at_start_and_is_found_again_after_a_restart(tmp_path: Path
         assert home.states([before, after]) == {before: "published", after: "published"}
     finally:
         home.stop()
+
+
+def prefect_post(home: Home, path: str, body: dict[str, object]) -> list[dict[str, object]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{home.prefect_port}/api{path}", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        found = json.loads(response.read())
+    assert isinstance(found, list)
+    return found
+
+
+def submit(home: Home, paths: list[Path]) -> list[int]:
+    submitted = home.run("submit", "--json", *map(str, paths))
+    assert submitted.returncode == 0, submitted.stderr
+    return [int(json.loads(line)["id"]) for line in submitted.stdout.splitlines()]
+
+
+def test_serve_sweeps_each_arrival_itself_without_a_trigger(tmp_path: Path) -> None:
+    """serve's sweeper (flows/sweeper.py): a document handed over by `gongkai submit` (its
+    received event), one POSTed to serve's own web app (its intake wakes the sweeper) and a
+    burst of 50 are routed with no automation and no run of the ingest deployment; each sweep
+    is a flow run of `ingest-received` on serve's server. After a restart the next submission
+    is routed too."""
+    home = Home(tmp_path)
+    web_port = free_port()
+    drop = tmp_path / "drop"
+    drop.mkdir()
+
+    def docx(serial: int) -> Path:
+        path = drop / f"doc-{serial}.docx"
+        path.write_bytes(make_docx(serial=serial))
+        return path
+
+    def serve() -> subprocess.Popen[bytes]:
+        return home.start("serve", "serve", "--publish-interval", "0",
+                          "--web-port", str(web_port))  # fmt: skip
+
+    def web_up() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/health", timeout=5):
+                return True
+        except OSError:
+            return False
+
+    try:
+        first = serve()
+        wait_for(lambda: served(home) and web_up(), "the deployments and the web app",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
+        single = submit(home, [docx(91)])
+        wait_for(lambda: routed(home, single), "the submitted document",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
+        posted = [post_document(web_port, "web.docx", make_docx(serial=92))]
+        wait_for(lambda: routed(home, posted), "the document POSTed to serve's web app",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
+        burst = submit(home, [docx(serial) for serial in range(100, 150)])
+        assert len(burst) == 50
+        wait_for(lambda: routed(home, burst), "the burst of 50",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
+        states = home.states([*single, *posted, *burst])
+        assert set(states.values()) == {"published"}, states
+
+        # No trigger fired: serve's ingest deployment has no automation and no run; the
+        # sweeps are flow runs of the ingest-received flow of this process.
+        ingest = prefect_post(home, "/deployments/filter",
+                              {"deployments": {"name": {"any_": ["gongkai-ingest"]}}})
+        assert len(ingest) == 1
+        automations = prefect_post(home, "/automations/filter", {})
+        assert not [a for a in automations for act in a["actions"]  # type: ignore[union-attr]
+                    if act.get("deployment_id") == ingest[0]["id"]], automations  # fmt: skip
+        sweeps = prefect_post(home, "/flow_runs/filter",
+                              {"flows": {"name": {"any_": ["ingest-received"]}}})
+        assert sweeps and all(r["deployment_id"] is None for r in sweeps), sweeps
+        rounds = prefect_post(home, "/flow_runs/filter", {"flows": {"name": {"any_": ["ingest"]}}})
+        assert {r["parent_task_run_id"] is not None for r in rounds} == {True}
+
+        stop_process_group(first)
+        assert first.returncode is not None
+        serve()
+        wait_for(lambda: served(home) and web_up(), "serve after the restart",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
+        after = submit(home, [docx(93)])
+        wait_for(lambda: routed(home, after), "the submission after the restart",
+                 on_timeout=home.diagnostics, timeout=WAIT_S)  # fmt: skip
+        assert home.states(after) == {after[0]: "published"}
+        assert "Traceback" not in (tmp_path / "serve.log").read_text(errors="replace")
+    finally:
+        home.stop()

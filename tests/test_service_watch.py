@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from service_docs import make_docx
+from service_run import outbox
 
 from gongkai.config import load_settings
 from gongkai.entrypoints import watch as watch_module
 from gongkai.entrypoints.watch import DONE, PROCESSING, REJECTED, Inbox, IntakeRefused, watch
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.storage.catalog import FindQuery
 
 LIMIT = 200_000
@@ -31,7 +31,7 @@ WAIT_S = 60
 @pytest.fixture
 def ctx(gongkai_env, monkeypatch) -> Iterator[service.Context]:
     monkeypatch.setenv("GONGKAI_MAX_FILE_BYTES", str(LIMIT))
-    with service.Context.open(load_settings(), events=MemoryEventSink()) as opened:
+    with service.Context.open(load_settings()) as opened:
         yield opened
 
 
@@ -130,7 +130,7 @@ def test_files_are_taken_once_when_complete(ctx, tmp_path) -> None:
     assert records["slow.docx"].sha256 == hashlib.sha256(slow).hexdigest()
     assert records["early.docx"].source == "inbox"
     assert (root / DONE / "slow.docx").read_bytes() == slow
-    assert ctx.events.names().count("gongkai.document.received") == 3
+    assert outbox(ctx).names().count("gongkai.document.received") == 3
 
 
 def test_same_bytes_twice_is_one_document_and_names_never_clash(ctx, tmp_path) -> None:

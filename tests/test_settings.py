@@ -31,6 +31,7 @@ BAD = [
     ("GONGKAI_PREFECT_PORT", "70000"),
     ("GONGKAI_SWEEP_BATCH", "0"),
     ("GONGKAI_CLAIM_LEASE_S", "soon"),
+    ("GONGKAI_SWEEP_SIBLINGS", "-1"),
 ]
 
 
@@ -74,9 +75,8 @@ def test_show_prints_times_in_the_offices_time_zone(
     from zoneinfo import ZoneInfo
 
     from gongkai.flows import service
-    from gongkai.flows.events import MemoryEventSink
 
-    with service.Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+    with service.Context.open(load_settings()) as ctx:
         data = (SAMPLES / "01-active-red-header.docx").read_bytes()
         record = service.intake(ctx, data, "a.docx", source="test", actor="t").record
     runner = CliRunner()

@@ -17,13 +17,12 @@ from service_run import Clock
 from gongkai.config import load_settings
 from gongkai.entrypoints.cli import main
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 
 
 @pytest.fixture
 def ctx(gongkai_env: dict[str, str]) -> Iterator[Context]:
-    with Context.open(load_settings(), events=MemoryEventSink()) as context:
+    with Context.open(load_settings()) as context:
         context.clock = Clock(datetime(2021, 3, 8, 2, 0, tzinfo=UTC))
         yield context
 
@@ -69,7 +68,7 @@ def test_due_reviews_and_stalled_documents_are_named_with_what_to_do(ctx: Contex
 
 
 def test_status_table_names_each_overdue_document(gongkai_env: dict[str, str]) -> None:
-    with Context.open(load_settings(), events=MemoryEventSink()) as ctx:
+    with Context.open(load_settings()) as ctx:
         doc_id = _take(ctx, official(4), "4.docx")  # its deadline (2021) is long past
     runner = CliRunner()
     report = json.loads(runner.invoke(main, ["status", "--json"]).output)

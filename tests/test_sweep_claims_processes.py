@@ -13,14 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from catalog_steps import query
 from lifecycle_docs import make_docx
-from sqlalchemy import create_engine, text
 
 from gongkai.config import load_settings
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
-from gongkai.storage.catalog import normalize_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +31,7 @@ def take_in(inbox: Path, env: dict[str, str]) -> None:
     for serial in range(1, DOCUMENTS + 1):
         data, truth = make_docx(serial, disclosure="on_request")
         (inbox / truth.filename).write_bytes(data)
-    with Context.open(load_settings(env), events=MemoryEventSink()) as ctx:
+    with Context.open(load_settings(env)) as ctx:
         taken = service.intake_files(ctx, sorted(inbox.iterdir()), source="cli", actor="t")
         assert sum(1 for item in taken if item.result is not None) == DOCUMENTS
 
@@ -60,14 +58,6 @@ def finished(sweep: subprocess.Popen[str]) -> None:
     assert sweep.returncode == 0, err
     assert "Traceback" not in err, err
 
-
-def query(postgres_url: str, sql: str) -> list:
-    engine = create_engine(normalize_database_url(postgres_url))
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql)).all())
-    finally:
-        engine.dispose()
 
 
 def assert_each_recorded_once(postgres_url: str) -> None:

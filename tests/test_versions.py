@@ -7,8 +7,7 @@ PostgreSQL), stores and readers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,19 +16,14 @@ from service_run import fixed_clock_context, ingest, take_in
 
 from gongkai.entrypoints.api import Tokens, create_app
 from gongkai.flows import policy, service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context
 
 FILE_NUMBER = "鸿政〔2021〕5号"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ctx(request: pytest.FixtureRequest, gongkai_env: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:  # fmt: skip
-    if request.param == "postgresql":
-        monkeypatch.setenv("GONGKAI_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    with fixed_clock_context() as context:
-        yield context
+@pytest.fixture
+def ctx(both_catalogs_ctx: Context) -> Context:
+    return both_catalogs_ctx
 
 
 def published_pages(ctx: Context) -> list[str]:
@@ -51,6 +45,49 @@ def test_an_active_copy_of_a_withheld_file_number_goes_to_a_person(ctx: Context)
         record.exception_reason or "")
     assert published_pages(ctx) == []
     assert [v.id for v in ctx.catalog.versions_of(second)] == [first, second]
+
+
+@pytest.mark.parametrize(("zone", "day"), [(None, "2021-03-21"), ("UTC", "2021-03-20")])
+def test_the_standing_decision_is_dated_in_the_offices_time_zone(
+    gongkai_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, zone: str | None, day: str
+) -> None:
+    if zone is not None:
+        monkeypatch.setenv("GONGKAI_TIMEZONE", zone)
+    with fixed_clock_context() as ctx:
+        # 20:00 UTC is 04:00 of the next day in Asia/Shanghai (the default).
+        ctx.clock = lambda: datetime(2021, 3, 20, 20, 0, tzinfo=UTC)
+        withheld, _ = make_docx(5, disclosure="withheld", reason="过程性信息")
+        ingest(ctx, [take_in(ctx, withheld, "a.docx")])
+        active, _ = make_docx(5, disclosure="active")
+        second = take_in(ctx, active, "b.docx")
+        ingest(ctx, [second])
+        reason = ctx.catalog.get(second).exception_reason or ""
+    assert reason.startswith(f"与文号 {FILE_NUMBER} 于 {day} 的决定不一致"), reason
+
+
+@pytest.mark.parametrize("disclosure", ["withheld", "on_request"])
+def test_a_newer_version_takes_the_older_ones_place_in_the_queue(
+    ctx: Context, disclosure: str
+) -> None:
+    first_data, _ = make_docx(7, disclosure=disclosure, reason="过程性信息")
+    first = take_in(ctx, first_data, "first.docx")
+    ingest(ctx, [first])
+    newer_data, _ = make_docx(7, disclosure=disclosure, reason="过程性信息")
+    newer = take_in(ctx, newer_data + b"\0", "newer.docx")  # a corrected copy: other bytes
+    ingest(ctx, [newer])
+    records = ctx.catalog.get_many([first, newer])
+    assert [r.state for r in records] == ["superseded", disclosure]
+    assert records[1].version_of == first
+    assert ctx.catalog.ids_in_state(disclosure) == [newer]  # one per 文号 in the queue
+    moved = [e for e in ctx.catalog.history(first) if e.kind == "state"][-1]
+    assert (moved.detail["from"], moved.detail["to"], moved.detail["by"]) == (
+        disclosure, "superseded", newer)
+    assert ctx.catalog.get(first).withdrawn_at is None  # it never was on the public site
+    if disclosure == "withheld":  # the review decides on the newest version
+        released = service.decide_review(ctx, newer, "release", reason="情况变化",
+                                         reviewer="李审核")  # fmt: skip
+        assert released.state == "published"
+        assert published_pages(ctx) == [f"documents/{newer}.json"]
 
 
 def test_copies_under_one_file_number_leave_one_public_record(ctx: Context) -> None:
@@ -102,7 +139,7 @@ def test_versions_are_shown_to_staff_in_the_api(ctx: Context, gongkai_env: dict[
     second = take_in(ctx, data + b"\0", "b.docx")
     ingest(ctx, [second])
     app = create_app(ctx.settings, tokens=Tokens(staff="staff-token", intake=None),
-                     events=MemoryEventSink)  # fmt: skip
+                     relay=False)  # fmt: skip
     with TestClient(app) as client:
         shown = client.get(f"/documents/{second}",
                            headers={"Authorization": "Bearer staff-token"}).json()  # fmt: skip

@@ -11,10 +11,9 @@ from fastapi.testclient import TestClient
 from lifecycle_docs import make_docx
 
 from gongkai.config import load_settings
-from gongkai.entrypoints.web import create_web_app
+from gongkai.entrypoints.web import create_web_app, throttle
 from gongkai.entrypoints.web.session import COOKIE
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import people
 
 PLAN = {"published": ("active", None), "withheld": ("withheld", None),
@@ -23,7 +22,7 @@ PLAN = {"published": ("active", None), "withheld": ("withheld", None),
 
 @pytest.fixture
 def web(gongkai_env) -> Iterator[tuple[TestClient, dict[str, int]]]:
-    app = create_web_app(load_settings(), events=MemoryEventSink, secret="s3cret")
+    app = create_web_app(load_settings(), relay=False, secret="s3cret")
     with TestClient(app, follow_redirects=False) as client:
         ctx = app.state.ctx
         people.add_user(ctx, "clerk1", "clerk", password="clerk-password", actor="setup")
@@ -87,6 +86,43 @@ def test_failed_logins_are_rate_limited(web) -> None:
                                                "password": "clerk-password"})  # fmt: skip
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
     assert "秒后再试" in locked.text
+
+
+def test_one_address_trying_every_account_is_stopped_too(web) -> None:
+    client, _ = web
+    for n in range(1, 4):  # accounts none of whose own locks the spraying reaches
+        people.add_user(client.app.state.ctx, f"clerk{n + 1}", "clerk",
+                        password=f"clerk{n + 1}-password", actor="setup")  # fmt: skip
+    csrf = _csrf(client.get("/staff/login").text)
+    limit = throttle.FAILURES_PER_ADDRESS
+    names = [f"clerk{1 + n % 4}" for n in range(limit - 8)] + [f"nobody{n}" for n in range(8)]
+    statuses = [client.post("/staff/login", data={"csrf": csrf, "name": name,
+                                                  "password": "guess"}).status_code
+                for name in names]  # fmt: skip
+    assert statuses == [401] * limit  # no account reached its own lock (5 each)
+    refused = client.post("/staff/login", data={"csrf": csrf, "name": "reviewer1",
+                                                "password": "reviewer-password"})  # fmt: skip
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "此地址登录失败次数过多" in refused.text
+    assert people.login(client.app.state.ctx, "reviewer1", "reviewer-password")  # not locked
+
+
+def test_the_address_limit_counts_failures_in_its_window() -> None:
+    now = [1000.0]
+    limit = throttle.LoginThrottle(3, 60.0, max_addresses=2, clock=lambda: now[0])
+    for _ in range(3):
+        assert limit.retry_after("10.0.0.1") is None
+        limit.failed("10.0.0.1")
+        now[0] += 10
+    assert limit.retry_after("10.0.0.1") == 30  # the first failure leaves the window at 1060
+    assert limit.retry_after("10.0.0.2") is None
+    now[0] = 1060.0
+    assert limit.retry_after("10.0.0.1") is None  # one of three has left the window
+    limit.failed("10.0.0.1")
+    assert limit.retry_after("10.0.0.1") == 10
+    limit.failed("10.0.0.2")
+    limit.failed("10.0.0.3")  # a third address: the least recently failing is forgotten
+    assert limit.retry_after("10.0.0.1") is None
 
 
 def test_pages_show_and_allow_only_the_viewers_actions(web) -> None:

@@ -5,6 +5,7 @@ again (not a rerun). Real catalog, real local stores, real extractors; HTTP thro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -17,12 +18,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from lifecycle_docs import make_docx
-from service_run import fixed_clock_context
+from service_run import fixed_clock_context, outbox
 
 from gongkai.config import load_settings
 from gongkai.entrypoints.api import Tokens, create_app
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import Context, people
 from gongkai.storage.retrieval import Role, get_original
 
@@ -93,7 +93,7 @@ def test_a_withdrawn_document_leaves_every_public_output_and_stays_archived(
     assert (moved.actor, moved.detail["from"], moved.detail["to"]) == (
         "李审核", "published", "withdrawn")  # fmt: skip
     assert moved.detail["reason"] == "内容有误，需更正"
-    assert "gongkai.document.withdrawn" in ctx.events.names()  # type: ignore[attr-defined]
+    assert "gongkai.document.withdrawn" in outbox(ctx).names()
 
 
 def test_nothing_but_a_reviewers_release_publishes_it_again(ctx: Context) -> None:
@@ -142,9 +142,56 @@ def test_withdrawing_again_finishes_a_withdrawal_cut_short(ctx: Context) -> None
         "withdrawn")
 
 
+def test_a_withdrawal_cut_short_is_found_and_finished_by_the_repair(
+    ctx: Context, gongkai_env: dict[str, str]
+) -> None:
+    kept, gone = take_in(ctx, 7), take_in(ctx, 8)
+    # As if the process died after the state change, before the pages were taken down; and a
+    # page on the public store of a document this catalog does not know at all.
+    ctx.catalog.transition(gone, "withdrawn", actor="李审核", expected_from="published",
+                           withdrawn_at=ctx.now())  # fmt: skip
+    ctx.public.put("documents/999.json", b"{}", content_type="application/json",
+                   sha256=hashlib.sha256(b"{}").hexdigest())  # fmt: skip
+    gaps = service.public_gaps(ctx)
+    assert gaps.stale_pages == (gone, 999) and not gaps.missing_pages
+    assert gaps.index_problems  # the index still counts the withdrawn one
+    assert gaps.to_json()["stale_pages"] == [gone, 999]
+
+    checked = subprocess.run([sys.executable, "-m", "gongkai.entrypoints.cli", "verify"],
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, **gongkai_env})  # fmt: skip
+    assert checked.returncode == 1
+    assert f"{gone}：未发布，但仍有公开页面" in checked.stderr
+    assert "999：未发布，但仍有公开页面" in checked.stderr
+
+    assert service.repair_public(ctx, actor="档案员") == gaps
+    assert not any(k.startswith((f"documents/{gone}.", "documents/999.")) for k in public_keys(ctx))
+    assert f"documents/{kept}.json" in public_keys(ctx)
+    assert listed_ids(ctx) == {kept}
+    removed = [e for e in ctx.catalog.history(gone) if e.kind == "public_page_removed"]
+    assert [(e.actor, e.detail["state"]) for e in removed] == [("档案员", "withdrawn")]
+    assert not service.public_gaps(ctx)
+
+
+def test_the_repair_leaves_the_page_of_a_document_published_again_meanwhile(
+    ctx: Context,
+) -> None:
+    doc = take_in(ctx, 10)
+    ctx.catalog.transition(doc, "withdrawn", actor="李审核", expected_from="published",
+                           withdrawn_at=ctx.now())  # fmt: skip
+    gaps = service.public_gaps(ctx)
+    assert gaps.stale_pages == (doc,)
+    # Released again between the look and the repair: its page is the catalog's once more.
+    ctx.catalog.transition(doc, "published", actor="王审核", expected_from="withdrawn",
+                           withdrawn_at=None)  # fmt: skip
+    service.repair_public(ctx)
+    assert f"documents/{doc}.json" in public_keys(ctx)
+    assert not [e for e in ctx.catalog.history(doc) if e.kind == "public_page_removed"]
+
+
 def test_withdraw_over_http_is_for_a_reviewer(gongkai_env: dict[str, str]) -> None:
     app = create_app(load_settings(), tokens=Tokens(staff=None, intake=None),
-                     events=MemoryEventSink)  # fmt: skip
+                     relay=False)  # fmt: skip
     with TestClient(app) as client:
         ctx: Context = client.app.state.ctx
         tokens = {}

@@ -16,7 +16,6 @@ from lifecycle_docs import make_docx
 from gongkai.config import load_settings
 from gongkai.entrypoints.web import create_web_app
 from gongkai.flows import service
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import people
 
 PASSWORDS = {"张文书": "clerk-password", "李审核": "reviewer-password",
@@ -43,7 +42,7 @@ def _free_port() -> int:
 @contextmanager
 def running_site() -> Iterator[Site]:
     """Needs GONGKAI_HOME set (the gongkai_env fixture)."""
-    app = create_web_app(load_settings(), events=MemoryEventSink, secret="test-web-secret")
+    app = create_web_app(load_settings(), relay=False, secret="test-web-secret")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import FastAPI
@@ -17,22 +17,24 @@ from gongkai.entrypoints.api import Tokens, create_app
 from gongkai.entrypoints.web import portal, staff
 from gongkai.entrypoints.web.pages import STATIC_DIR
 from gongkai.entrypoints.web.session import Sessions, web_secret
-from gongkai.flows.events import EventSink
+from gongkai.entrypoints.web.throttle import LoginThrottle
 
 
 def create_web_app(
     settings: Settings | None = None,
     *,
     tokens: Tokens | None = None,
-    events: Callable[[], EventSink] | None = None,
+    relay: bool = True,
     secret: str | None = None,
     secure_cookies: bool = False,
 ) -> FastAPI:
     """The API app with the portal and the staff pages added (same lifespan, same context).
-    `secret` signs the session cookies (default: GONGKAI_WEB_SECRET or the home's own)."""
+    `relay=False`: the process has its outbox relay already (api.create_app). `secret` signs
+    the session cookies (default: GONGKAI_WEB_SECRET or the home's own)."""
     settings = settings or load_settings()
-    app = create_app(settings, tokens=tokens, events=events)
+    app = create_app(settings, tokens=tokens, relay=relay)
     app.state.sessions = Sessions(secret or web_secret(settings.home), secure=secure_cookies)
+    app.state.login_throttle = LoginThrottle()
     app.include_router(portal.router)
     app.include_router(staff.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

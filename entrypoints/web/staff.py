@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from gongkai.entrypoints.api import content_disposition
 from gongkai.entrypoints.web.pages import templates
 from gongkai.entrypoints.web.session import Session, Sessions, csrf_ok
+from gongkai.entrypoints.web.throttle import LoginThrottle
 from gongkai.extractors.model import ExtractionError
 from gongkai.flows import labels, service
 from gongkai.flows.access import Action, NotAllowed, Principal, may, require
@@ -106,8 +107,18 @@ def _local(target: str) -> str:
 async def login(request: Request) -> Response:
     form = await _form(request)
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
     try:
-        principal = await run_in_threadpool(people.login, request.app.state.ctx, name, password)
+        wait = throttle.retry_after(address)
+        if wait is not None:
+            raise LoginRefused(f"此地址登录失败次数过多，请 {wait} 秒后再试", retry_after=wait)
+        try:
+            principal = await run_in_threadpool(people.login, request.app.state.ctx, name,
+                                                password)  # fmt: skip
+        except LoginRefused:
+            throttle.failed(address)
+            raise
     except LoginRefused as exc:
         session = _session(request) or Sessions.new()
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None

@@ -10,12 +10,13 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
     intake(ctx, data, filename, *, source, actor, declared_disclosure=None) -> IntakeResult
     intake_files(ctx, paths, *, source, actor, declared_disclosure=None, threads=8,
                  on_done=None) -> list[IntakeItem]           # many files, threads overlap I/O
-        # sniff type & size, sha256, store the original, register; emits
-        # gongkai.document.received (new) or gongkai.document.duplicate_submission (known bytes).
+        # sniff type & size, sha256, store the original, register; its audit row is the event
+        # gongkai.document.received (new) or gongkai.document.duplicate_submission (known bytes)
+        # (every event is an audit row: outbox.event_of makes it, flows/relay.py sends it).
         # IntakeRejected for a file over Settings.max_file_bytes (nothing stored).
     process(ctx, document_ids, *, actor="ingest", pool=None, on_done=None)
         -> list[ProcessOutcome]
-        # extract -> route -> archival package -> state + audit + event. Only documents in
+        # extract -> route -> archival package -> state + audit row (= event). Only documents in
         # `received` and not routed yet are touched (idempotent, also against a concurrent
         # run). Documents routed to publication stay `received` with their routing recorded
         # until publish() moves them (outcome.to_publish, also when a later run finds them).
@@ -33,7 +34,8 @@ Public API (stable; F2's deployments, HTTP API and inbox build on it):
         # THE public view of a published document (fields: render.PUBLIC_FIELDS), from the
         # redacted version alone where there is one; every public output is built from it.
     review_due(ctx, *, actor="review") -> ReviewReport       # lapsed brought forward, events
-    due_reviews(ctx, on=None) -> list[DocumentRecord]
+    due_reviews(ctx, on=None, limit=None, offset=0) -> list[DocumentRecord]
+    count_due_reviews(ctx, on=None) -> int
     decide_review(ctx, doc_id, decision, *, reason, reviewer) -> DocumentRecord
     redact(ctx, doc_id, data, filename, *, actor, confirm_difference=None) -> DocumentRecord
         # only a version carrying the original's 文号 and title (or a confirmed difference)
@@ -57,15 +59,12 @@ People and reading as someone (gongkai.flows.access has the roles and what each 
 """
 
 from gongkai.flows.service.context import (  # noqa: F401
-    CHINA,
     CONTENT_TYPES,
     UNKNOWN_CONTENT_TYPE,
     Context,
     IntakeRejected,
     LifecycleError,
-    _emit,
     _jsonable,
-    _payload,
     _transition,
     utc_now,
 )
@@ -121,6 +120,7 @@ from gongkai.flows.service.public_repair import (  # noqa: F401
     PublicGaps,
     public_gaps,
     repair_public,
+    repair_public_changes,
 )
 from gongkai.flows.service.public_view import (  # noqa: F401
     public_record,
@@ -151,6 +151,7 @@ from gongkai.flows.service.resolution import (  # noqa: F401
 )
 from gongkai.flows.service.review import (  # noqa: F401
     ReviewReport,
+    count_due_reviews,
     decide_review,
     due_reviews,
     review_due,

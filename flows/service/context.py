@@ -1,5 +1,8 @@
-"""The context every lifecycle step runs in, its errors, and where a transition is recorded
-(audit row + event)."""
+"""The context every lifecycle step runs in, its errors, and where a transition is recorded.
+
+A transition is one audit row in the catalog, and that row is its event: the service sends
+nothing itself; the outbox relay (flows/service/outbox.py, flows/relay.py) makes the events of
+the rows and sends them to Prefect where a Prefect API listens."""
 
 from __future__ import annotations
 
@@ -7,19 +10,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from gongkai.config import Settings, load_settings
 from gongkai.flows import deadlines, lifecycle
-from gongkai.flows.events import EventSink
 from gongkai.storage.archive import Archive
 from gongkai.storage.catalog import (
     Catalog,
     DocumentRecord,
 )
 from gongkai.storage.objects import ObjectStore
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 CONTENT_TYPES: dict[str, str] = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -66,12 +65,11 @@ class Context:
     catalog: Catalog
     archive: Archive
     public: ObjectStore
-    events: EventSink
     calendar: deadlines.WorkCalendar
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, events: EventSink) -> Context:
+    def open(cls, settings: Settings | None = None) -> Context:
         from gongkai.storage.stores import open_stores
 
         settings = settings or load_settings()
@@ -84,7 +82,7 @@ class Context:
         except BaseException:
             catalog.close()
             raise
-        return cls(settings, catalog, Archive(stores.archive), stores.public, events, calendar)
+        return cls(settings, catalog, Archive(stores.archive), stores.public, calendar)
 
     def close(self) -> None:
         self.catalog.close()
@@ -107,31 +105,6 @@ class Context:
 # events and transitions
 
 
-def _payload(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
-    """The event payload of a document: see lifecycle.event_payload (文号 and title only for a
-    published one)."""
-    return lifecycle.event_payload(
-        file_number=record.file_number, issuer=record.issuer, disclosure=record.disclosure,
-        state=record.state, title=record.title, document_id=record.id, **extra,
-    )  # fmt: skip
-
-
-def _resource_name(record: DocumentRecord) -> str:
-    """The name Prefect shows for the document: its 文号 once published, else its id."""
-    if record.state == lifecycle.State.PUBLISHED and record.file_number:
-        return record.file_number
-    return f"document {record.id}"
-
-
-def _emit(ctx: Context, event: str, record: DocumentRecord, **extra: Any) -> None:
-    ctx.events.emit(
-        event,
-        resource_id=lifecycle.resource_id(record.id),
-        payload=_payload(record, **extra),
-        resource_name=_resource_name(record),
-    )
-
-
 def _transition(
     ctx: Context,
     record: DocumentRecord,
@@ -142,14 +115,13 @@ def _transition(
     **changes: Any,
 ) -> DocumentRecord:
     """The only way a document changes state: allowed by the state machine, audited in the
-    catalog (one transaction, refused if someone else moved it first), then announced."""
+    catalog (one transaction, refused if someone else moved it first; the row is the
+    event the relay sends)."""
     lifecycle.check_transition(record.state, to_state)
     moved = ctx.catalog.transition(
         record.id, to_state, actor=actor, expected_from=record.state,
         detail=dict(detail or {}), **changes,
     )  # fmt: skip
-    _emit(ctx, lifecycle.event_name(to_state), moved, previous_state=record.state,
-          rule=(detail or {}).get("rule"))  # fmt: skip
     return moved
 
 

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from gongkai.extractors.model import DISCLOSURE_VALUES, ExtractionError
-from gongkai.flows import lifecycle
 from gongkai.flows.service.context import (
     CONTENT_TYPES,
     UNKNOWN_CONTENT_TYPE,
     Context,
     IntakeRejected,
-    _emit,
 )
 from gongkai.storage.catalog import (
     DocumentRecord,
@@ -102,14 +100,7 @@ def intake(
         sha256=sha256, size=len(data), filename=filename, content_type=content_type,
         original_key=key, source=source, actor=actor, declared_disclosure=declared_disclosure,
     )  # fmt: skip
-    if new:
-        _emit(ctx, lifecycle.event_name("received"), record, source=source)
-    else:
-        _emit(
-            ctx, "gongkai.document.duplicate_submission", record,
-            source=source, submitted_filename=filename,
-        )  # fmt: skip
-    return IntakeResult(record, new)
+    return IntakeResult(record, new)  # its audit row is the event (received or duplicate)
 
 
 @dataclass(frozen=True)
@@ -234,11 +225,6 @@ def _intake_batch(
         for i in registering
     ])  # fmt: skip
     for position, (record, new) in zip(registering, registered, strict=True):
-        if new:
-            _emit(ctx, lifecycle.event_name("received"), record, source=source)
-        else:
-            _emit(ctx, "gongkai.document.duplicate_submission", record,
-                  source=source, submitted_filename=described[position][2])  # fmt: skip
         items[position] = IntakeItem(described[position][0], IntakeResult(record, new))
     return [items[i] for i in range(len(described))]
 
@@ -274,7 +260,7 @@ def _restore_lost_originals(
 
 def pending_ids(ctx: Context) -> list[int]:
     """Documents still waiting in `received` (new, interrupted, or routed but not published)."""
-    return [r.id for r in ctx.catalog.by_state("received")]
+    return ctx.catalog.ids_in_state("received")
 
 
 def remove_leftovers(ctx: Context) -> int:

@@ -18,9 +18,8 @@ from typing import Any, Literal
 from gongkai.config import ExternalTools, Settings
 from gongkai.extractors.model import DocumentMetadata, ExtractionError
 from gongkai.flows import deadlines, lifecycle, policy
-from gongkai.flows.events import MemoryEventSink
 from gongkai.flows.service import versions
-from gongkai.flows.service.context import Context, _emit, _jsonable
+from gongkai.flows.service.context import Context, _jsonable
 from gongkai.storage.archive import PackageRequest
 from gongkai.storage.catalog import (
     Catalog,
@@ -56,8 +55,8 @@ def extract_one(
 class WorkerPool:
     """Where documents are processed: in this process (workers=1), or in a pool of worker
     processes that each run the whole step for a document (read the original, extract, route,
-    archive, record) with their own catalog connection and stores. The events a worker's step
-    produced come back with its outcome and are emitted here, in order, by the caller's sink.
+    archive, record) with their own catalog connection and stores (its audit rows are its
+    events, relayed from the catalog).
 
     The pool is started once and reused (a worker's start costs the import of the readers),
     so callers keep one WorkerPool for a whole run and close() it at the end.
@@ -97,24 +96,49 @@ class WorkerPool:
         pool = self._executor()
         ids = [i for i in dict.fromkeys(document_ids)
                if i not in self._pending and i not in self._ready]  # fmt: skip
-        size = max(1, min(PREPARE_BATCH, -(-len(ids) // (self.workers * 2))))
+        # Eight pieces per worker: a piece that holds several slow documents (a run of scans
+        # to OCR) keeps one worker busy while the others finish and wait for the round's end.
+        size = max(1, min(PREPARE_BATCH, -(-len(ids) // (self.workers * PIECES_PER_WORKER))))
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
             future = pool.submit(_prepare_in_worker, settings, batch)
             for doc_id in batch:
                 self._pending[doc_id] = future
 
+    def read_ahead(self, settings: Settings, document_ids: Sequence[int]) -> None:
+        """Start preparing these documents now; a later prepare() of them takes the results
+        (a sweep that claimed them: the workers read while Prefect starts the round's run)."""
+        if self.parallel and len(document_ids) > 1:
+            self._submit(settings, document_ids)
+
+    def reading(self, document_ids: Sequence[int]) -> list[int]:
+        """Those of these documents the workers are still preparing."""
+        return [i for i in document_ids if i in self._pending and not self._pending[i].done()]
+
     def prepare(
-        self, settings: Settings, document_ids: Sequence[int]
+        self, settings: Settings, document_ids: Sequence[int], patience_s: float | None = None
     ) -> Iterator[list[Prepared]]:
-        """The prepared documents, a batch at a time in the order the workers finish them."""
+        """The prepared documents, a batch at a time in the order the workers finish them.
+        `patience_s`: stop after that many seconds; the documents still being prepared stay
+        with the pool (reading(); a later prepare() of them takes their results)."""
         wanted = set(document_ids)
         self._submit(settings, document_ids)
         ready = [self._ready.pop(i) for i in document_ids if i in self._ready]
         if ready:
             yield ready
-        futures = {self._pending.pop(i) for i in document_ids if i in self._pending}
-        for future in as_completed(futures):
+        mine = {i: self._pending.pop(i) for i in document_ids if i in self._pending}
+        left = set(mine.values())
+        try:
+            yield from self._finished(left, wanted, patience_s)
+        except TimeoutError:
+            self._pending.update({i: f for i, f in mine.items() if f in left})
+
+    def _finished(
+        self, futures: set[Future[list[Prepared]]], wanted: set[int], patience_s: float | None
+    ) -> Iterator[list[Prepared]]:
+        """What `futures` prepared of `wanted`, as each finishes; each leaves `futures`."""
+        for future in as_completed(set(futures), timeout=patience_s):
+            futures.discard(future)
             mine: list[Prepared] = []
             for prepared in future.result():
                 if prepared.document_id in wanted:
@@ -184,17 +208,14 @@ def _warm_worker() -> None:
     loaded already, by the fork server they fork from)."""
 
 
-def _worker(settings: Settings) -> tuple[Context, MemoryEventSink]:
+def _worker(settings: Settings) -> Context:
     global _worker_context
     if _worker_context is None or _worker_context.settings != settings:
-        _worker_context = Context.open(settings, events=MemoryEventSink())
+        _worker_context = Context.open(settings)
         catalog = _worker_context.catalog
         if catalog.dialect == "sqlite" and _worker_write_lock is not None:
             _worker_context.catalog = _TurnTakingCatalog(catalog, _worker_write_lock)  # type: ignore[assignment]
-    sink = _worker_context.events
-    assert isinstance(sink, MemoryEventSink)
-    sink.clear()
-    return _worker_context, sink
+    return _worker_context
 
 
 # An extraction result on its way between processes (ExtractionError does not pickle).
@@ -215,7 +236,7 @@ def _uncarry(carried: _Carried) -> ExtractResult:
 
 def _prepare_in_worker(settings: Settings, document_ids: list[int]) -> list[Prepared]:
     """A batch of documents prepared in a worker process (no catalog writes)."""
-    ctx, _sink = _worker(settings)
+    ctx = _worker(settings)
     return prepare(ctx, ctx.catalog.get_many(document_ids))
 
 
@@ -232,6 +253,7 @@ class ProcessOutcome:
     to_publish: bool = False
     skipped: bool = False  # it did not wait to be processed (not in `received`, or routed)
     failed: bool = False  # the step failed (reason); the document waits in `received`
+    deferred: bool = False  # still being read after `patience_s`: a later call records it
 
 
 def _package_metadata(
@@ -286,6 +308,7 @@ def route_record(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision
 # Documents per preparation batch: one pair of durability barriers per batch of packages, and
 # one catalog transaction per batch.
 PREPARE_BATCH = 40
+PIECES_PER_WORKER = 8  # a pool's share of a submission, in batches (benchmarks/service.py)
 
 
 @dataclass(frozen=True)
@@ -430,8 +453,8 @@ def record_prepared(
             # Another run moved or routed it meanwhile: theirs stands.
             outcomes.append(_left_alone(ctx.catalog.get(item.document_id)))
         else:
-            _emit(ctx, lifecycle.event_name(result.state), result, previous_state="received",
-                  rule=decision.rule)  # fmt: skip
+            if item.version_of is not None:
+                versions.replace_predecessor(ctx, result, actor=actor)
             outcomes.append(ProcessOutcome(result.id, result.state, decision.rule,
                                            decision.reason,
                                            to_publish=result.state == "to_publish"))  # fmt: skip
@@ -445,12 +468,15 @@ def process(
     actor: str = "ingest",
     pool: WorkerPool | None = None,
     on_done: Callable[[ProcessOutcome], None] | None = None,
+    patience_s: float | None = None,
 ) -> list[ProcessOutcome]:
     """Extract, route, archive and record every listed document that is still `received` and
     not routed yet: prepared in batches (in the pool's worker processes when it has several),
     each batch recorded in the catalog in one transaction once its packages are durable. The
     others are left alone; those routed to publication come back `to_publish` (an earlier run
-    routed them and stopped before publishing)."""
+    routed them and stopped before publishing). `patience_s` (a parallel pool that outlives
+    the call): documents still being read after that many seconds come back `deferred`,
+    still in `received`; the pool keeps reading them for a later call."""
     ids = list(dict.fromkeys(document_ids))
     by_id: dict[int, ProcessOutcome] = {}
     waiting: list[DocumentRecord] = []
@@ -463,7 +489,7 @@ def process(
                 on_done(by_id[record.id])
     batches: Iterable[list[Prepared]]
     if pool is not None and pool.parallel and len(waiting) > 1:
-        batches = pool.prepare(ctx.settings, [r.id for r in waiting])
+        batches = pool.prepare(ctx.settings, [r.id for r in waiting], patience_s)
     else:
         batches = (prepare(ctx, waiting[start : start + PREPARE_BATCH])
                    for start in range(0, len(waiting), PREPARE_BATCH))  # fmt: skip
@@ -472,4 +498,7 @@ def process(
             by_id[outcome.document_id] = outcome
             if on_done is not None:
                 on_done(outcome)
+    for record in waiting:
+        if record.id not in by_id:  # patience_s ran out: the pool still reads it
+            by_id[record.id] = ProcessOutcome(record.id, record.state, deferred=True)
     return [by_id[i] for i in ids]

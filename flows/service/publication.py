@@ -1,4 +1,21 @@
-"""Publication: 索引号, public record pages, the public index and the exported site."""
+"""Publication: 索引号, public record pages, the public index and the exported site.
+
+Several sweeps publish on one catalog at once (serve's sweeper, work-pool workers, sibling
+sweeps), and each rewrites the index files it touched from the catalog after committing its
+state changes. Unguarded, the sweep that read the catalog first could write last and drop
+the other's documents from the index (last writer wins, with stale data). So the catalog is
+read for the index, and the index written, only while holding the catalog's public index
+lock (Catalog.public_index_lock: a PostgreSQL advisory lock, a file lock beside a SQLite
+catalog): the last writer of a file read the catalog after every change committed before it
+took the lock, and every change is followed by a writer of its own. A withdrawal takes its
+pages down, and the repair path restores pages (of documents still published then) and
+rebuilds, under the same lock: neither puts back what another has just taken down.
+
+A lock rather than an index generation compared after the write: nothing in the catalog
+changes (no migration, no counter that every path changing what the index shows must bump),
+and no writer renders the index again because another moved meanwhile. Index writers wait
+for one another; the catalog's other writers never wait for them.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +28,7 @@ from typing import Any, Literal
 from gongkai.config import PUBLIC_SITE_MARKER
 from gongkai.flows import lifecycle, render
 from gongkai.flows.service import versions
-from gongkai.flows.service.context import Context, _emit, _transition
+from gongkai.flows.service.context import Context, _transition
 from gongkai.flows.service.processing import WorkerPool
 from gongkai.flows.service.public_view import public_view
 from gongkai.storage.catalog import (
@@ -95,8 +112,8 @@ def _put_public(ctx: Context, key: str, data: str, content_type: str) -> None:
 def publishable_ids(ctx: Context) -> list[int]:
     """Documents routed to publication and not published yet (`to_publish`), and published
     ones without a 索引号 (migration 0003 took a shared one off them)."""
-    routed = [r.id for r in ctx.catalog.by_state("to_publish")]
-    return routed + [r.id for r in ctx.catalog.by_state("published") if not r.index_number]
+    return (ctx.catalog.ids_in_state("to_publish")
+            + ctx.catalog.ids_in_state("published", without_index_number=True))
 
 
 def publish(
@@ -210,8 +227,6 @@ def _publish_round(
                 if isinstance(moved, StaleState):
                     report.refused[record.id] = "its state changed while it was being published"
                 else:
-                    _emit(ctx, lifecycle.event_name("published"), moved,
-                          previous_state=from_state, rule=None)  # fmt: skip
                     report.published.append(moved)
                     pages.append(moved)
                 if on_done is not None:
@@ -237,8 +252,6 @@ def _take_place(ctx: Context, record: DocumentRecord, actor: str,
     except StaleState:
         return record  # no longer published: nothing to replace
     replaced.append(old.id)
-    _emit(ctx, lifecycle.event_name("superseded"), ctx.catalog.get(old.id),
-          previous_state="published", rule=None, by=record.id)  # fmt: skip
     return moved
 
 
@@ -261,11 +274,12 @@ def public_keys_of(ctx: Context, doc_id: int) -> list[str]:
 
 def _write_public_pages_many(ctx: Context, pages: Sequence[DocumentRecord]) -> None:
     files: list[tuple[str, str, str]] = []
+    zone = ctx.settings.zone
     for record in pages:
         public = public_view(ctx, record)
-        files.append((f"documents/{record.id}.json", render.render_record_json(public),
-                      "application/json"))  # fmt: skip
-        files.append((f"documents/{record.id}.html", render.render_record_html(public),
+        files.append((f"documents/{record.id}.json",
+                      render.render_record_json(public, zone=zone), "application/json"))
+        files.append((f"documents/{record.id}.html", render.render_record_html(public, zone=zone),
                       "text/html; charset=utf-8"))  # fmt: skip
     put_many = getattr(ctx.public, "put_many", None)
     if put_many is None or len(files) < 2:
@@ -284,17 +298,34 @@ def _write_public_pages_many(ctx: Context, pages: Sequence[DocumentRecord]) -> N
 
 
 def update_public_index(ctx: Context, document_ids: Iterable[int]) -> int:
-    """After these documents were published: the root index (index.json, index.html,
-    feed.atom) and the lists of their years of publication, each rewritten from the catalog;
-    the other years' lists stay as they are. Returns the number of published documents."""
-    moments = ctx.catalog.published_at_of(list(document_ids)).values()
-    return _write_public_index(ctx, {render.publication_year(m) for m in moments if m})
+    """After these documents were published, withdrawn or superseded: the root index
+    (index.json, index.html, feed.atom) and the lists of their years of publication, each
+    rewritten from the catalog under the public index lock; the other years' lists stay as
+    they are. Those of them no longer published lose their public objects there (a page
+    written after a withdrawal had taken the pages down goes again). Returns the number of
+    published documents."""
+    ids = list(document_ids)
+    with ctx.catalog.public_index_lock():
+        for doc_id, state in ctx.catalog.states_of(ids).items():
+            if state != "published":
+                for key in public_keys_of(ctx, doc_id):
+                    ctx.public.delete(key)
+        moments = ctx.catalog.published_at_of(ids).values()
+        return _write_public_index(ctx, {render.publication_year(m, ctx.settings.zone)
+                                         for m in moments if m})  # fmt: skip
 
 
 def rebuild_public_index(ctx: Context) -> int:
     """The whole public index from every published document: the repair path (the lists of
     every year, and an empty list for a year the store has one of but no document is
-    published in any more). Returns the number of published documents."""
+    published in any more), under the public index lock. Returns the number of published
+    documents."""
+    with ctx.catalog.public_index_lock():
+        return rebuild_public_index_locked(ctx)
+
+
+def rebuild_public_index_locked(ctx: Context) -> int:
+    """rebuild_public_index for a caller that holds the public index lock already."""
     years = {y.year for y in _published_years(ctx)}
     for info in ctx.public.list("index-"):
         stem, _, extension = info.key.removeprefix("index-").partition(".")
@@ -308,10 +339,11 @@ def _published_years(ctx: Context) -> list[render.IndexYear]:
     bounds = ctx.catalog.published_bounds()
     if bounds is None:
         return []
-    first, last = (render.publication_year(m) for m in bounds)
+    zone = ctx.settings.zone
+    first, last = (render.publication_year(m, zone) for m in bounds)
     years = []
     for year in range(last, first - 1, -1):
-        count = ctx.catalog.count_published(*render.year_bounds(year))
+        count = ctx.catalog.count_published(*render.year_bounds(year, zone))
         if count:
             years.append(render.IndexYear(year, count))
     return years
@@ -324,12 +356,15 @@ def _index_entries(
 
 
 def _write_public_index(ctx: Context, years: Iterable[int]) -> int:
+    zone = ctx.settings.zone
     for year in sorted(set(years)):
-        entries = _index_entries(ctx, ctx.catalog.published_between(*render.year_bounds(year)))
+        entries = _index_entries(ctx, ctx.catalog.published_between(
+            *render.year_bounds(year, zone)))  # fmt: skip
         _put_public(ctx, render.year_index_path(year, "json"),
-                    render.render_year_json(year, entries), "application/json")  # fmt: skip
+                    render.render_year_json(year, entries, zone=zone), "application/json")
         _put_public(ctx, render.year_index_path(year, "html"),
-                    render.render_year_html(year, entries), "text/html; charset=utf-8")  # fmt: skip
+                    render.render_year_html(year, entries, zone=zone),
+                    "text/html; charset=utf-8")  # fmt: skip
     counts = _published_years(ctx)
     latest = _index_entries(ctx, ctx.catalog.published_between(limit=render.FEED_SIZE))
     deleted = ctx.catalog.withdrawn_latest(render.FEED_SIZE)
@@ -337,11 +372,12 @@ def _write_public_index(ctx: Context, years: Iterable[int]) -> int:
     moments = [latest[0].published_at] if latest else []
     moments += [when for _, when in deleted[:1]]
     updated = max(moments) if moments else ctx.now()
-    _put_public(ctx, "index.json", render.render_index_json(latest, counts), "application/json")
+    _put_public(ctx, "index.json", render.render_index_json(latest, counts, zone=zone),
+                "application/json")  # fmt: skip
     _put_public(ctx, "feed.atom", render.render_index_atom(latest, updated=updated,
-                                                           deleted=deleted),
+                                                           deleted=deleted, zone=zone),
                 "application/atom+xml")  # fmt: skip
-    _put_public(ctx, "index.html", render.render_index_html(latest, counts),
+    _put_public(ctx, "index.html", render.render_index_html(latest, counts, zone=zone),
                 "text/html; charset=utf-8")  # fmt: skip
     return sum(y.count for y in counts)
 

@@ -8,7 +8,7 @@ from datetime import date
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.flows import policy
 from gongkai.flows.labels import state_label
-from gongkai.flows.service.context import Context, LifecycleError, _emit, _jsonable, _transition
+from gongkai.flows.service.context import Context, LifecycleError, _jsonable, _transition
 from gongkai.flows.service.processing import _deadline_for
 from gongkai.flows.service.publication import publish
 from gongkai.flows.service.redaction import _archive_note
@@ -35,8 +35,14 @@ def review_months_of(ctx: Context, record: DocumentRecord) -> int:
     return months
 
 
-def due_reviews(ctx: Context, on: date | None = None) -> list[DocumentRecord]:
-    return ctx.catalog.due_for_review(on or ctx.today())
+def due_reviews(ctx: Context, on: date | None = None, *, limit: int | None = None,
+                offset: int = 0) -> list[DocumentRecord]:  # fmt: skip
+    """Withheld documents due for review today (or `on`), most overdue first."""
+    return ctx.catalog.due_for_review(on or ctx.today(), limit=limit, offset=offset)
+
+
+def count_due_reviews(ctx: Context, on: date | None = None) -> int:
+    return ctx.catalog.count_due_for_review(on or ctx.today())
 
 
 def review_due(ctx: Context, *, actor: str = "review") -> ReviewReport:
@@ -44,7 +50,7 @@ def review_due(ctx: Context, *, actor: str = "review") -> ReviewReport:
     every due one with `gongkai.review.due`."""
     today = ctx.today()
     brought: list[int] = []
-    for record in ctx.catalog.by_state("withheld"):
+    for record in ctx.catalog.by_state("withheld", with_text=False):
         lapse = policy.lapsed_withholding(
             DocumentMetadata.from_dict(record.metadata), received=record.received_at.date(),
             today=today,
@@ -55,8 +61,8 @@ def review_due(ctx: Context, *, actor: str = "review") -> ReviewReport:
             brought.append(record.id)
     due = ctx.catalog.due_for_review(today)
     for record in due:
-        _emit(ctx, "gongkai.review.due", record,
-              next_review_at=record.next_review_at.isoformat() if record.next_review_at else None)
+        ctx.catalog.record_event(record.id, "review_due", actor=actor, detail={
+            "next_review_at": _jsonable(record.next_review_at)})  # fmt: skip
     return ReviewReport(due, brought)
 
 
@@ -94,7 +100,8 @@ def decide_review(
                                  f"{report.refused[doc_id]}")  # fmt: skip
         return report.published[0]
     if outcome.state == "withheld":
-        _emit(ctx, "gongkai.review.kept", ctx.catalog.get(doc_id), reviewer=reviewer)
+        ctx.catalog.record_event(doc_id, "review_kept", actor=reviewer,
+                                 detail={"reviewer": reviewer})  # fmt: skip
         return ctx.catalog.get(doc_id)
     # To redaction: published within 20 working days of this decision (the change, Art. 26).
     return _transition(ctx, record, outcome.state, actor=reviewer,

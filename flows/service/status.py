@@ -105,7 +105,8 @@ def _deadline(ctx: Context, record: DocumentRecord) -> deadlines.Deadline | None
 
 def _stalled(ctx: Context) -> list[DocumentRecord]:
     cutoff = ctx.now() - STALLED_AFTER
-    return [r for state in WAITING_FOR_PIPELINE for r in ctx.catalog.by_state(state)
+    return [r for state in WAITING_FOR_PIPELINE
+            for r in ctx.catalog.by_state(state, with_text=False)
             if max(r.received_at, r.routed_at or r.received_at) < cutoff]  # fmt: skip
 
 
@@ -116,7 +117,7 @@ def status(ctx: Context) -> StatusReport:
     overdue: list[DeadlineItem] = []
     at_risk: list[DeadlineItem] = []
     for state in BOUND_FOR_PUBLIC:
-        for record in ctx.catalog.by_state(state):
+        for record in ctx.catalog.by_state(state, with_text=False):
             deadline = _deadline(ctx, record)
             if deadline is None:
                 continue

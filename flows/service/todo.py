@@ -28,5 +28,6 @@ class Todo:
 
 def todo(ctx: Context) -> Todo:
     report = status(ctx)  # the stalled documents are status's (one definition of "stalled")
-    return Todo(report, ctx.catalog.by_state("exception"),
-                ctx.catalog.by_state("needs_redaction"), report.stalled)  # fmt: skip
+    return Todo(report, ctx.catalog.by_state("exception", with_text=False),
+                ctx.catalog.by_state("needs_redaction", with_text=False),
+                report.stalled)  # fmt: skip

@@ -7,12 +7,13 @@ it takes the place of the version on the public site (catalog.supersede: one pub
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from gongkai.extractors.model import DocumentMetadata
 from gongkai.flows import policy
 from gongkai.flows.lifecycle import STATES, State
-from gongkai.flows.service.context import CHINA, Context
-from gongkai.storage.catalog import DocumentRecord
+from gongkai.flows.service.context import Context
+from gongkai.storage.catalog import DocumentRecord, StaleState
 
 # States that are a decision on a 文号 (received and exception are not decided yet;
 # superseded is an earlier version's, replaced by a later one).
@@ -43,8 +44,11 @@ class Known:
     index_number_taken: bool = False  # its 索引号 is held by another document (not stored)
 
 
-def standing_decision(records: list[DocumentRecord]) -> policy.StandingDecision | None:
-    """The decision standing on a 文号: the state of its latest decided version."""
+def standing_decision(
+    records: list[DocumentRecord], zone: tzinfo
+) -> policy.StandingDecision | None:
+    """The decision standing on a 文号: the state of its latest decided version, dated in the
+    office's time zone (`zone`, GONGKAI_TIMEZONE)."""
     decided = [r for r in records if r.state in DECIDED_STATES and r.file_number]
     if not decided:
         return None
@@ -53,7 +57,7 @@ def standing_decision(records: list[DocumentRecord]) -> policy.StandingDecision 
     # Routed to publication (待发布) is the decision to publish, as the policy says it.
     state = "published" if latest.state == "to_publish" else latest.state
     return policy.StandingDecision(latest.id, str(latest.file_number), state,
-                                   moment.astimezone(CHINA).date())  # fmt: skip
+                                   moment.astimezone(zone).date())  # fmt: skip
 
 
 def known_for(
@@ -67,7 +71,7 @@ def known_for(
                   if r.id != record.id]  # fmt: skip
     lineage = {r.id for r in others}
     roots = [r.version_of or r.id for r in others]
-    standing = standing_decision(others)
+    standing = standing_decision(others, ctx.settings.zone)
     first = batch.versions.get((record.file_number, record.issuer)) if batch and \
         record.file_number else None  # fmt: skip
     if first is not None and first[0] != record.id:
@@ -102,12 +106,44 @@ def _index_number_holder(
 
 def published_predecessor(ctx: Context, record: DocumentRecord) -> DocumentRecord | None:
     """The version of the same 文号 and issuer on the public site now, other than `record`."""
+    return predecessor_in(ctx, record, State.PUBLISHED)
+
+
+def predecessor_in(ctx: Context, record: DocumentRecord, state: str) -> DocumentRecord | None:
+    """The version of the same 文号 and issuer in `state` now, other than `record`."""
     if not record.file_number:
         return None
     for other in ctx.catalog.same_file_number(record.file_number, record.issuer):
-        if other.id != record.id and other.state == "published":
+        if other.id != record.id and other.state == state:
             return other
     return None
+
+
+def _older_in(ctx: Context, record: DocumentRecord, state: str) -> DocumentRecord | None:
+    old = predecessor_in(ctx, record, state)
+    return old if old is not None and old.id < record.id else None
+
+
+# States a newer version that agrees with it replaces an older one in at routing (the review
+# queue, the register): one document of a 文号 and issuer in each. Publication replaces the
+# published one when it publishes (publication._take_place).
+REPLACED_AT_ROUTING: frozenset[str] = frozenset({State.WITHHELD, State.ON_REQUEST})
+
+
+def replace_predecessor(ctx: Context, record: DocumentRecord, *, actor: str) -> int | None:
+    """A newer version just routed to a state of REPLACED_AT_ROUTING takes the place of the
+    version of its 文号 and issuer in that state (which goes `superseded`). Returns the id
+    replaced, if any."""
+    if record.state not in REPLACED_AT_ROUTING or record.version_of is None:
+        return None
+    old = _older_in(ctx, record, record.state)  # the newest version is the one kept
+    if old is None:
+        return None
+    try:
+        ctx.catalog.supersede(old.id, record.id, actor=actor, expected_from=record.state)
+    except StaleState:
+        return None  # it moved meanwhile (a reviewer's decision): nothing to replace
+    return old.id
 
 
 def conflict_at_publication(ctx: Context, record: DocumentRecord) -> policy.RoutingDecision | None:
@@ -118,7 +154,7 @@ def conflict_at_publication(ctx: Context, record: DocumentRecord) -> policy.Rout
         return None
     others = [r for r in ctx.catalog.same_file_number(record.file_number, record.issuer)
               if r.id != record.id]  # fmt: skip
-    standing = standing_decision(others)
+    standing = standing_decision(others, ctx.settings.zone)
     if standing is None:
         return None
     publishing = policy.RoutingDecision("published", "read_active", "", record.disclosure)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from gongkai.flows import lifecycle
 from gongkai.flows.service.context import Context, LifecycleError, _transition
-from gongkai.flows.service.publication import public_keys_of, update_public_index
+from gongkai.flows.service.publication import update_public_index
 from gongkai.flows.service.redaction import _archive_note
 from gongkai.storage.catalog import DocumentRecord
 
@@ -35,7 +35,7 @@ def withdraw(ctx: Context, doc_id: int, *, reason: str, actor: str) -> DocumentR
 
 
 def take_down(ctx: Context, record: DocumentRecord) -> None:
-    """Remove a document's public objects and write the index entries it was in again."""
-    for key in public_keys_of(ctx, record.id):
-        ctx.public.delete(key)
+    """Remove a document's public objects and write the index entries it was in again (both
+    under the public index lock: update_public_index takes down what is no longer
+    published)."""
     update_public_index(ctx, [record.id])
