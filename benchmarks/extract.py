@@ -110,6 +110,15 @@ def ours(data: bytes) -> int:
     return len(extract(data, "").text)
 
 
+def ours_new_template(data: bytes) -> int:
+    """extract with the styles cache emptied first: every document of its own template (the
+    worst case for extractors/docx_parts.py; an office's documents share a few templates)."""
+    from gongkai.extractors import docx
+
+    docx._STYLES.clear()
+    return ours(data)
+
+
 def reader_only(data: bytes) -> int:
     from gongkai.extractors import parse
 
@@ -152,6 +161,24 @@ def docx_open(data: bytes) -> int:
     from gongkai.extractors.docx import _release
 
     document = docx.Document(io.BytesIO(data))
+    try:
+        return len(document.element.body)
+    finally:
+        _release(document)
+
+
+def docx_open_walked(data: bytes) -> int:
+    """What the reader hands python-docx: the package of the walked parts (docx_parts.walked,
+    built from the checked zip), opened by `Document()`, freed as the reader frees it."""
+    import docx
+
+    from gongkai.extractors.docx import _release
+    from gongkai.extractors.docx_parts import walked
+    from gongkai.extractors.safety import SafeZip
+
+    parts = walked(SafeZip(data))
+    assert parts is not None
+    document = docx.Document(io.BytesIO(parts.data))
     try:
         return len(document.element.body)
     finally:
@@ -238,6 +265,8 @@ def floor_table(groups: dict[str, list[bytes]], rounds: int) -> bool:
           f"{'wall ratio':>20}{'CPU ratio':>20}{'target':>9}")
     per_format = {fmt: paired_rounds(floor_docx if fmt == "docx" else floor_pdf, files, rounds)
                   for fmt, files in groups.items() if files}
+    new_template = (paired_rounds(floor_docx, groups["docx"], rounds, ours_new_template)
+                    if groups["docx"] else None)  # fmt: skip
     if len(per_format) > 1:
         per_format["all"] = [
             {key: sum(r[i][key] for r in per_format.values()) for key in
@@ -256,7 +285,17 @@ def floor_table(groups: dict[str, list[bytes]], rounds: int) -> bool:
         print(f"{name:<8}{docs:>6}{floor_ms:>14.2f}{ours_ms:>16.2f}"
               f"{_spread([r['wall'] for r in result]):>20}{_spread(cpu):>20}"
               f"{'<= ' + str(FLOOR_TARGET):>9}{'  ok' if ok else '  MISSED'}")
-    print("(ms/doc in CPU time, median round; the verdict is on the median CPU ratio)")
+    if new_template:
+        # The worst case, shown beside the verdict, not in it: no two documents share a template.
+        cpu = [r["cpu"] for r in new_template]
+        ok = statistics.median(cpu) <= FLOOR_TARGET
+        floor_ms = statistics.median(r["floor_cpu"] for r in new_template) / len(groups["docx"])
+        ours_ms = statistics.median(r["ours_cpu"] for r in new_template) / len(groups["docx"])
+        print(f"{'docx, each its own template':<30}{floor_ms * 1000:>4.2f}{ours_ms * 1000:>16.2f}"
+              f"{_spread([r['wall'] for r in new_template]):>20}{_spread(cpu):>20}"
+              f"{'<= ' + str(FLOOR_TARGET):>9}{'  ok' if ok else '  missed'}")
+    print("(ms/doc in CPU time, median round; the verdict is on the median CPU ratio; 'each its "
+          "own template': the styles cache emptied before every document, not in the verdict)")
     return failed
 
 
@@ -268,6 +307,8 @@ def component_table(groups: dict[str, list[bytes]], form_pdfs: list[bytes], roun
     print(f"\nthe readers' own floors, {rounds} paired rounds; CPU ratio to the bare parse")
     plain_pdfs = [d for d in groups["pdf"] if all(d is not f for f in form_pdfs)]
     rows = [("docx: python-docx Document()", floor_docx, docx_open, groups["docx"]),
+            ("docx: Document() on the walked parts", floor_docx, docx_open_walked,
+             groups["docx"]),
             ("pdf without a cover sheet: extract", floor_pdf, ours, plain_pdfs),
             ("pdf with a cover sheet: extract", floor_pdf, ours, form_pdfs),
             ("  pdfplumber find_tables on it", floor_pdf, form_tables, form_pdfs),

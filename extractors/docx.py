@@ -1,11 +1,13 @@
 """The .docx reader: lines in document order from the body, tables, text boxes, headers, footers.
 
-python-docx opens the package (after `safety` has checked the raw zip: directory, inflation
-caps, no DOCTYPE in any XML part; python-docx's own parser resolves no entities). Its object
-layer is not used for the text: `Document.paragraphs` skips text boxes (red-header templates
-put the 发文机关标志 and the 文号 there), and merged cells come back once per grid column. So
-the element trees python-docx parsed — `document.element.body`, each section's header/footer
-parts, the styles part — are walked here in one pass each. Layout facts a reader of a 公文
+python-docx opens the parts the reader walks — the main document part, its headers and
+footers (docx_parts.walked) — after `safety` has checked the raw zip: directory, inflation
+caps, no DOCTYPE in any XML part; python-docx's own parser resolves no entities. The styles
+part is read by docx_parts' cache, once per template. python-docx's object layer is not used
+for the text: `Document.paragraphs` skips text boxes (red-header templates put the 发文机关标志
+and the 文号 there), and merged cells come back once per grid column. So the element trees
+python-docx parsed — `document.element.body`, each section's header/footer parts — are walked
+here in one pass each. Layout facts a reader of a 公文
 needs are carried on each `Line`: alignment, first-line indent in characters, font size, red
 colour, table cell, and a preceding blank.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from lxml import etree
 
+from gongkai.extractors.docx_parts import StylesCache, walked
 from gongkai.extractors.model import Align, ExtractionError, Line, ParsedDocument, Region
 from gongkai.extractors.safety import (
     DEFAULT_LIMITS,
@@ -149,6 +152,11 @@ def _ppr_from(first: dict[Any, etree._Element], props: _Props) -> None:
 # looked up by id in C rather than indexed in Python. One predicate and [1]: libxml2 stops at
 # the first match (the first in document order, as before) instead of testing every style.
 _STYLE_BY_ID = etree.XPath("w:style[@w:styleId = $id][1]", namespaces={"w": _W})
+_STYLE_FACTS = etree.XPath(
+    "w:style/w:basedOn | w:style/w:pPr/w:jc | w:style/w:pPr/w:ind | w:style/w:rPr/w:sz"
+    " | w:style/w:rPr/w:color | w:style/w:rPr/w:vanish",
+    namespaces={"w": _W},
+)
 _DEFAULT_PARAGRAPH_STYLE = etree.XPath(
     "w:style[@w:type = 'paragraph' and (@w:default = '1' or @w:default = 'true')][1]",
     namespaces={"w": _W},
@@ -156,10 +164,10 @@ _DEFAULT_PARAGRAPH_STYLE = etree.XPath(
 
 
 class _Styles:
-    """Paragraph and character styles with their basedOn chains resolved on demand, from the
-    styles part python-docx has already parsed (it parses the styles part, with the document,
-    headers, footers, settings and numbering, when it opens the package, so there is no parse
-    left to save by reading only the styles in use)."""
+    """Paragraph and character styles with their basedOn chains resolved on demand. From a
+    styles part python-docx parsed (a package read whole) each style is looked up in the tree
+    when first used; `_Styles.table` reads every style of the part at once, so that the tree
+    can go and the table be kept for the next document of the same template (docx_parts)."""
 
     def __init__(self, root: etree._Element | None) -> None:
         self._root = root
@@ -174,6 +182,38 @@ class _Styles:
         if default:
             self.default_paragraph = default[0].get(W_STYLEID) or None
 
+    @classmethod
+    def table(cls, root: etree._Element) -> _Styles:
+        """Every style of the part read now, nothing left to look up in the tree: the facts a
+        style can set are found in one XPath pass (in C), each assigned to its style (the
+        first w:pPr / w:rPr of a style, the first of each property in it, the first style of
+        a repeated id: what the lookup in the tree finds)."""
+        styles = cls(root)
+        first: dict[str, etree._Element] = {}
+        for element in root.iterchildren(W_STYLE):
+            style_id = element.get(W_STYLEID)
+            if style_id is not None:
+                first.setdefault(style_id, element)
+        chosen = {element: style_id for style_id, element in first.items()}
+        based: dict[etree._Element, str | None] = {}
+        facts: dict[tuple[etree._Element, str], dict[Any, etree._Element]] = {}
+        containers: dict[tuple[etree._Element, str], etree._Element] = {}
+        for hit in _STYLE_FACTS(root):
+            if hit.tag == W_BASEDON:
+                based.setdefault(hit.getparent(), hit.get(W_VAL))
+                continue
+            container = hit.getparent()
+            key = (container.getparent(), container.tag)
+            if containers.setdefault(key, container) is container:
+                facts.setdefault(key, {}).setdefault(hit.tag, hit)
+        for element, style_id in chosen.items():
+            props = _Props()
+            _ppr_from(facts.get((element, W_PPR), {}), props)
+            _rpr_from(facts.get((element, W_RPR), {}), props)
+            styles._raw[style_id] = (based.get(element), props)
+        styles._root = None
+        return styles
+
     def _apply_defaults(self, defaults: etree._Element | None) -> None:
         if defaults is None:
             return
@@ -187,14 +227,7 @@ class _Styles:
         if style_id in self._raw:
             return self._raw[style_id]
         hits = _STYLE_BY_ID(self._root, id=style_id) if self._root is not None else []
-        element = hits[0] if hits else None
-        found = None
-        if element is not None:
-            props = _Props()
-            _ppr_into(element.find(W_PPR), props)
-            _rpr_into(element.find(W_RPR), props)
-            based = element.find(W_BASEDON)
-            found = (based.get(W_VAL) if based is not None else None, props)
+        found = _style_props(hits[0]) if hits else None
         self._raw[style_id] = found
         return found
 
@@ -229,6 +262,18 @@ class _Styles:
             merged.hidden = props.hidden if props.hidden is not None else merged.hidden
         self._resolved[style_id] = merged
         return merged
+
+
+def _style_props(element: etree._Element) -> tuple[str | None, _Props]:
+    """What one w:style sets itself, and the id of the style it is based on."""
+    props = _Props()
+    _ppr_into(element.find(W_PPR), props)
+    _rpr_into(element.find(W_RPR), props)
+    based = element.find(W_BASEDON)
+    return (based.get(W_VAL) if based is not None else None, props)
+
+
+_STYLES = StylesCache(_Styles.table)
 
 
 def _choose(alternate: etree._Element) -> etree._Element | None:
@@ -521,7 +566,7 @@ def _xml_parts(package: SafeZip) -> set[str]:
     return found
 
 
-def _checked_package(data: bytes, limits: Limits) -> None:
+def _checked_package(data: bytes, limits: Limits) -> SafeZip:
     """The guards run on the raw zip before python-docx sees it: SafeZip checks the directory
     (entry count, names, declared sizes and ratios; python-docx's zipfile then stops every
     entry at its checked declared size), and every part python-docx parses as XML is refused
@@ -543,6 +588,7 @@ def _checked_package(data: bytes, limits: Limits) -> None:
             if verdict is False:
                 continue
         _check_prolog_stream(package, name)
+    return package
 
 
 _PROLOG_CHUNK = 4096
@@ -666,22 +712,36 @@ def _release(document: Any) -> None:
 
 
 def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedDocument:
+    """python-docx opens the parts the reader walks (docx_parts.walked); the styles come from
+    the styles cache. A package not laid out as OPC says is handed over whole (read_whole)."""
     deadline = Deadline(limits.max_seconds)
-    _checked_package(data, limits)
-    document = _open_document(data)
+    package = _checked_package(data, limits)
+    parts = walked(package)
+    if parts is None:
+        return read_whole(data, deadline)
+    document = _open_document(parts.data)
     try:
-        return _read_document(document, deadline)
+        styles = _STYLES.get(package, parts.styles) if parts.styles else _Styles(None)
+        return _read_document(document, styles, deadline)
     finally:
         _release(document)
 
 
-def _read_document(document: Any, deadline: Deadline) -> ParsedDocument:
+def read_whole(data: bytes, deadline: Deadline) -> ParsedDocument:
+    """The package as a whole through python-docx, its styles from the part it parsed (data
+    already through `_checked_package`)."""
+    document = _open_document(data)
+    try:
+        return _read_document(document, _Styles(_styles_element(document)), deadline)
+    finally:
+        _release(document)
+
+
+def _read_document(document: Any, styles: _Styles, deadline: Deadline) -> ParsedDocument:
     deadline.check("opening the document")
     body = document.element.body
     if body is None:
         raise _damaged("the document has no body")
-    styles_root = _styles_element(document)
-    styles = _Styles(styles_root)
     reader = _Reader(styles, deadline)
     warnings: list[str] = []
     try:
