@@ -273,7 +273,7 @@ def _style_props(element: etree._Element) -> tuple[str | None, _Props]:
     return (based.get(W_VAL) if based is not None else None, props)
 
 
-_STYLES = StylesCache(_Styles.table)
+_STYLES = StylesCache(_Styles, _Styles.table)
 
 
 def _choose(alternate: etree._Element) -> etree._Element | None:

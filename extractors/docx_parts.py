@@ -5,9 +5,9 @@ Word's 350 kB styles.xml (most of a .docx's reading time), settings, numbering, 
 properties, besides blobs it never parses (a 438 kB stylesWithEffects.xml, the theme, the
 thumbnail). The reader walks only the main document part, its headers and footers, and a few
 facts of the styles part. So python-docx is handed a package of those parts alone (`walked`),
-and the styles part is read here: parsed once per distinct styles part and kept
-(`StylesCache`), because an office's documents come from a few templates and carry the same
-styles part byte for byte. Figures: benchmarks/RESULTS.md (issue 12, extract speed).
+and the styles part is read here: a styles part seen again is kept as a table (`StylesCache`),
+because an office's documents come from a few templates and carry the same styles part byte
+for byte. Figures: benchmarks/RESULTS.md (issue 12, extract speed).
 """
 
 from __future__ import annotations
@@ -125,15 +125,21 @@ T = TypeVar("T")
 
 
 class StylesCache(Generic[T]):
-    """What `build` makes of a styles part, kept for the last `size` distinct styles parts.
-    A hit is the same bytes (the CRC and length find the entry, the bytes are compared), so a
-    cached value is exactly what parsing the part again would give. Shared by the reader
-    threads of one process."""
+    """What a styles part gives, kept for the last `size` distinct styles parts seen twice.
+    The first time a part is seen, `once` reads it (a lookup in the parsed tree, which is
+    dropped with the document: no cost beyond what reading the whole package had); the second
+    time, `kept` makes what is kept (a table of every style, no tree); later documents of that
+    template parse nothing. A hit is the same bytes (CRC and length find the entry, the bytes
+    are compared), so a kept value is exactly what parsing the part again would give. Shared
+    by the reader threads of one process."""
 
-    def __init__(self, build: Callable[[etree._Element], T], size: int = 16) -> None:
-        self._build = build
+    def __init__(self, once: Callable[[etree._Element], T], kept: Callable[[etree._Element], T],
+                 size: int = 16) -> None:  # fmt: skip
+        self._once = once
+        self._kept = kept
         self._size = size
-        self._entries: OrderedDict[tuple[int, int], tuple[bytes, T]] = OrderedDict()
+        # (CRC, length) -> (the part's bytes, what is kept; None: seen once)
+        self._entries: OrderedDict[tuple[int, int], tuple[bytes, T | None]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -142,18 +148,26 @@ class StylesCache(Generic[T]):
         key = (package.info(name).CRC, len(data))
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == data:
+            seen = entry is not None and entry[0] == data
+            if seen and entry[1] is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry[1]
-        value = self._build(parse_xml(data, name))
-        with self._lock:
             self.misses += 1
+        root = parse_xml(data, name)
+        if not seen:
+            self._remember(key, data, None)
+            return self._once(root)
+        value = self._kept(root)
+        self._remember(key, data, value)
+        return value
+
+    def _remember(self, key: tuple[int, int], data: bytes, value: T | None) -> None:
+        with self._lock:
             self._entries[key] = (data, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
-        return value
 
     def clear(self) -> None:
         with self._lock:

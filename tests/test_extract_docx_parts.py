@@ -92,20 +92,23 @@ def test_python_docx_gets_the_main_part_headers_and_footers_only() -> None:
         "word/_rels/document.xml.rels"})  # fmt: skip
 
 
-def test_one_template_is_parsed_once_and_other_styles_are_not_mistaken_for_it() -> None:
-    cache = StylesCache(docx_reader._Styles.table)
+def test_a_template_seen_twice_is_kept_and_other_styles_are_not_mistaken_for_it() -> None:
+    cache = StylesCache(docx_reader._Styles, docx_reader._Styles.table)
     same = generated_docx()
-    first, second = list(same.values())[:2]
-    a = cache.get(SafeZip(first), "word/styles.xml")
-    b = cache.get(SafeZip(second), "word/styles.xml")
-    assert a is b and (cache.hits, cache.misses) == (1, 1)
+    first, second, third = list(same.values())[:3]
+    # Seen once: read through the tree, nothing kept but the bytes; twice: a table is kept.
+    once = cache.get(SafeZip(first), "word/styles.xml")
+    a = cache.get(SafeZip(second), "word/styles.xml")
+    assert once is not a and once._root is not None and a._root is None
+    assert cache.get(SafeZip(third), "word/styles.xml") is a
+    assert (cache.hits, cache.misses) == (1, 2)
     # Another template: python-docx's styles with the Normal style's size changed.
     document = docx.Document(io.BytesIO(first))
     document.styles["Normal"].font.size = docx.shared.Pt(17)
     out = io.BytesIO()
     document.save(out)
     c = cache.get(SafeZip(out.getvalue()), "word/styles.xml")
-    assert c is not a and cache.misses == 2
+    assert c is not a and cache.misses == 3
     assert c.get(None).size == 17 and a.get(None).size != 17
 
 
