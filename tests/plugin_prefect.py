@@ -134,6 +134,18 @@ class PrefectServer:
         })
         return env
 
+    def run_script(self, script: str, tmp_path: Path, timeout: float = 300) -> dict:
+        """Run `script` in a Python process of its own against this server (GONGKAI_HOME
+        under `tmp_path`); it must exit 0 without a traceback and print a JSON object as
+        its last line, which is returned."""
+        env = self.client_env(tmp_path / "prefect-client")
+        env["GONGKAI_HOME"] = str(tmp_path / "home")
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                env=env, timeout=timeout)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -64,14 +61,8 @@ SCRIPT = textwrap.dedent(
 def test_review_and_fixity_flows_emit_their_events(
     prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
-    env = prefect_server.client_env(tmp_path / "prefect-client")
-    env["GONGKAI_HOME"] = str(tmp_path / "home")
     script = SCRIPT.format(tests=str(Path(__file__).parent))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = prefect_server.run_script(script, tmp_path)
     ids = out["ids"]
     assert out["ingested"]["by_state"] == {"withheld": 2, "to_publish": 1}
     assert out["ingested"]["published"] == 1

@@ -7,9 +7,6 @@ serve's sweeper has (runtime.use_workers)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -70,13 +67,8 @@ SCRIPT = textwrap.dedent(
 def test_a_backlog_sweep_reads_ahead_and_publishes_once_in_order(
     prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
-    env = prefect_server.client_env(tmp_path / "prefect-client")
-    env["GONGKAI_HOME"] = str(tmp_path / "home")
     script = SCRIPT.format(tests=str(Path(__file__).parent))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = prefect_server.run_script(script, tmp_path)
     swept = out["swept"]
     assert swept["rounds"] == 3  # 5 + 5 + 2
     assert swept["documents"] == 12 and not swept["failed"]

@@ -5,9 +5,6 @@ every document still ends `published`; a lone document is published by its own s
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -58,15 +55,9 @@ SCRIPT = textwrap.dedent(
 def test_a_burst_is_published_once_per_several_rounds(
     prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
-    env = prefect_server.client_env(tmp_path / "prefect-client")
-    env["GONGKAI_HOME"] = str(tmp_path / "home")
     script = SCRIPT.format(tests=str(Path(__file__).parent), burst=BURST, batch=BATCH,
                            every=PUBLISH_EVERY)  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = prefect_server.run_script(script, tmp_path)
     swept, alone = out["swept"], out["alone"]
     assert set(out["states"].values()) == {"published"}, out["states"]
     assert out["claimed"] == []  # nothing left waiting, no claim left behind
