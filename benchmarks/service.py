@@ -4,7 +4,8 @@ Targets: submit -> routed p50 <= 3 s for a single document, and for 500 document
 >= 20 documents/s, p95 <= 10 s.
 
     .venv/bin/python benchmarks/service.py [--singles 10] [-n 500] [--rate 20] [--threads 4]
-        [--via serve|api] [--postgres] [--json FILE] [--keep DIR] [--dir DIR]
+        [--via serve|api] [--postgres] [--setting GONGKAI_X=VALUE] [--json FILE] [--keep DIR]
+        [--dir DIR]
 
 One `gongkai serve` is started on a fresh GONGKAI_HOME (a free port for its Prefect server,
 GONGKAI_PREFECT_PORT, and for its web app), with the bootstrap submitter token
@@ -83,7 +84,8 @@ def percentile(values: list[float], share: float) -> float:
 class Service:
     """`gongkai serve` (and `gongkai api` with --via api) on one home, as process groups."""
 
-    def __init__(self, work: Path, database_url: str | None, via: str) -> None:
+    def __init__(self, work: Path, database_url: str | None, via: str,
+                 settings: dict[str, str] | None = None) -> None:  # fmt: skip
         self.work = work
         self.home = work / "home"
         self.prefect_port, self.web_port = free_port(), free_port()
@@ -92,6 +94,7 @@ class Service:
                     if not k.startswith(("PREFECT_", "GONGKAI_"))}  # fmt: skip
         self.env.update({"GONGKAI_HOME": str(self.home), "GONGKAI_INTAKE_TOKEN": TOKEN,
                          "GONGKAI_PREFECT_PORT": str(self.prefect_port)})  # fmt: skip
+        self.env.update(settings or {})
         self.database_url = database_url or f"sqlite:///{self.home / 'catalog.sqlite3'}"
         if database_url:
             self.env["GONGKAI_DATABASE_URL"] = database_url
@@ -500,6 +503,9 @@ def main() -> None:
                         help="POST to serve's own web app, or to a separate `gongkai api`")
     parser.add_argument("--postgres", action="store_true",
                         help="the catalog on a new PostgreSQL database (dropped afterwards)")
+    parser.add_argument("--setting", action="append", default=[], metavar="GONGKAI_X=VALUE",
+                        help="a setting for the service's processes (repeatable), e.g. "
+                             "GONGKAI_WORKERS=3")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--keep", type=Path, help="keep documents, home and logs here")
     parser.add_argument("--dir", type=Path, default=Path.cwd(),
@@ -528,7 +534,8 @@ def main() -> None:
           f"(CPU {extract_cpu_s:.1f} s)")
 
     database = PostgresDatabase() if options.postgres else None
-    service = Service(work, database.url if database else None, options.via)
+    settings = dict(item.split("=", 1) for item in options.setting)
+    service = Service(work, database.url if database else None, options.via, settings)
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         started = time.perf_counter()
@@ -559,6 +566,7 @@ def main() -> None:
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "catalog": "postgresql" if database else "sqlite", "store": "local",
                 "via": options.via, "rate": options.rate, "threads": options.threads,
+                "settings": settings,
                 "cores": os.cpu_count(), "load_before_burst": [round(x, 2) for x in load_before],
                 "load_after_burst": [round(x, 2) for x in os.getloadavg()],
             },
