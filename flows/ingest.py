@@ -15,9 +15,9 @@ sweep that finds more waiting than its batch asks for sibling runs of its deploy
 (`siblings`, GONGKAI_SWEEP_SIBLINGS), so that the workers of a work pool share a burst.
 What the rounds route to publication is published by a `publish` subflow when nothing more
 waits, and during a burst once per `publish_every` rounds; with serve's sweeper's worker pool
-the next round's batch is claimed and read while a round records, and a round with more to do
-records what was read within PATIENCE_S, leaving a document still being read (a long OCR) to a
-later round, still claimed by the sweep (the last round waits for all). Documents routed to
+the next round's batch is claimed and read while a round records, and a round records what was
+read within PATIENCE_S, leaving a document still being read (a long OCR) to a later round,
+still claimed by the sweep (the last round waits for all). Documents routed to
 publication but left unpublished by an earlier failure are published at the end, and the
 public store is repaired (pages and index an earlier run left unwritten).
 
@@ -214,12 +214,13 @@ def ingest_received(
                 new = ahead + claim(ctx, worker, batch - len(ahead), lease)
                 ahead = []
                 last = rounds + 1 >= max(1, max_rounds)
-                # A document still read (a long OCR) joins a round once read, or the last one.
-                reading = [] if last or not new else runtime.still_reading(deferred)
+                # A document still read (a long OCR) joins a round once read, or the last one;
+                # while only such documents are left, the sweep waits here, not in a round.
+                reading = [] if last else runtime.still_reading(deferred)
                 ids = [i for i in deferred if i not in reading] + new
                 deferred = reading
                 now = time.monotonic()
-                if not ids and (now < settled_at or (
+                if not ids and (deferred or now < settled_at or (
                         now < idle_until and ctx.catalog.claim_counts(worker)[1])):
                     published += publish_routed(unpublished, chunk_size)
                     time.sleep(0.5)  # more may arrive, or another sweep's claim may lapse
@@ -235,8 +236,9 @@ def ingest_received(
                 if asked < budget and len(ids) == batch:
                     asked += ask_for_siblings(ctx.catalog, worker, batch, budget - asked,
                                               sibling)  # fmt: skip
-                # With serve's pool and more to do, a round does not wait for a slow document.
-                patience = PATIENCE_S if reading_ahead and (ahead or deferred) else None
+                # With serve's pool a round does not wait for a slow document (a scan's OCR):
+                # documents arriving meanwhile would wait behind it, unclaimed and unread.
+                patience = PATIENCE_S if reading_ahead and not last else None
                 result = ingest_documents(ids, chunk_size=chunk_size, publish=False,
                                           patience_s=patience)  # fmt: skip
                 deferred += result.get("deferred", [])

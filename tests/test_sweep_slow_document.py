@@ -1,0 +1,96 @@
+"""A sweep of serve's sweeper (flows/ingest.py ingest_received on a parallel worker pool, as
+flows/sweeper.py runs it, against the session's real Prefect server) does not hold the
+documents that arrive while one document is still being read: a scan's OCR takes seconds, and
+a round records what is read within PATIENCE_S, so documents handed over during the OCR are
+claimed, read and routed before the scan (which is routed too, once read)."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from plugin_prefect import PrefectServer
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("tesseract") is None,
+                                 reason="Tesseract is not installed")]  # fmt: skip
+
+LATE = 3
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys, threading, time
+    sys.path.insert(0, {tests!r})
+    import generator
+    from lifecycle_docs import make_docx
+
+    from gongkai.config import load_settings
+    from gongkai.flows import ingest, runtime, service
+
+    runtime.configure()
+    ingest.PATIENCE_S = 0.3
+
+    def take_in(ctx, serials):
+        ids = []
+        for serial in serials:
+            data, truth = make_docx(serial, disclosure="active")
+            ids.append(service.intake(ctx, data, truth.filename, source="test",
+                                      actor="t").record.id)
+        return ids
+
+    ctx = service.Context.open(load_settings())
+    doc = next(d for d in generator.generate(count=60, libreoffice=False)
+               if d.producer == "python-docx")
+    # Six pages to OCR (about 6 s here): far longer than reading the late documents.
+    scan_pdf = generator.render_image_pdf(generator.render_pdf(list(doc.blocks) * 3),
+                                          max_pages=6, dpi=150)
+    scan = service.intake(ctx, scan_pdf, "scan.pdf", source="test", actor="t").record.id
+    first = take_in(ctx, [1])
+    late = []
+
+    def hand_over_during_the_scan():
+        # As soon as the first document is routed (the scan is still under OCR), more come.
+        other = service.Context.open(load_settings())
+        handed = [make_docx(serial, disclosure="active") for serial in range(2, {late} + 2)]
+        deadline = time.monotonic() + 120
+        while other.catalog.states_of(first)[first[0]] == "received":
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        for data, truth in handed:
+            late.append(service.intake(other, data, truth.filename, source="test",
+                                       actor="t").record.id)
+
+    helper = threading.Thread(target=hand_over_during_the_scan)
+    helper.start()
+    with service.WorkerPool(2) as pool, runtime.use_context(ctx), runtime.use_workers(pool):
+        swept = ingest.ingest_received(triggered_by="test", max_batch=4, max_rounds=40)
+    helper.join()
+
+    def extracted(doc_id):
+        return [e.id for e in ctx.catalog.history(doc_id) if e.kind == "extracted"]
+
+    states = ctx.catalog.states_of([scan, *first, *late])
+    print(json.dumps({{"swept": swept, "late": late, "scan": scan,
+                       "states": {{str(k): v for k, v in states.items()}},
+                       "extracted": {{str(i): extracted(i) for i in [scan, *first, *late]}}}}))
+    """
+)
+
+
+def test_documents_handed_over_during_a_scan_are_routed_before_it(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    out = prefect_server.run_script(SCRIPT.format(tests=str(Path(__file__).parent), late=LATE),
+                                    tmp_path)  # fmt: skip
+    late, scan = out["late"], out["scan"]
+    assert len(late) == LATE
+    extracted = {int(k): v for k, v in out["extracted"].items()}
+    assert all(len(rows) == 1 for rows in extracted.values()), extracted
+    # Every document handed over during the OCR was read and recorded before the scan.
+    assert max(extracted[i][0] for i in late) < extracted[scan][0]
+    states = {int(k): v for k, v in out["states"].items()}
+    assert "received" not in states.values(), states
+    assert states[scan] == "exception"  # read by OCR: a person confirms the fields
