@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import io
 import itertools
+import math
 import threading
 from typing import Any
 
@@ -114,6 +115,92 @@ def _in_x_order(
     return "".join(out), boxes[0][0], max(box[1] for box in boxes)
 
 
+_LineItem = tuple[float, float, float, float, float | None, bool | None, str]
+
+
+# An electronic seal some OA systems export keeps its organ's name in the text layer, one red
+# character a text object, each rotated round the circle; PDFium reads the ones that fall at a
+# line's height into that line (`2020年9月 10日 石`). A character is upright within this angle.
+_UPRIGHT = 0.02  # radians, about 1 degree
+
+
+def _rotated(raw: Any, index: int) -> bool:
+    angle = pdfium_c.FPDFText_GetCharAngle(raw, index)
+    return angle >= 0 and min(angle, 2 * math.pi - angle) > _UPRIGHT
+
+
+def _without_seal(
+    textpage: pdfium.PdfTextPage, pieces: list[tuple[int, str, _LineItem]],
+    to_char: list[int] | None,
+) -> list[_LineItem]:
+    """The page's lines with a seal's rotated characters taken out. Only red text below black
+    text can be a seal (a 发文机关标志 is at the top), so only the lines around such red lines
+    are looked at, character by character; and only where upright text is there too (a page
+    drawn turned has every character rotated, and keeps them)."""
+    items = [item for _, _, item in pieces]
+    black = [item[0] for item in items if item[5] is False]
+    red = [item for item in items if item[5] and black and item[0] < max(black)]
+    if not red:
+        return items
+    em = max((item[4] or 10.0) for item in red)
+    low, high = min(item[3] for item in red) - 2 * em, max(item[0] for item in red) + 2 * em
+    raw = textpage.raw
+    rotated: dict[int, set[int]] = {}
+    upright = False
+    for k, (start, segment, item) in enumerate(pieces):
+        if item[3] > high or item[0] < low:
+            continue  # not at the seal's height (PDF space: top > bottom)
+        turned = set()
+        for offset, char in enumerate(segment):
+            if char.isspace():
+                continue
+            position = start + offset
+            if _rotated(raw, to_char[position] if to_char is not None else position):
+                turned.add(offset)
+            else:
+                upright = True
+        if turned:
+            rotated[k] = turned
+    if not rotated or not upright:
+        return items
+    for k, turned in rotated.items():
+        start, segment, _ = pieces[k]
+        kept = "".join(" " if offset in turned else char for offset, char in enumerate(segment))
+        items[k] = _line_item(textpage, kept, start, to_char)  # type: ignore[call-overload]
+    return [item for item in items if item is not None]
+
+
+def _line_item(
+    textpage: pdfium.PdfTextPage, segment: str, start: int, to_char: list[int] | None
+) -> _LineItem | None:
+    """One PDFium line (`segment`, at text position `start`): top, left, right, bottom (PDF
+    space, y up), font size, colour and text; None if it holds only spaces."""
+    stripped = segment.strip()
+    if not stripped:
+        return None
+    lead = len(segment) - len(segment.lstrip())
+    first = start + lead
+    last = first + len(stripped) - 1
+    # Colour is sampled mid-line: a leading （ or 〔 may be black in a red line.
+    middle = first + len(stripped) // 2
+    probe = first if segment[middle - start].isspace() else middle
+    if to_char is not None:
+        first, last, probe = to_char[first], to_char[last], to_char[middle]
+    try:
+        left, _, _, _ = textpage.get_charbox(first)
+        _, _, right, _ = textpage.get_charbox(last)
+        _, bottom, _, top = textpage.get_charbox(first, loose=True)
+    except pdfium.PdfiumError:
+        left = right = top = bottom = 0.0
+    size = pdfium_c.FPDFText_GetFontSize(textpage.raw, first) or None
+    red = _red(textpage, probe)
+    if to_char is None and " " in stripped:
+        reordered = _in_x_order(textpage, stripped, first, size)
+        if reordered is not None:
+            stripped, left, right = reordered
+    return top, left, right, bottom, size, red, stripped
+
+
 def _page_lines(
     textpage: pdfium.PdfTextPage, page_no: int, width: float, height: float, max_chars: int
 ) -> tuple[list[Line], int]:
@@ -130,8 +217,7 @@ def _page_lines(
         ]
     else:
         to_char = None
-    raw = textpage.raw
-    found: list[tuple[float, float, float, float, float | None, bool | None, str]] = []
+    pieces: list[tuple[int, str, _LineItem]] = []
     start = 0
     length = len(text)
     while start < length:
@@ -139,30 +225,15 @@ def _page_lines(
         if end < 0:
             end = length
         segment = text[start:end].rstrip("\r")
-        stripped = segment.strip()
-        if stripped:
-            lead = len(segment) - len(segment.lstrip())
-            first = start + lead
-            last = first + len(stripped) - 1
-            # Colour is sampled mid-line: a leading （ or 〔 may be black in a red line.
-            middle = first + len(stripped) // 2
-            probe = first if text[middle].isspace() else middle
-            if to_char is not None:
-                first, last, probe = to_char[first], to_char[last], to_char[middle]
-            try:
-                left, _, _, _ = textpage.get_charbox(first)
-                _, _, right, _ = textpage.get_charbox(last)
-                _, bottom, _, top = textpage.get_charbox(first, loose=True)
-            except pdfium.PdfiumError:
-                left = right = top = bottom = 0.0
-            size = pdfium_c.FPDFText_GetFontSize(raw, first) or None
-            red = _red(textpage, probe)
-            if to_char is None and " " in stripped:
-                reordered = _in_x_order(textpage, stripped, first, size)
-                if reordered is not None:
-                    stripped, left, right = reordered
-            found.append((height - top, left, right, height - bottom, size, red, stripped))
+        item = _line_item(textpage, segment, start, to_char)
+        if item is not None:
+            pieces.append((start, segment, item))
         start = end + 1
+    found = [
+        (height - top, left, right, height - bottom, size, red, stripped)
+        for top, left, right, bottom, size, red, stripped in _without_seal(
+            textpage, pieces, to_char)
+    ]
 
     # PDFium gives content-stream order; the eye reads top to bottom, then left to right.
     found.sort(key=lambda item: item[0])

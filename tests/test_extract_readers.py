@@ -689,3 +689,22 @@ def test_docx_doctype_in_a_part_not_named_xml_is_refused() -> None:
     with pytest.raises(ExtractionError) as caught:
         read_docx(out.getvalue())
     assert caught.value.reason == "unsafe_xml" and "word/document.dat" in caught.value.message
+
+
+def test_a_page_drawn_turned_keeps_its_text_where_a_seal_would_be_looked_for() -> None:
+    """Red text below black text is where a seal's rotated characters are taken out; a page
+    whose content is drawn turned (every character rotated, none upright: here 8 degrees, so
+    the red line is below the black one) keeps all of it."""
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(PAGE_W, PAGE_H), invariant=1)
+    c.translate(0, 100)
+    c.rotate(8)
+    c.setFont("STSong-Light", 16)
+    c.drawString(100, 300, "各村委会：现将有关事项通知如下。")
+    c.setFillColorRGB(1, 0, 0)
+    c.drawString(100, 250, "红色的说明文字")
+    c.showPage()
+    c.save()
+    texts = [line.text for line in read_pdf(buf.getvalue()).lines]
+    assert "各村委会：现将有关事项通知如下。" in texts and "红色的说明文字" in texts
