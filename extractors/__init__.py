@@ -2,6 +2,7 @@
 LibreOffice's temporary folder while a .doc/.wps is converted; no Prefect, database or network.
 
     extract(data, filename, tools=None) -> DocumentMetadata  (ExtractionError when unreadable)
+    extract(data, filename, tools=tools, ocr=False)  OcrNeeded instead of reading a scan
 
 Steps: size check -> sniff the real type from the bytes (the name only tells .doc from .wps,
 and adds a warning when it disagrees) -> reader -> fields.read_fields. Readers, by type:
@@ -25,11 +26,18 @@ from collections.abc import Callable
 
 from gongkai import config
 from gongkai.config import ExternalTools
-from gongkai.extractors.model import DocumentMetadata, ExtractionError, Format, ParsedDocument
+from gongkai.extractors.model import (
+    DocumentMetadata,
+    ExtractionError,
+    Format,
+    OcrNeeded,
+    ParsedDocument,
+)
 from gongkai.extractors.safety import Limits, check_size, hard_limit_seconds, time_limit
 from gongkai.extractors.sniff import sniff
 
-__all__ = ["DocumentMetadata", "ExternalTools", "ExtractionError", "Limits", "extract", "parse"]
+__all__ = ["DocumentMetadata", "ExternalTools", "ExtractionError", "Limits", "OcrNeeded", "extract",
+           "parse"]
 
 _IMAGES = ("png", "jpeg", "tiff")
 # Extensions that name a format, as sniff() calls it.
@@ -78,8 +86,8 @@ def _read_converted(
     return parsed
 
 
-def _read(data: bytes, kind: Format, limits: Limits, tools: ExternalTools | None
-          ) -> ParsedDocument:  # fmt: skip
+def _read(data: bytes, kind: Format, limits: Limits, tools: ExternalTools | None,
+          ocr: bool = True) -> ParsedDocument:  # fmt: skip
     if kind == "pdf":
         from gongkai.extractors import pdf
 
@@ -92,6 +100,8 @@ def _read(data: bytes, kind: Format, limits: Limits, tools: ExternalTools | None
         return read_ofd(data, limits)
     if kind in ("doc", "wps"):
         return _read_converted(data, kind, limits, tools)
+    if tools is not None and not ocr:
+        raise OcrNeeded(kind)
     from gongkai.extractors.ocr import ocr_images
 
     return ocr_images(data, kind, tools, limits)
@@ -107,7 +117,7 @@ def _budget(kind: Format, limits: Limits) -> float:
 
 
 def _as_scan(data: bytes, parsed: ParsedDocument, limits: Limits,
-             tools: ExternalTools | None) -> ParsedDocument:  # fmt: skip
+             tools: ExternalTools | None, ocr: bool = True) -> ParsedDocument:  # fmt: skip
     """A PDF without a real text layer: read by OCR when `tools` are given, else kept as a
     document without text (a stamp-only text layer is dropped: it says nothing)."""
     from gongkai.extractors.ocr import ocr_pdf, scanner_stamp_only
@@ -122,6 +132,8 @@ def _as_scan(data: bytes, parsed: ParsedDocument, limits: Limits,
             parsed.warnings.append("no text layer: nothing is read from a scan without OCR")
     if parsed.text_layer or tools is None:
         return parsed
+    if not ocr:
+        raise OcrNeeded("pdf")
     return _guarded("pdf", hard_limit_seconds(limits) + limits.max_ocr_seconds,
                     lambda: ocr_pdf(data, parsed, tools, limits))
 
@@ -133,14 +145,16 @@ def parse(
     limits: Limits | None = None,
     filename: str = "",
     tools: ExternalTools | None = None,
+    ocr: bool = True,
 ) -> ParsedDocument:
-    """The lines of a document, before any field is read (size check, sniff, reader)."""
+    """The lines of a document, before any field is read (size check, sniff, reader).
+    `ocr=False`: a document only OCR could read (with `tools` given) raises OcrNeeded."""
     limits = limits or Limits(max_bytes=max_bytes)
     check_size(data, limits.max_bytes)
     kind = sniff(data, limits, filename)
-    parsed = _guarded(kind, _budget(kind, limits), lambda: _read(data, kind, limits, tools))
+    parsed = _guarded(kind, _budget(kind, limits), lambda: _read(data, kind, limits, tools, ocr))
     if kind == "pdf":
-        parsed = _as_scan(data, parsed, limits, tools)
+        parsed = _as_scan(data, parsed, limits, tools, ocr)
     return parsed
 
 
@@ -151,16 +165,18 @@ def extract(
     max_bytes: int = config.DEFAULT_MAX_FILE_BYTES,
     limits: Limits | None = None,
     tools: ExternalTools | None = None,
+    ocr: bool = True,
 ) -> DocumentMetadata:
     """Read one official document's metadata. The type is read from the bytes, so a PDF named
     .docx is read as a PDF; `filename` tells a .wps from a .doc and adds a warning when its
     extension disagrees. `limits` (default: `Limits(max_bytes=max_bytes)`) bounds the work on
-    hostile files; `tools` are the external programs scans and .doc/.wps need."""
+    hostile files; `tools` are the external programs scans and .doc/.wps need. `ocr=False`:
+    a document only OCR could read raises OcrNeeded instead (the caller reads it elsewhere)."""
     from gongkai.extractors.fields import read_fields
 
     limits = limits or Limits(max_bytes=max_bytes)
     started = time.monotonic()
-    parsed = parse(data, limits=limits, filename=filename, tools=tools)
+    parsed = parse(data, limits=limits, filename=filename, tools=tools, ocr=ocr)
     # The field parser has what is left of the reading's hard stop (at least a second).
     remaining = hard_limit_seconds(limits) - (time.monotonic() - started)
     with time_limit(max(1.0, remaining) if parsed.ocr is None else hard_limit_seconds(limits)):

@@ -40,6 +40,12 @@ class ExtractionError(Exception):
         return self.message
 
 
+class OcrNeeded(Exception):
+    """Raised by `extract(..., ocr=False)` for a document that can only be read by OCR (an
+    image, a PDF without a real text layer): the caller reads it by OCR elsewhere (the worker
+    pool's OCR lane), so a scan does not hold the documents read beside it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """One line of text as a reader found it, with whatever layout facts the format gives.

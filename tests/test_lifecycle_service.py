@@ -6,11 +6,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from generator import generate, render_image_pdf, render_pdf
 from lifecycle_docs import SECRET_SENTENCE, make_docx
 from service_run import Clock, outbox
 
@@ -392,7 +394,7 @@ def test_documents_prepared_by_the_worker_pool_are_recorded_once(ctx: Context) -
         pool.warm()
         # The workers fork from a fork server that imported the readers and froze its heap
         # (flows/worker_preload.py): their collector never walks those objects.
-        frozen = [pool._executor().submit(gc.get_freeze_count) for _ in range(2)]
+        frozen = [pool._readers().submit(gc.get_freeze_count) for _ in range(2)]
         assert all(f.result() > 10_000 for f in frozen)
         # Another run, in this process, takes one document to a state and routes one to
         # publication (it stays `received`, routed).
@@ -436,6 +438,36 @@ def test_documents_still_read_when_patience_ends_are_deferred_then_recorded_once
         kinds = [e.kind for e in ctx.catalog.history(doc_id)]
         assert kinds.count("extracted") == 1, (doc_id, kinds)
         assert kinds.index("received") < kinds.index("extracted") < kinds.index("state")
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_scans_are_read_in_the_ocr_lane_while_the_readers_go_on(ctx: Context) -> None:
+    # Two scans ahead of six .docx, one document a piece: in the reader workers the scans'
+    # OCR held both of them and the .docx waited. The readers hand scans to the OCR lane (one
+    # process at a lower priority), so the .docx are recorded first.
+    doc = next(d for d in generate(count=60, libreoffice=False) if d.producer == "python-docx")
+    scan = render_image_pdf(render_pdf(list(doc.blocks) * 2), max_pages=3, dpi=150)
+    scans = [take_in(ctx, scan + b"\n" * n, f"scan{n}.pdf") for n in range(2)]
+    typed = [take_in(ctx, *reversed_args(make_docx(n, disclosure="active")))
+             for n in range(70, 76)]  # fmt: skip
+    with service.WorkerPool(2) as pool:
+        pool.warm()
+        base = os.nice(0)
+        assert pool._ocr_lane().submit(os.nice, 0).result() == base + service.OCR_NICENESS
+        first = service.process(ctx, scans + typed, pool=pool, patience_s=60.0)
+        assert not pool.reading(scans + typed)
+    assert not any(o.deferred or o.failed for o in first)
+
+    def extracted(doc_id: int) -> int:
+        return next(e.id for e in ctx.catalog.history(doc_id) if e.kind == "extracted")
+
+    assert max(extracted(i) for i in typed) < min(extracted(i) for i in scans)
+    for doc_id in scans:
+        record = ctx.catalog.get(doc_id)
+        assert record.state == "exception" and record.metadata["ocr"] == "read"
+        kinds = [e.kind for e in ctx.catalog.history(doc_id)]
+        assert kinds.count("extracted") == 1, kinds
+    assert all(ctx.catalog.get(i).state == "to_publish" for i in typed)
 
 
 def test_a_document_routed_to_publication_is_not_read_again(ctx: Context) -> None:

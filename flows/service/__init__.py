@@ -90,6 +90,7 @@ from gongkai.flows.service.intake import (  # noqa: F401
 )
 from gongkai.flows.service.processing import (  # noqa: F401
     _CATALOG_WRITES,
+    OCR_NICENESS,
     PREPARE_BATCH,
     ExtractResult,
     Prepared,

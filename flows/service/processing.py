@@ -4,19 +4,21 @@ processes)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
+    FIRST_COMPLETED,
     Executor,
     Future,
     ProcessPoolExecutor,
-    as_completed,
+    wait,
 )
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from gongkai.config import ExternalTools, Settings
-from gongkai.extractors.model import DocumentMetadata, ExtractionError
+from gongkai.extractors.model import DocumentMetadata, ExtractionError, OcrNeeded
 from gongkai.flows import deadlines, lifecycle, policy
 from gongkai.flows.service import versions
 from gongkai.flows.service.context import Context, _jsonable
@@ -36,17 +38,21 @@ ExtractResult = DocumentMetadata | ExtractionError
 
 
 def extract_one(
-    data: bytes, filename: str, max_bytes: int, tools: ExternalTools | None = None
+    data: bytes, filename: str, max_bytes: int, tools: ExternalTools | None = None,
+    ocr: bool = True,
 ) -> ExtractResult:
     """Read one document; an unreadable one gives its ExtractionError back (never raises it),
     and so does any unexpected reader failure, so that one bad file cannot stop a batch.
-    `tools`: the external programs scans (OCR) and .doc/.wps (LibreOffice) are read with."""
+    `tools`: the external programs scans (OCR) and .doc/.wps (LibreOffice) are read with;
+    `ocr=False`: a scan raises OcrNeeded (read in the OCR lane instead)."""
     from gongkai.extractors import extract
 
     try:
-        return extract(data, filename, max_bytes=max_bytes, tools=tools)
+        return extract(data, filename, max_bytes=max_bytes, tools=tools, ocr=ocr)
     except ExtractionError as exc:
         return exc
+    except OcrNeeded:
+        raise
     except Exception as exc:  # a reader bug must still leave the document on record
         return ExtractionError("corrupt", f"the file could not be read ({type(exc).__name__}: "
                                           f"{exc})")
@@ -58,6 +64,12 @@ class WorkerPool:
     archive, record) with their own catalog connection and stores (its audit rows are its
     events, relayed from the catalog).
 
+    A parallel pool reads scans in an OCR lane of its own: a reader worker that finds a
+    document only OCR can read hands it back (OcrNeeded), and one more worker process, at a
+    lower CPU priority (OCR_NICENESS), reads it there. Tesseract takes seconds a page; in a
+    reader worker it held the documents of its batch and one of the cores while the others
+    queued; in the lane it takes the CPU the readers leave, and the other documents go on.
+
     The pool is started once and reused (a worker's start costs the import of the readers),
     so callers keep one WorkerPool for a whole run and close() it at the end.
     """
@@ -65,45 +77,66 @@ class WorkerPool:
     def __init__(self, workers: int = 1) -> None:
         self.workers = max(1, workers)
         self._pool: Executor | None = None
+        self._ocr_pool: Executor | None = None
         self._pending: dict[int, Future[list[Prepared]]] = {}
         self._ready: dict[int, Prepared] = {}
+        self._settings: Settings | None = None
+        self._write_lock: Any = None  # one for both lanes' workers (their SQLite writes)
 
     @property
     def parallel(self) -> bool:
         return self.workers > 1
 
-    def _executor(self) -> Executor:
-        if self._pool is None:
-            from gongkai.flows import forkserver
+    def _executor(self, workers: int | None = None, niceness: int = 0) -> Executor:
+        from gongkai.flows import forkserver
 
-            # The fork server imports the readers and this module once, before any worker
-            # forks from it, so each worker starts with them loaded (flows/forkserver.py).
-            mp = forkserver.context()
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=mp, initializer=_init_worker,
-                initargs=(mp.Lock(), os.getpid()),
-            )
+        # The fork server imports the readers and this module once, before any worker
+        # forks from it, so each worker starts with them loaded (flows/forkserver.py).
+        mp = forkserver.context()
+        if self._write_lock is None:
+            self._write_lock = mp.Lock()
+        return ProcessPoolExecutor(
+            workers or self.workers, mp_context=mp, initializer=_init_worker,
+            initargs=(self._write_lock, os.getpid(), niceness),
+        )
+
+    def _readers(self) -> Executor:
+        if self._pool is None:
+            self._pool = self._executor()
         return self._pool
+
+    def _ocr_lane(self) -> Executor:
+        if self._ocr_pool is None:
+            self._ocr_pool = self._executor(1, OCR_NICENESS)
+        return self._ocr_pool
 
     def warm(self) -> None:
         """Start the worker processes now (e.g. while Prefect's server starts)."""
         if self.parallel:
-            pool = self._executor()
-            for future in [pool.submit(_warm_worker) for _ in range(self.workers)]:
+            futures = [self._readers().submit(_warm_worker) for _ in range(self.workers)]
+            futures.append(self._ocr_lane().submit(_warm_worker))
+            for future in futures:
                 future.result()
 
     def _submit(self, settings: Settings, document_ids: Sequence[int]) -> None:
-        pool = self._executor()
+        pool = self._readers()
+        self._settings = settings
         ids = [i for i in dict.fromkeys(document_ids)
                if i not in self._pending and i not in self._ready]  # fmt: skip
-        # Eight pieces per worker: a piece that holds several slow documents (a run of scans
-        # to OCR) keeps one worker busy while the others finish and wait for the round's end.
+        # Eight pieces per worker: a piece that holds several slow documents (.doc/.wps to
+        # convert) keeps one worker busy while the others finish and wait for the round's end.
         size = max(1, min(PREPARE_BATCH, -(-len(ids) // (self.workers * PIECES_PER_WORKER))))
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
-            future = pool.submit(_prepare_in_worker, settings, batch)
+            future = pool.submit(_prepare_in_worker, settings, batch, False)
             for doc_id in batch:
                 self._pending[doc_id] = future
+
+    def _read_by_ocr(self, document_id: int) -> Future[list[Prepared]]:
+        assert self._settings is not None  # set by the _submit() that read it first
+        future = self._ocr_lane().submit(_prepare_in_worker, self._settings, [document_id])
+        self._pending[document_id] = future
+        return future
 
     def read_ahead(self, settings: Settings, document_ids: Sequence[int]) -> None:
         """Start preparing these documents now; a later prepare() of them takes the results
@@ -113,7 +146,15 @@ class WorkerPool:
 
     def reading(self, document_ids: Sequence[int]) -> list[int]:
         """Those of these documents the workers are still preparing."""
+        self._collect()
         return [i for i in document_ids if i in self._pending and not self._pending[i].done()]
+
+    def _collect(self) -> None:
+        """Hand the scans a finished batch gave back to the OCR lane (the futures of batches
+        nobody waits for yet are looked at here)."""
+        for future in {f for f in self._pending.values() if f.done()}:
+            if future.exception() is None and any(p.ocr_needed for p in future.result()):
+                self._sort(future, set())
 
     def prepare(
         self, settings: Settings, document_ids: Sequence[int], patience_s: float | None = None
@@ -126,42 +167,60 @@ class WorkerPool:
         ready = [self._ready.pop(i) for i in document_ids if i in self._ready]
         if ready:
             yield ready
-        mine = {i: self._pending.pop(i) for i in document_ids if i in self._pending}
-        left = set(mine.values())
-        try:
-            yield from self._finished(left, wanted, patience_s)
-        except TimeoutError:
-            self._pending.update({i: f for i, f in mine.items() if f in left})
+        left = {self._pending[i] for i in document_ids if i in self._pending}
+        deadline = None if patience_s is None else time.monotonic() + patience_s
+        while left:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, _ = wait(left, timeout=timeout, return_when=FIRST_COMPLETED)
+            if not done:
+                return  # patience ran out: what is still read stays pending
+            for future in done:
+                left.discard(future)
+                mine, to_ocr = self._sort(future, wanted)
+                left.update(to_ocr)
+                if mine:
+                    yield mine
 
-    def _finished(
-        self, futures: set[Future[list[Prepared]]], wanted: set[int], patience_s: float | None
-    ) -> Iterator[list[Prepared]]:
-        """What `futures` prepared of `wanted`, as each finishes; each leaves `futures`."""
-        for future in as_completed(set(futures), timeout=patience_s):
-            futures.discard(future)
-            mine: list[Prepared] = []
-            for prepared in future.result():
-                if prepared.document_id in wanted:
-                    mine.append(prepared)
-                else:  # prepared with another chunk's batch: kept for that chunk
-                    self._pending.pop(prepared.document_id, None)
-                    self._ready[prepared.document_id] = prepared
-            yield mine
+    def _sort(
+        self, future: Future[list[Prepared]], wanted: set[int]
+    ) -> tuple[list[Prepared], list[Future[list[Prepared]]]]:
+        """A finished batch: the wanted documents it prepared, and the OCR lane's futures of
+        those it gave back as scans; the others are kept for their own prepare()."""
+        mine: list[Prepared] = []
+        to_ocr: list[Future[list[Prepared]]] = []
+        for prepared in future.result():
+            doc_id = prepared.document_id
+            if self._pending.get(doc_id) is future:
+                del self._pending[doc_id]
+            if prepared.ocr_needed:
+                lane = self._read_by_ocr(doc_id)
+                if doc_id in wanted:
+                    to_ocr.append(lane)
+            elif doc_id in wanted:
+                mine.append(prepared)
+            else:  # prepared with another chunk's batch: kept for that chunk
+                self._ready[doc_id] = prepared
+        return mine, to_ocr
 
     def close(self) -> None:
         for future in self._pending.values():
             future.cancel()
         self._pending.clear()
         self._ready.clear()
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        for pool in (self._pool, self._ocr_pool):
+            if pool is not None:
+                pool.shutdown()
+        self._pool = self._ocr_pool = None
 
     def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# The OCR lane's priority (os.nice; Tesseract inherits it): it takes what the readers leave.
+OCR_NICENESS = 10
 
 
 _worker_context: Context | None = None
@@ -195,9 +254,11 @@ class _TurnTakingCatalog:
         return write
 
 
-def _init_worker(lock: Any, main_pid: int) -> None:
+def _init_worker(lock: Any, main_pid: int, niceness: int = 0) -> None:
     global _worker_write_lock
     _worker_write_lock = lock
+    if niceness:
+        os.nice(niceness)
     from gongkai.flows import forkserver
 
     forkserver.die_with(main_pid)  # a main process killed outright leaves no worker behind
@@ -234,10 +295,13 @@ def _uncarry(carried: _Carried) -> ExtractResult:
     return carried[1]
 
 
-def _prepare_in_worker(settings: Settings, document_ids: list[int]) -> list[Prepared]:
-    """A batch of documents prepared in a worker process (no catalog writes)."""
+def _prepare_in_worker(
+    settings: Settings, document_ids: list[int], ocr: bool = True
+) -> list[Prepared]:
+    """A batch of documents prepared in a worker process (no catalog writes); `ocr=False`
+    (a reader worker): scans come back `ocr_needed`, for the OCR lane."""
     ctx = _worker(settings)
-    return prepare(ctx, ctx.catalog.get_many(document_ids))
+    return prepare(ctx, ctx.catalog.get_many(document_ids), ocr=ocr)
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,6 +389,7 @@ class Prepared:
     # The 索引号 read from it is another document's: it is not stored on this one.
     index_number_taken: bool = False
     version_of: int | None = None  # a later version of this 文号's first document
+    ocr_needed: bool = False  # a scan, not read (prepare(ocr=False)): for the OCR lane
 
 
 def waits_for_processing(record: DocumentRecord) -> bool:
@@ -345,10 +410,13 @@ def _unreadable(error: ExtractionError) -> policy.RoutingDecision:
     )  # fmt: skip
 
 
-def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
+def prepare(
+    ctx: Context, records: Sequence[DocumentRecord], *, ocr: bool = True
+) -> list[Prepared]:
     """Read, extract, route and write the archival package of each `received` record (pure
     apart from the archive; runs in worker processes). Packages of the whole batch are made
-    durable together before this returns, so the catalog may then say they are archived."""
+    durable together before this returns, so the catalog may then say they are archived.
+    `ocr=False`: a scan is not read here; it comes back `ocr_needed` (nothing written)."""
     work: list[tuple[DocumentRecord, _Carried, policy.RoutingDecision, versions.Known]] = []
     requests: list[PackageRequest] = []
     done: list[Prepared] = []
@@ -359,8 +427,12 @@ def prepare(ctx: Context, records: Sequence[DocumentRecord]) -> list[Prepared]:
             continue
         try:
             original = ctx.archive.read_original(record.original_key, sha256=record.sha256)
-            result = extract_one(original, record.filename, ctx.settings.max_file_bytes,
-                                 ctx.settings.tools)
+            try:
+                result = extract_one(original, record.filename, ctx.settings.max_file_bytes,
+                                     ctx.settings.tools, ocr)
+            except OcrNeeded:
+                done.append(Prepared(record.id, ocr_needed=True))
+                continue
             metadata: DocumentMetadata | None = None
             known = versions.Known()
             if isinstance(result, ExtractionError):
