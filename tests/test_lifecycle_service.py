@@ -7,6 +7,7 @@ import gc
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -456,7 +457,18 @@ def test_scans_are_read_in_the_ocr_lane_while_the_readers_go_on(ctx: Context) ->
         assert pool._ocr_lane().submit(os.nice, 0).result() == base + service.OCR_NICENESS
         first = service.process(ctx, scans + typed, pool=pool, patience_s=60.0)
         assert not pool.reading(scans + typed)
-    assert not any(o.deferred or o.failed for o in first)
+        assert not any(o.deferred or o.failed for o in first)
+        # A scan left to a later round (patience) is taken from the lane, not read again.
+        late = take_in(ctx, scan + b"\n" * 2, "scan2.pdf")
+        assert [o.deferred for o in service.process(ctx, [late, typed[0]], pool=pool,
+                                                     patience_s=0.0)] == [True, False]
+        deadline = time.monotonic() + 300
+        while pool.reading([late]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (alone,) = service.process(ctx, [late], pool=pool)
+        assert alone.state == "exception" and not alone.deferred
+        assert not pool._pending and not pool._ready  # nothing of it left behind in the pool
+    scans.append(late)
 
     def extracted(doc_id: int) -> int:
         return next(e.id for e in ctx.catalog.history(doc_id) if e.kind == "extracted")

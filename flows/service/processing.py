@@ -560,7 +560,10 @@ def process(
             if on_done is not None:
                 on_done(by_id[record.id])
     batches: Iterable[list[Prepared]]
-    if pool is not None and pool.parallel and len(waiting) > 1:
+    # A parallel pool takes even one document: it may hold it read already (read ahead, or
+    # a scan from its OCR lane), and a scan read here would hold the caller (serve's
+    # sweeper) for its whole OCR at full priority.
+    if pool is not None and pool.parallel and waiting:
         batches = pool.prepare(ctx.settings, [r.id for r in waiting], patience_s)
     else:
         batches = (prepare(ctx, waiting[start : start + PREPARE_BATCH])
