@@ -17,7 +17,8 @@ What the rounds route to publication is published by a `publish` subflow when no
 waits, and during a burst once per `publish_every` rounds; with serve's sweeper's worker pool
 the next round's batch is claimed and read while a round records, and a round records what was
 read within PATIENCE_S, leaving a document still being read (a long OCR) to a later round,
-still claimed by the sweep (the last round waits for all). Documents routed to
+still claimed by the sweep; what the last round leaves is the next sweep's (serve's sweeper
+starts one at once), whose claim takes the pool's reading. Documents routed to
 publication but left unpublished by an earlier failure are published at the end, and the
 public store is repaired (pages and index an earlier run left unwritten).
 
@@ -213,10 +214,9 @@ def ingest_received(
                 # it again.
                 new = ahead + claim(ctx, worker, batch - len(ahead), lease)
                 ahead = []
-                last = rounds + 1 >= max(1, max_rounds)
-                # A document still read (a long OCR) joins a round once read, or the last one;
-                # while only such documents are left, the sweep waits here, not in a round.
-                reading = [] if last else runtime.still_reading(deferred)
+                # A document still read (a long OCR) joins a round once read; while only such
+                # documents are left, the sweep waits here, not in a round.
+                reading = runtime.still_reading(deferred)
                 ids = [i for i in deferred if i not in reading] + new
                 deferred = reading
                 now = time.monotonic()
@@ -238,7 +238,9 @@ def ingest_received(
                                               sibling)  # fmt: skip
                 # With serve's pool a round does not wait for a slow document (a scan's OCR):
                 # documents arriving meanwhile would wait behind it, unclaimed and unread.
-                patience = PATIENCE_S if reading_ahead and not last else None
+                # The last round does not wait either: a burst's documents would queue behind
+                # the scans of the OCR lane, read at a low priority, one after another.
+                patience = PATIENCE_S if reading_ahead else None
                 result = ingest_documents(ids, chunk_size=chunk_size, publish=False,
                                           patience_s=patience)  # fmt: skip
                 deferred += result.get("deferred", [])
@@ -252,6 +254,9 @@ def ingest_received(
                 idle_until = time.monotonic() + lease.total_seconds()
         finally:
             ctx.catalog.release_claims(worker)
+        if deferred:
+            logger.info("%d document(s) still being read (OCR) are left to the next sweep",
+                        len(deferred))
         published += publish_routed(unpublished, chunk_size)
         if failed:
             logger.warning("%d document(s) are still unrouted after ingest: %s", len(failed),

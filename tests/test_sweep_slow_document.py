@@ -94,3 +94,54 @@ def test_documents_handed_over_during_a_scan_are_routed_before_it(
     states = {int(k): v for k, v in out["states"].items()}
     assert "received" not in states.values(), states
     assert states[scan] == "exception"  # read by OCR: a person confirms the fields
+
+
+LAST_ROUND_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {tests!r})
+    import generator
+    from lifecycle_docs import make_docx
+
+    from gongkai.config import load_settings
+    from gongkai.flows import ingest, runtime, service
+
+    runtime.configure()
+    ctx = service.Context.open(load_settings())
+    doc = next(d for d in generator.generate(count=60, libreoffice=False)
+               if d.producer == "python-docx")
+    scan_pdf = generator.render_image_pdf(generator.render_pdf(list(doc.blocks) * 3),
+                                          max_pages=6, dpi=150)
+    scan = service.intake(ctx, scan_pdf, "scan.pdf", source="test", actor="t").record.id
+    typed = []
+    for serial in (1, 2):
+        data, truth = make_docx(serial, disclosure="active")
+        typed.append(service.intake(ctx, data, truth.filename, source="test",
+                                    actor="t").record.id)
+    with service.WorkerPool(2) as pool, runtime.use_context(ctx), runtime.use_workers(pool):
+        first = ingest.ingest_received(triggered_by="test", max_batch=4, max_rounds=1)
+        after_first = ctx.catalog.states_of([scan, *typed])
+        second = ingest.ingest_received(triggered_by="test", max_batch=4, max_rounds=40)
+    states = ctx.catalog.states_of([scan, *typed])
+    extracted = [e.kind for e in ctx.catalog.history(scan)].count("extracted")
+    print(json.dumps({{"first": first, "second": second, "scan": scan, "typed": typed,
+                       "after_first": {{str(k): v for k, v in after_first.items()}},
+                       "states": {{str(k): v for k, v in states.items()}},
+                       "extracted": extracted}}))
+    """
+)
+
+
+def test_the_last_round_leaves_a_scan_still_read_to_the_next_sweep(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    # A sweep's last round (max_rounds) does not wait for a scan the OCR lane still reads:
+    # the documents arriving behind it would wait too. The next sweep takes the pool's reading.
+    out = prefect_server.run_script(LAST_ROUND_SCRIPT.format(tests=str(Path(__file__).parent)),
+                                    tmp_path)  # fmt: skip
+    scan, typed = str(out["scan"]), [str(i) for i in out["typed"]]
+    assert out["first"]["rounds"] == 1
+    assert out["after_first"][scan] == "received"
+    assert all(out["after_first"][i] != "received" for i in typed), out["after_first"]
+    assert out["states"][scan] == "exception"
+    assert out["extracted"] == 1  # read once, by the OCR lane
