@@ -444,8 +444,8 @@ def test_documents_still_read_when_patience_ends_are_deferred_then_recorded_once
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
 def test_scans_are_read_in_the_ocr_lane_while_the_readers_go_on(ctx: Context) -> None:
     # Two scans ahead of six .docx, one document a piece: in the reader workers the scans'
-    # OCR held both of them and the .docx waited. The readers hand scans to the OCR lane (one
-    # process at a lower priority), so the .docx are recorded first.
+    # OCR held both of them and the .docx waited. The readers hand scans to the OCR lane (its
+    # processes at a lower priority), so the .docx are recorded first.
     doc = next(d for d in generate(count=60, libreoffice=False) if d.producer == "python-docx")
     scan = render_image_pdf(render_pdf(list(doc.blocks) * 2), max_pages=3, dpi=150)
     scans = [take_in(ctx, scan + b"\n" * n, f"scan{n}.pdf") for n in range(2)]

@@ -65,10 +65,11 @@ class WorkerPool:
     events, relayed from the catalog).
 
     A parallel pool reads scans in an OCR lane of its own: a reader worker that finds a
-    document only OCR can read hands it back (OcrNeeded), and one more worker process, at a
-    lower CPU priority (OCR_NICENESS), reads it there. Tesseract takes seconds a page; in a
-    reader worker it held the documents of its batch and one of the cores while the others
-    queued; in the lane it takes the CPU the readers leave, and the other documents go on.
+    document only OCR can read hands it back (OcrNeeded), and the lane's worker processes (as
+    many), at a lower CPU priority (OCR_NICENESS), read it there. Tesseract takes seconds a
+    page; in a reader worker it held the documents of its batch and one of the cores while the
+    others queued; in the lane it takes the CPU the readers leave, and the other documents go
+    on.
 
     The pool is started once and reused (a worker's start costs the import of the readers),
     so callers keep one WorkerPool for a whole run and close() it at the end.
@@ -107,14 +108,16 @@ class WorkerPool:
 
     def _ocr_lane(self) -> Executor:
         if self._ocr_pool is None:
-            self._ocr_pool = self._executor(1, OCR_NICENESS)
+            # As many as the readers: at a low priority they take only the CPU the readers
+            # leave, and once the readers are done (a batch's end) all of it.
+            self._ocr_pool = self._executor(self.workers, OCR_NICENESS)
         return self._ocr_pool
 
     def warm(self) -> None:
         """Start the worker processes now (e.g. while Prefect's server starts)."""
         if self.parallel:
-            futures = [self._readers().submit(_warm_worker) for _ in range(self.workers)]
-            futures.append(self._ocr_lane().submit(_warm_worker))
+            futures = [lane.submit(_warm_worker) for lane in (self._readers(), self._ocr_lane())
+                       for _ in range(self.workers)]
             for future in futures:
                 future.result()
 
