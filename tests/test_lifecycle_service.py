@@ -455,13 +455,14 @@ def test_scans_are_read_in_the_ocr_lane_while_the_readers_go_on(ctx: Context) ->
         pool.warm()
         base = os.nice(0)
         assert pool._ocr_lane().submit(os.nice, 0).result() == base + service.OCR_NICENESS
-        first = service.process(ctx, scans + typed, pool=pool, patience_s=60.0)
+        first = service.process(ctx, scans + typed, pool=pool)
         assert not pool.reading(scans + typed)
         assert not any(o.deferred or o.failed for o in first)
-        # A scan left to a later round (patience) is taken from the lane, not read again.
+        # With patience (serve's rounds) a scan is left to a later call at once, not waited
+        # for; that call takes it from the lane, not read again.
         late = take_in(ctx, scan + b"\n" * 2, "scan2.pdf")
         assert [o.deferred for o in service.process(ctx, [late, typed[0]], pool=pool,
-                                                     patience_s=0.0)] == [True, False]
+                                                     patience_s=120.0)] == [True, False]
         deadline = time.monotonic() + 300
         while pool.reading([late]) and time.monotonic() < deadline:
             time.sleep(0.1)

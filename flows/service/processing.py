@@ -164,7 +164,8 @@ class WorkerPool:
     ) -> Iterator[list[Prepared]]:
         """The prepared documents, a batch at a time in the order the workers finish them.
         `patience_s`: stop after that many seconds; the documents still being prepared stay
-        with the pool (reading(); a later prepare() of them takes their results)."""
+        with the pool (reading(); a later prepare() of them takes their results), and so do,
+        at once, the scans handed to the OCR lane."""
         wanted = set(document_ids)
         self._submit(settings, document_ids)
         ready = [self._ready.pop(i) for i in document_ids if i in self._ready]
@@ -180,7 +181,10 @@ class WorkerPool:
             for future in done:
                 left.discard(future)
                 mine, to_ocr = self._sort(future, wanted)
-                left.update(to_ocr)
+                if patience_s is None:
+                    left.update(to_ocr)
+                # else a scan is left to a later call at once (it takes seconds a page in the
+                # lane): waiting out the patience for it held the round's recording
                 if mine:
                     yield mine
 
