@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.slow,
 
 LATE = 3
 
-SCRIPT = textwrap.dedent(
+# A six-page scan to OCR (about 6 s here), taken in with the documents of each script.
+PRELUDE = textwrap.dedent(
     """
     import json, sys, threading, time
     sys.path.insert(0, {tests!r})
@@ -30,7 +31,6 @@ SCRIPT = textwrap.dedent(
     from gongkai.flows import ingest, runtime, service
 
     runtime.configure()
-    ingest.PATIENCE_S = 0.3
 
     def take_in(ctx, serials):
         ids = []
@@ -43,10 +43,15 @@ SCRIPT = textwrap.dedent(
     ctx = service.Context.open(load_settings())
     doc = next(d for d in generator.generate(count=60, libreoffice=False)
                if d.producer == "python-docx")
-    # Six pages to OCR (about 6 s here): far longer than reading the late documents.
     scan_pdf = generator.render_image_pdf(generator.render_pdf(list(doc.blocks) * 3),
                                           max_pages=6, dpi=150)
     scan = service.intake(ctx, scan_pdf, "scan.pdf", source="test", actor="t").record.id
+    """
+)
+
+SCRIPT = PRELUDE + textwrap.dedent(
+    """
+    ingest.PATIENCE_S = 0.3  # far shorter than the scan's OCR, far longer than a .docx
     first = take_in(ctx, [1])
     late = []
 
@@ -96,28 +101,9 @@ def test_documents_handed_over_during_a_scan_are_routed_before_it(
     assert states[scan] == "exception"  # read by OCR: a person confirms the fields
 
 
-LAST_ROUND_SCRIPT = textwrap.dedent(
+LAST_ROUND_SCRIPT = PRELUDE + textwrap.dedent(
     """
-    import json, sys
-    sys.path.insert(0, {tests!r})
-    import generator
-    from lifecycle_docs import make_docx
-
-    from gongkai.config import load_settings
-    from gongkai.flows import ingest, runtime, service
-
-    runtime.configure()
-    ctx = service.Context.open(load_settings())
-    doc = next(d for d in generator.generate(count=60, libreoffice=False)
-               if d.producer == "python-docx")
-    scan_pdf = generator.render_image_pdf(generator.render_pdf(list(doc.blocks) * 3),
-                                          max_pages=6, dpi=150)
-    scan = service.intake(ctx, scan_pdf, "scan.pdf", source="test", actor="t").record.id
-    typed = []
-    for serial in (1, 2):
-        data, truth = make_docx(serial, disclosure="active")
-        typed.append(service.intake(ctx, data, truth.filename, source="test",
-                                    actor="t").record.id)
+    typed = take_in(ctx, [1, 2])
     with service.WorkerPool(2) as pool, runtime.use_context(ctx), runtime.use_workers(pool):
         first = ingest.ingest_received(triggered_by="test", max_batch=4, max_rounds=1)
         after_first = ctx.catalog.states_of([scan, *typed])
