@@ -207,7 +207,8 @@ class Sweeper:
         opened, self._opened = self._opened, None
         with (
             opened or self._open_context() as ctx,
-            WorkerPool(workers) as pool,
+            # One OCR process: the other cores stay with the documents that arrive.
+            WorkerPool(workers, ocr_workers=1) as pool,
             runtime.use_context(ctx),
             runtime.use_workers(pool),
             temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),

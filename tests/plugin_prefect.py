@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -117,6 +118,33 @@ def log_tail(path: Path, lines: int = 60) -> str:
         return f"(no log: {exc})"
     return "\n".join(text.splitlines()[-lines:])
 
+
+# The start of a client script for PrefectServer.run_script (format it with tests=the tests
+# folder): gongkai configured for the server, a catalog context `ctx`, and `take_in(ctx,
+# serials)`, which takes in active .docx documents and returns their ids.
+SCRIPT_PRELUDE = textwrap.dedent(
+    """
+    import json, sys, threading, time
+    sys.path.insert(0, {tests!r})
+    import generator
+    from lifecycle_docs import make_docx
+
+    from gongkai.config import load_settings
+    from gongkai.flows import ingest, runtime, service
+
+    runtime.configure()
+
+    def take_in(ctx, serials):
+        ids = []
+        for serial in serials:
+            data, truth = make_docx(serial, disclosure="active")
+            ids.append(service.intake(ctx, data, truth.filename, source="test",
+                                      actor="t").record.id)
+        return ids
+
+    ctx = service.Context.open(load_settings())
+    """
+)
 
 @dataclass(frozen=True)
 class PrefectServer:

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from plugin_prefect import PrefectServer, api_json
+from plugin_prefect import SCRIPT_PRELUDE, PrefectServer, api_json
 
 pytestmark = pytest.mark.slow
 
@@ -17,27 +17,10 @@ BURST = 24
 BATCH = 4
 PUBLISH_EVERY = 3
 
-SCRIPT = textwrap.dedent(
+SCRIPT = SCRIPT_PRELUDE + textwrap.dedent(
     """
-    import json, sys
-    sys.path.insert(0, {tests!r})
-    from lifecycle_docs import make_docx
-
-    from gongkai.config import load_settings
-    from gongkai.flows import runtime, service
-
-    runtime.configure()
     from gongkai.flows.ingest import ingest_received
 
-    def take_in(ctx, serials):
-        ids = []
-        for serial in serials:
-            data, truth = make_docx(serial, disclosure="active")
-            ids.append(service.intake(ctx, data, truth.filename, source="test",
-                                      actor="t").record.id)
-        return ids
-
-    ctx = service.Context.open(load_settings())
     burst = take_in(ctx, range(1, {burst} + 1))
     with service.WorkerPool(2) as pool, runtime.use_context(ctx), runtime.use_workers(pool):
         swept = ingest_received(triggered_by="burst", max_batch={batch}, max_rounds=40,

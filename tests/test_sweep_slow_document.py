@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from plugin_prefect import PrefectServer
+from plugin_prefect import SCRIPT_PRELUDE, PrefectServer
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("tesseract") is None,
@@ -20,27 +20,8 @@ pytestmark = [pytest.mark.slow,
 LATE = 3
 
 # A six-page scan to OCR (about 6 s here), taken in with the documents of each script.
-PRELUDE = textwrap.dedent(
+PRELUDE = SCRIPT_PRELUDE + textwrap.dedent(
     """
-    import json, sys, threading, time
-    sys.path.insert(0, {tests!r})
-    import generator
-    from lifecycle_docs import make_docx
-
-    from gongkai.config import load_settings
-    from gongkai.flows import ingest, runtime, service
-
-    runtime.configure()
-
-    def take_in(ctx, serials):
-        ids = []
-        for serial in serials:
-            data, truth = make_docx(serial, disclosure="active")
-            ids.append(service.intake(ctx, data, truth.filename, source="test",
-                                      actor="t").record.id)
-        return ids
-
-    ctx = service.Context.open(load_settings())
     doc = next(d for d in generator.generate(count=60, libreoffice=False)
                if d.producer == "python-docx")
     scan_pdf = generator.render_image_pdf(generator.render_pdf(list(doc.blocks) * 3),

@@ -65,18 +65,22 @@ class WorkerPool:
     events, relayed from the catalog).
 
     A parallel pool reads scans in an OCR lane of its own: a reader worker that finds a
-    document only OCR can read hands it back (OcrNeeded), and the lane's worker processes (as
-    many), at a lower CPU priority (OCR_NICENESS), read it there. Tesseract takes seconds a
-    page; in a reader worker it held the documents of its batch and one of the cores while the
-    others queued; in the lane it takes the CPU the readers leave, and the other documents go
-    on.
+    document only OCR can read hands it back (OcrNeeded), and the lane's worker processes
+    (`ocr_workers`), at a lower CPU priority (OCR_NICENESS), read it there. Tesseract takes
+    seconds a page; in a reader worker it held the documents of its batch and one of the cores
+    while the others queued; in the lane it takes the CPU the readers leave, and the other
+    documents go on.
 
     The pool is started once and reused (a worker's start costs the import of the readers),
     so callers keep one WorkerPool for a whole run and close() it at the end.
     """
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, ocr_workers: int | None = None) -> None:
         self.workers = max(1, workers)
+        # As many as the readers by default: at a low priority they take only the CPU the
+        # readers leave, and once the readers are done (a batch's end) all of it. A service
+        # (serve's sweeper) keeps one, so arriving documents keep the rest.
+        self.ocr_workers = max(1, ocr_workers or self.workers)
         self._pool: Executor | None = None
         self._ocr_pool: Executor | None = None
         self._pending: dict[int, Future[list[Prepared]]] = {}
@@ -108,16 +112,14 @@ class WorkerPool:
 
     def _ocr_lane(self) -> Executor:
         if self._ocr_pool is None:
-            # As many as the readers: at a low priority they take only the CPU the readers
-            # leave, and once the readers are done (a batch's end) all of it.
-            self._ocr_pool = self._executor(self.workers, OCR_NICENESS)
+            self._ocr_pool = self._executor(self.ocr_workers, OCR_NICENESS)
         return self._ocr_pool
 
     def warm(self) -> None:
         """Start the worker processes now (e.g. while Prefect's server starts)."""
         if self.parallel:
-            futures = [lane.submit(_warm_worker) for lane in (self._readers(), self._ocr_lane())
-                       for _ in range(self.workers)]
+            futures = [self._readers().submit(_warm_worker) for _ in range(self.workers)]
+            futures += [self._ocr_lane().submit(_warm_worker) for _ in range(self.ocr_workers)]
             for future in futures:
                 future.result()
 
