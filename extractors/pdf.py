@@ -137,11 +137,11 @@ def _without_seal(
     text can be a seal (a 发文机关标志 is at the top), so only the lines around such red lines
     are looked at, character by character; and only where upright text is there too (a page
     drawn turned has every character rotated, and keeps them)."""
-    items = [item for _, _, item in pieces]
-    black = [item[0] for item in items if item[5] is False]
-    red = [item for item in items if item[5] and black and item[0] < max(black)]
+    highest_black = max((item[0] for _, _, item in pieces if item[5] is False), default=None)
+    red = [item for _, _, item in pieces
+           if item[5] and highest_black is not None and item[0] < highest_black]
     if not red:
-        return items
+        return [item for _, _, item in pieces]
     em = max((item[4] or 10.0) for item in red)
     low, high = min(item[3] for item in red) - 2 * em, max(item[0] for item in red) + 2 * em
     raw = textpage.raw
@@ -162,11 +162,12 @@ def _without_seal(
         if turned:
             rotated[k] = turned
     if not rotated or not upright:
-        return items
+        return [item for _, _, item in pieces]
+    items: list[_LineItem | None] = [item for _, _, item in pieces]
     for k, turned in rotated.items():
         start, segment, _ = pieces[k]
         kept = "".join(" " if offset in turned else char for offset, char in enumerate(segment))
-        items[k] = _line_item(textpage, kept, start, to_char)  # type: ignore[call-overload]
+        items[k] = _line_item(textpage, kept, start, to_char)
     return [item for item in items if item is not None]
 
 
