@@ -441,6 +441,9 @@ def test_documents_still_read_when_patience_ends_are_deferred_then_recorded_once
         assert kinds.index("received") < kinds.index("extracted") < kinds.index("state")
 
 
+AUTOGROUP_SWITCH = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
 def test_scans_are_read_in_the_ocr_lane_while_the_readers_go_on(ctx: Context) -> None:
     # Two scans ahead of six .docx, one document a piece: in the reader workers the scans'
@@ -455,6 +458,12 @@ def test_scans_are_read_in_the_ocr_lane_while_the_readers_go_on(ctx: Context) ->
         pool.warm()
         base = os.nice(0)
         assert pool._ocr_lane().submit(os.nice, 0).result() == base + service.OCR_NICENESS
+        if AUTOGROUP_SWITCH.exists() and AUTOGROUP_SWITCH.read_text().strip() == "1":
+            # With autogroups a nice value counts only within a session: the lane has its
+            # own session, whose autogroup runs at the lane's nice.
+            assert pool._ocr_lane().submit(os.getsid, 0).result() != os.getsid(0)
+            group = pool._ocr_lane().submit(Path("/proc/self/autogroup").read_text).result()
+            assert group.strip().endswith(f"nice {service.OCR_NICENESS}"), group
         first = service.process(ctx, scans + typed, pool=pool)
         assert not pool.reading(scans + typed)
         assert not any(o.deferred or o.failed for o in first)

@@ -3,6 +3,7 @@ processes)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,6 +16,7 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 from gongkai.config import ExternalTools, Settings
@@ -30,6 +32,8 @@ from gongkai.storage.catalog import (
     StaleState,
     with_extraction,
 )
+
+log = logging.getLogger("gongkai.processing")
 
 # --------------------------------------------------------------------------------------------
 # extraction (may run in worker processes)
@@ -230,6 +234,28 @@ class WorkerPool:
 
 # The OCR lane's priority (os.nice; Tesseract inherits it): it takes what the readers leave.
 OCR_NICENESS = 10
+AUTOGROUP_SWITCH = Path("/proc/sys/kernel/sched_autogroup_enabled")
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def lower_priority(niceness: int) -> None:
+    """Run this process (and what it starts) at `niceness` against every other process.
+    With the kernel's autogroups on (a desktop's or a login's default), a process's nice value
+    counts only against its own session's processes: the scheduler first shares the CPU
+    between sessions. The service's Prefect server and `gongkai api` run in sessions of their
+    own, so a lane at nice 10 in serve's session still took a full share from them. The
+    process starts a session of its own and sets that session's autogroup nice too."""
+    os.nice(niceness)
+    try:
+        if AUTOGROUP_SWITCH.read_text().strip() != "1":
+            return
+    except OSError:  # a kernel without autogroups: nice values count against all processes
+        return
+    try:
+        os.setsid()
+        AUTOGROUP.write_text(str(niceness))
+    except OSError as exc:
+        log.warning("the OCR lane runs at its session's priority (%s)", exc)
 
 
 _worker_context: Context | None = None
@@ -267,7 +293,7 @@ def _init_worker(lock: Any, main_pid: int, niceness: int = 0) -> None:
     global _worker_write_lock
     _worker_write_lock = lock
     if niceness:
-        os.nice(niceness)
+        lower_priority(niceness)
     from gongkai.flows import forkserver
 
     forkserver.die_with(main_pid)  # a main process killed outright leaves no worker behind
