@@ -4,7 +4,7 @@
                                     the same flow in this process when documents arrive; the
                                     deployment stays for manual runs (and carries the trigger
                                     for work-pool workers, deployments/prefect.yaml)
-                                    -> ingest flow -> publish flow (subflow)
+                                    -> its rounds and publication (task runs)
     publish/gongkai-publish         interval (default hourly): publishes whatever was routed to
                                     publication and is still waiting (a public store that was
                                     down, a crash between ingest and publish); on demand too

@@ -14,10 +14,10 @@ documents. On a work pool (prefect.yaml) the ingest deployment has no concurrenc
 sweeps overlap, and a sweep that finds more waiting than its batch asks for sibling runs that
 other workers take. (`gongkai serve` sweeps in its own process: flows/sweeper.py.)
 
-Publication is chained from ingest (the ingest flow runs the publish flow as a subflow for the
-documents it routed there); a reviewer's release, a redaction and a resolved exception publish
-at once in the service layer. So `publish` needs no event trigger of its own: its deployment
-runs on an interval as a safety net (see deployments/serve.py).
+Publication is chained from ingest (a sweep publishes what its rounds routed there in task runs
+of its own, the ingest flow in a publish subflow); a reviewer's release, a redaction and a
+resolved exception publish at once in the service layer. So `publish` needs no event trigger of
+its own: its deployment runs on an interval as a safety net (see deployments/serve.py).
 
 Pure: builds Prefect schema objects, touches no server. Prefect is imported inside the
 functions, so that importing this module (for its defaults) never loads Prefect before

@@ -7,20 +7,21 @@
 
 The pipeline every front door runs: `gongkai ingest`, `gongkai watch --process`, the `ingest`
 deployment of `gongkai serve` and a work-pool worker. A sweep: it claims a batch of documents
-received and never routed (up to `max_batch`, for `lease_s`: Catalog.claim_pending; by
-default the settings GONGKAI_SWEEP_BATCH and GONGKAI_CLAIM_LEASE_S), hands it
-to `ingest_documents` (one flow run per round), and repeats until nothing unclaimed is left,
-up to `max_rounds`; sweeps running at once so take disjoint batches. Run as a deployment, a
-sweep that finds more waiting than its batch asks for sibling runs of its deployment
-(`siblings`, GONGKAI_SWEEP_SIBLINGS), so that the workers of a work pool share a burst.
-What the rounds route to publication is published by a `publish` subflow when nothing more
-waits, and during a burst once per `publish_every` rounds; with serve's sweeper's worker pool
-the next round's batch is claimed and read while a round records, and a round records what was
-read within PATIENCE_S, leaving a document still being read (a long OCR) to a later round,
-still claimed by the sweep; what the last round leaves is the next sweep's (serve's sweeper
-starts one at once), whose claim takes the pool's reading. Documents routed to
-publication but left unpublished by an earlier failure are published at the end, and the
-public store is repaired (pages and index an earlier run left unwritten).
+received and never routed (up to `max_batch`, for `lease_s`: Catalog.claim_pending; by default
+the settings GONGKAI_SWEEP_BATCH and GONGKAI_CLAIM_LEASE_S), processes it in task runs of its
+own ("round 3: process documents 1-25 of 25", `ingest_in_chunks`: no flow run a round), and
+repeats until nothing unclaimed is left, up to `max_rounds`; sweeps running at once so take
+disjoint batches. Run as a deployment, a sweep that finds more waiting than its batch asks for
+sibling runs of its deployment (`siblings`, GONGKAI_SWEEP_SIBLINGS), so that the workers of a
+work pool share a burst. What the rounds route to publication is published by the sweep's
+publish task runs (flows/publish.py publish_in_chunks) when nothing more waits, and during a
+burst once per `publish_every` rounds; with serve's sweeper's worker pool the next round's
+batch is claimed and read while a round records, and a round records what was read within
+PATIENCE_S, leaving a document still being read (a long OCR) to a later round, still claimed by
+the sweep; what the last round leaves is the next sweep's (serve's sweeper starts one at once),
+whose claim takes the pool's reading. Documents routed to publication but left unpublished by
+an earlier failure are published at the end, and the public store is repaired (pages and index
+an earlier run left unwritten).
 
     ingest_documents(document_ids: list[int], chunk_size: int = 100, publish: bool = True)
         -> {"documents", "processed", "skipped", "by_state", "to_publish", "to_publish_ids",
@@ -55,7 +56,7 @@ from prefect.runtime import deployment as this_deployment
 from prefect.runtime import flow_run
 
 from gongkai.flows import runtime, service
-from gongkai.flows.publish import publish_documents
+from gongkai.flows.publish import publish_documents, publish_in_chunks
 from gongkai.storage.catalog import Catalog
 
 DEFAULT_CHUNK = 100
@@ -74,10 +75,10 @@ def _ingest_run_name() -> str:
 
 
 @task(name="process documents", cache_policy=NO_CACHE,
-      task_run_name="process documents {first}-{last} of {total}")  # fmt: skip
+      task_run_name="{round_label}process documents {first}-{last} of {total}")  # fmt: skip
 def process_chunk(
     document_ids: list[int], first: int, last: int, total: int,
-    patience_s: float | None = None,
+    patience_s: float | None = None, round_label: str = "",
 ) -> list[dict[str, Any]]:
     with runtime.flow_context() as ctx, runtime.flow_workers(len(document_ids)) as pool:
         outcomes = service.process(ctx, document_ids, pool=pool, patience_s=patience_s)
@@ -94,6 +95,16 @@ def ingest_documents(
     document_ids: list[int], chunk_size: int = DEFAULT_CHUNK, publish: bool = True,
     patience_s: float | None = None,
 ) -> dict[str, Any]:
+    return ingest_in_chunks(document_ids, chunk_size, publish, patience_s)
+
+
+def ingest_in_chunks(
+    document_ids: list[int], chunk_size: int = DEFAULT_CHUNK, publish: bool = True,
+    patience_s: float | None = None, round_label: str = "",
+) -> dict[str, Any]:
+    """The ingest tasks for these documents inside the calling flow run (the `ingest` flow, or
+    a sweep for each of its rounds, named by `round_label`): one task run per chunk, then the
+    publish subflow unless `publish` is False. The result is ingest_documents'."""
     ids = list(dict.fromkeys(int(i) for i in document_ids))
     chunk_size = max(1, int(chunk_size))
     results: list[dict[str, Any]] = []
@@ -102,7 +113,7 @@ def ingest_documents(
         for start in range(0, len(ids), chunk_size):
             chunk = ids[start : start + chunk_size]
             results.extend(process_chunk(chunk, start + 1, start + len(chunk), len(ids),
-                                         patience_s))  # fmt: skip
+                                         patience_s, round_label))  # fmt: skip
         to_publish = [r["id"] for r in results if r["to_publish"]]
         published: dict[str, Any] = {}
         if publish and to_publish:
@@ -183,8 +194,8 @@ def ingest_received(
     more waiting than its batch, the sweep asks for up to that many more runs of its own
     deployment (themselves asking for none), which workers elsewhere pick up.
     While one round records, the next round's batch is claimed and read (up to two batches
-    claimed at once). The documents the rounds route to publication are published (one
-    `publish` subflow, one public index update) when nothing more waits to be claimed, and
+    claimed at once). The documents the rounds route to publication are published (publish task
+    runs, one public index update) when nothing more waits to be claimed, and
     during a burst after every `publish_every` rounds; meanwhile they are `to_publish`."""
     logger = get_run_logger()
     by_state: Counter[str] = Counter()
@@ -241,8 +252,10 @@ def ingest_received(
                 # The last round does not wait either: a burst's documents would queue behind
                 # the scans of the OCR lane, read at a low priority, one after another.
                 patience = PATIENCE_S if reading_ahead else None
-                result = ingest_documents(ids, chunk_size=chunk_size, publish=False,
-                                          patience_s=patience)  # fmt: skip
+                # The round's task runs in this flow run: a subflow a round cost the sweep
+                # 0.3-2 s of Prefect's bookkeeping, while the burst queued (RESULTS.md).
+                result = ingest_in_chunks(ids, chunk_size, publish=False, patience_s=patience,
+                                          round_label=f"round {rounds}: ")  # fmt: skip
                 deferred += result.get("deferred", [])
                 documents += int(result.get("processed", 0))
                 unpublished += result.get("to_publish_ids", [])
@@ -281,12 +294,13 @@ def claim(ctx: service.Context, worker: str, size: int, lease: timedelta) -> lis
 
 
 def publish_routed(ids: list[int], chunk_size: int = DEFAULT_CHUNK) -> int:
-    """Publish these documents routed to publication (the publish subflow, which checks the
-    policy again for each); empties `ids`. How many were published."""
+    """Publish these documents routed to publication (the publish task runs, in the sweep's
+    flow run, which check the policy again for each); empties `ids`. How many were
+    published."""
     if not ids:
         return 0
     get_run_logger().info("publishing %d document(s) routed by this sweep", len(ids))
-    published = int(publish_documents(list(ids), chunk_size=chunk_size)["published"])
+    published = int(publish_in_chunks(list(ids), chunk_size)["published"])
     ids.clear()
     return published
 

@@ -6,7 +6,7 @@
 
 A thread of `gongkai serve` that calls the `ingest-received` flow (flows/ingest.py) itself, so
 each sweep is still a flow run on serve's Prefect server (the UI shows it, with its rounds as
-`ingest` subflows), but no event trigger, no runner poll and no new flow-run process stand
+task runs of it), but no event trigger, no runner poll and no new flow-run process stand
 between a document and its sweep. It sweeps when it is woken:
 - at start: whatever waits (documents an interrupted run left, or handed over while no service
   listened; routed ones still to publish);

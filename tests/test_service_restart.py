@@ -222,8 +222,12 @@ def test_serve_sweeps_each_arrival_itself_without_a_trigger(tmp_path: Path) -> N
         sweeps = prefect_post(home, "/flow_runs/filter",
                               {"flows": {"name": {"any_": ["ingest-received"]}}})
         assert sweeps and all(r["deployment_id"] is None for r in sweeps), sweeps
-        rounds = prefect_post(home, "/flow_runs/filter", {"flows": {"name": {"any_": ["ingest"]}}})
-        assert {r["parent_task_run_id"] is not None for r in rounds} == {True}
+        # Their rounds are task runs of theirs, not flow runs of their own.
+        rounds = prefect_post(home, "/task_runs/filter",
+                              {"flow_runs": {"id": {"any_": [r["id"] for r in sweeps]}}})
+        assert [r for r in rounds if r["name"].startswith("round ")], rounds
+        assert not prefect_post(home, "/flow_runs/filter",
+                                {"flows": {"name": {"any_": ["ingest"]}}})
 
         stop_process_group(first)
         assert first.returncode is not None

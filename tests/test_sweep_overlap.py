@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent(
     runtime.configure()
     from prefect import get_client, tags
     from prefect.client.schemas.filters import (
-        FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterTags)
+        FlowRunFilter, FlowRunFilterTags, TaskRunFilter, TaskRunFilterName)
 
     from gongkai.flows import ingest
     from gongkai.flows.ingest import ingest_received
@@ -54,10 +54,10 @@ SCRIPT = textwrap.dedent(
     states = {{r.id: r.state for r in ctx.catalog.get_many(ids)}}
     claimed = list(ctx.catalog.claimants())
     with get_client(sync_client=True) as client:
-        runs = {{name: len(client.read_flow_runs(
-                    flow_filter=FlowFilter(name=FlowFilterName(any_=[name])),
+        runs = {{name: len(client.read_task_runs(
+                    task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_=name)),
                     flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[marker]))))
-                for name in ("ingest", "publish")}}
+                for name in ("round", "publish documents")}}
     print(json.dumps({{"swept": swept, "events": events, "states": states,
                       "claimed": claimed, "runs": runs}}))
     """
@@ -86,5 +86,5 @@ def test_a_backlog_sweep_reads_ahead_and_publishes_once_in_order(
                 "to_publish", "published"], (doc_id, kinds)
             assert kinds.index("extracted") < kinds.index("to_publish"), (doc_id, kinds)
     # Three rounds, one publication: the two rounds with a backlog left theirs to the last.
-    assert out["runs"]["ingest"] == 3
-    assert out["runs"]["publish"] == 1
+    assert out["runs"]["round"] == 3
+    assert out["runs"]["publish documents"] == 1
